@@ -1,0 +1,48 @@
+"""The tamper-evident access ledger: one hash-chained entry per personal record returned.
+
+    append(engine, drafts)          write a request's entries (one transaction, fail closed)
+    verify(engine, verifier=...)    walk the chain; the first broken entry, if any
+    query_entries(engine, ...)      filtered, keyset-paged reads (auditors, citizens)
+    prune(engine, before=, signer=) retention with a signed checkpoint
+
+Tables: `ledger_metadata` (or `register_tables(metadata)` onto the hub store's).
+"""
+
+from __future__ import annotations
+
+from auth.ledger.chain import canonical_bytes, checkpoint_bytes, entry_hash, format_time
+from auth.ledger.errors import InvalidLedgerDraft, InvalidLedgerQuery, LedgerError, LedgerUnavailable
+from auth.ledger.model import GENESIS_HASH, Action, Checkpoint, LedgerDraft, LedgerEntry
+from auth.ledger.prune import Signer, prune
+from auth.ledger.query import query_entries
+from auth.ledger.store import append
+from auth.ledger.tables import ledger_metadata, register_tables
+from auth.ledger.transactions import prepare_engine
+from auth.ledger.verify import Problem, Verifier, VerifyResult, verify
+
+__all__ = [
+    "GENESIS_HASH",
+    "Action",
+    "Checkpoint",
+    "InvalidLedgerDraft",
+    "InvalidLedgerQuery",
+    "LedgerDraft",
+    "LedgerEntry",
+    "LedgerError",
+    "LedgerUnavailable",
+    "Problem",
+    "Signer",
+    "Verifier",
+    "VerifyResult",
+    "append",
+    "canonical_bytes",
+    "checkpoint_bytes",
+    "entry_hash",
+    "format_time",
+    "ledger_metadata",
+    "prepare_engine",
+    "prune",
+    "query_entries",
+    "register_tables",
+    "verify",
+]

@@ -1,0 +1,136 @@
+"""Appending a request's entries to the chain: one transaction, durable, fail closed.
+
+`append` validates the drafts, takes the chain head (see `auth.ledger.transactions`),
+stamps each draft with the time, the next seq and the hashes, inserts them in one
+executemany, moves the head and commits. Only then does it return; any failure on the
+way raises `LedgerUnavailable` and leaves nothing behind, so the caller sends no
+personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from auth.ledger.chain import canonical_bytes, format_time, link_hash
+from auth.ledger.errors import InvalidLedgerDraft, LedgerError, LedgerUnavailable
+from auth.ledger.model import ACTIONS, ENTRY_COLUMNS, HASHED_COLUMNS, LedgerDraft, LedgerEntry
+from auth.ledger.tables import ledger_entries
+from auth.ledger.transactions import lock_head, move_head, write_transaction
+
+Clock = Callable[[], datetime]
+
+_REQUIRED = ("request_id", "subject", "document_hash", "record_type", "record_key")
+_LIMITS: dict[str, int] = {
+    column.name: column.type.length
+    for column in ledger_entries.columns
+    if isinstance(column.type, String) and column.type.length is not None
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def append(
+    engine: AsyncEngine, entries: Sequence[LedgerDraft], *, clock: Clock = utc_now
+) -> list[LedgerEntry]:
+    """Write one request's entries, chained to the current head, and commit them.
+
+    Returns the stored entries in chain order. Raises `LedgerUnavailable` (nothing
+    written) if the store cannot be reached or the transaction fails, and
+    `InvalidLedgerDraft` (a `LedgerUnavailable`) for a malformed draft.
+    """
+    drafts = [_checked(draft) for draft in entries]
+    if not drafts:
+        return []
+    try:
+        async with write_transaction(engine) as conn:
+            head_seq, head_hash = await lock_head(conn)
+            chained = chain(drafts, head_seq=head_seq, head_hash=head_hash, now=clock())
+            await conn.execute(ledger_entries.insert(), [_row(entry) for entry in chained])
+            await move_head(conn, seq=chained[-1].seq, entry_hash=chained[-1].entry_hash)
+    except LedgerError:
+        raise
+    except Exception as exc:
+        raise LedgerUnavailable(f"the access ledger could not be written: {exc.__class__.__name__}") from exc
+    return chained
+
+
+def chain(
+    drafts: Sequence[LedgerDraft], *, head_seq: int, head_hash: str, now: datetime
+) -> list[LedgerEntry]:
+    """Turn checked drafts (collections already sorted) into entries after the head."""
+    entries: list[LedgerEntry] = []
+    prev_hash = head_hash
+    for offset, draft in enumerate(drafts, start=1):
+        values: dict[str, Any] = {
+            "seq": head_seq + offset,
+            "time": (draft.time or now).astimezone(UTC),
+            "request_id": draft.request_id,
+            "subject": draft.subject,
+            "roles": tuple(draft.roles),
+            "client_id": draft.client_id,
+            "purpose": draft.purpose,
+            "case": draft.case,
+            "operation_name": draft.operation_name,
+            "document_hash": draft.document_hash,
+            "record_type": draft.record_type,
+            "record_key": draft.record_key,
+            "fields": tuple(draft.fields),
+            "masked_fields": tuple(draft.masked_fields),
+            "action": draft.action,
+            "detail": draft.detail,
+            "department": draft.department,
+            "prev_hash": prev_hash,
+        }
+        hashed = {name: values[name] for name in HASHED_COLUMNS}
+        hashed["time"] = format_time(values["time"])
+        prev_hash = link_hash(prev_hash, canonical_bytes(hashed))
+        entries.append(LedgerEntry(**values, entry_hash=prev_hash))
+    return entries
+
+
+def _sorted(values: Iterable[str]) -> tuple[str, ...]:
+    try:
+        return tuple(sorted(set(values)))
+    except TypeError as exc:  # not iterable, or values that do not compare
+        raise InvalidLedgerDraft("ledger draft collections must hold strings") from exc
+
+
+def _row(entry: LedgerEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in ENTRY_COLUMNS}
+
+
+def _checked(draft: LedgerDraft) -> LedgerDraft:
+    """Reject what would break the chain's meaning; a programming error, so fail closed."""
+    if not isinstance(draft, LedgerDraft):
+        raise InvalidLedgerDraft(f"expected a LedgerDraft, got {type(draft).__name__}")
+    for name in _REQUIRED:
+        value = getattr(draft, name)
+        if not isinstance(value, str) or not value:
+            raise InvalidLedgerDraft(f"ledger draft needs a non-empty {name}")
+    if draft.action not in ACTIONS:
+        raise InvalidLedgerDraft(f"ledger action must be 'read' or 'write', not {draft.action!r}")
+    if draft.time is not None and (not isinstance(draft.time, datetime) or draft.time.tzinfo is None):
+        raise InvalidLedgerDraft("ledger draft time must be a timezone-aware datetime")
+    collections: dict[str, tuple[str, ...]] = {}
+    for name in ("roles", "fields", "masked_fields"):
+        values = getattr(draft, name)
+        if isinstance(values, str | bytes):
+            raise InvalidLedgerDraft(f"ledger draft {name} must be a collection of strings")
+        collections[name] = _sorted(values)
+        if not all(isinstance(v, str) and v for v in collections[name]):
+            raise InvalidLedgerDraft(f"ledger draft {name} must be a collection of non-empty strings")
+    if not set(collections["masked_fields"]) <= set(collections["fields"]):
+        raise InvalidLedgerDraft("masked_fields must be a subset of fields")
+    for name, limit in _LIMITS.items():
+        value = getattr(draft, name, None)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidLedgerDraft(f"ledger draft {name} is longer than {limit} characters")
+    return replace(draft, **collections)

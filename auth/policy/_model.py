@@ -1,0 +1,337 @@
+"""The loaded policy: per role, what it may see and call, and the decisions over it.
+
+A principal may hold several roles (and a role may extend others, which is the same
+as holding them too). Roles combine by the most permissive rule:
+
+- a field is visible if any role shows it; its access is the most permissive of the
+  roles' (FULL > MASKED > DENIED, see `most_permissive`);
+- a root field may be called if any role may call it;
+- a row is allowed if any role allows it, and then only the roles that allowed *this
+  row* decide its fields (`row_access`), so a role that may see full NIKs of its own
+  rows never unmasks the NIK of a row that only another role let through;
+- limits take the largest number and allow introspection if any role does.
+
+Roles a principal holds that the policy does not know grant nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from auth.decision import Decision
+from auth.policy._access import Access, most_permissive
+from auth.policy._rules import Record, RowRule
+from auth.policy._scope import RowScope
+from auth.principal import Principal
+
+#: Type name -> field names, handed in by the schema layer (root types included).
+Catalogue = Mapping[str, frozenset[str]]
+
+#: Root type name -> the policy file key listing the fields a role may call.
+ROOT_TYPES: Mapping[str, str] = MappingProxyType(
+    {"Query": "query", "Mutation": "mutation", "Subscription": "subscription"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-role limits; None means "the hub's configured default"."""
+
+    max_query_cost: int | None = None
+    max_depth: int | None = None
+    introspection: bool | None = None
+
+    def widen(self, other: Limits) -> Limits:
+        def larger(a: int | None, b: int | None) -> int | None:
+            return b if a is None else a if b is None else max(a, b)
+
+        intro = None
+        if self.introspection is not None or other.introspection is not None:
+            intro = bool(self.introspection) or bool(other.introspection)
+        return Limits(
+            max_query_cost=larger(self.max_query_cost, other.max_query_cost),
+            max_depth=larger(self.max_depth, other.max_depth),
+            introspection=intro,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RowBinding:
+    """One entry of a type's `rows:`: rules that must all match, and optionally the
+    narrowed set of fields a row allowed by this entry shows."""
+
+    rules: tuple[RowRule, ...]
+    fields: frozenset[str] | None = None
+
+    @property
+    def name(self) -> str:
+        return "+".join(rule.name for rule in self.rules)
+
+    def matches(self, principal: Principal, record: Record) -> bool:
+        return all(rule.match(principal, record) for rule in self.rules)
+
+    def scope(self, principal: Principal) -> RowScope:
+        scope = RowScope.all()
+        for rule in self.rules:
+            scope = scope.intersect(rule.scope(principal))
+        return scope
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRule:
+    fields: frozenset[str]  # visible fields
+    masks: Mapping[str, str]  # field -> mask name (a subset of `fields`)
+    rows: tuple[RowBinding, ...]  # any one matching allows the row
+    deny: tuple[RowRule, ...] = ()  # any one matching refuses the row first
+
+    def access(self, field_name: str) -> Access:
+        if field_name not in self.fields:
+            return Access.DENIED
+        mask = self.masks.get(field_name)
+        return Access.masked(mask) if mask else Access.FULL
+
+
+@dataclass(frozen=True, slots=True)
+class RolePolicy:
+    name: str
+    description: str
+    extends: tuple[str, ...]
+    types: Mapping[str, TypeRule]
+    roots: Mapping[str, frozenset[str]]  # root type name -> callable fields
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class RowAccess:
+    """The decision on one record and, when allowed, how each shown field is shown.
+    Fields absent from `fields` are denied for this row."""
+
+    decision: Decision
+    fields: Mapping[str, Access]
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+    def access(self, field_name: str) -> Access:
+        return self.fields.get(field_name, Access.DENIED)
+
+
+_NO_FIELDS: Mapping[str, Access] = MappingProxyType({})
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
+class Policy:
+    source: str  # the file it came from, for messages
+    role_policies: Mapping[str, RolePolicy]
+    catalogue: Catalogue
+    other_types_visible: bool  # types no role mentions: visible to all, or to none
+    _cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    # -- roles ---------------------------------------------------------------------
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.role_policies)
+
+    @property
+    def governed_types(self) -> frozenset[str]:
+        return frozenset(t for rp in self.role_policies.values() for t in rp.types)
+
+    def expand(self, roles: str | Iterable[str]) -> frozenset[str]:
+        """The known roles among `roles`, with every role they extend."""
+        if isinstance(roles, frozenset):
+            cached: frozenset[str] | None = self._cache.get(("expand", roles))
+            if cached is not None:
+                return cached
+        given = (roles,) if isinstance(roles, str) else roles
+        wanted = frozenset(r for r in given if r in self.role_policies)
+        key = ("expand", wanted)
+        if key not in self._cache:
+            found: set[str] = set()
+            todo = list(wanted)
+            while todo:
+                role = todo.pop()
+                if role not in found:
+                    found.add(role)
+                    todo.extend(self.role_policies[role].extends)
+            self._cache[key] = frozenset(found)
+        result: frozenset[str] = self._cache[key]
+        return result
+
+    def limits(self, roles: str | Iterable[str]) -> Limits:
+        combined = Limits()
+        for role in sorted(self.expand(roles)):
+            combined = combined.widen(self.role_policies[role].limits)
+        return combined
+
+    # -- fields and root fields ----------------------------------------------------
+
+    def _type_rules(
+        self, roles: frozenset[str], type_name: str
+    ) -> tuple[tuple[str, TypeRule], ...]:
+        key = ("rules", roles, type_name)
+        if key not in self._cache:
+            self._cache[key] = tuple(
+                (role, self.role_policies[role].types[type_name])
+                for role in sorted(roles)
+                if type_name in self.role_policies[role].types
+            )
+        result: tuple[tuple[str, TypeRule], ...] = self._cache[key]
+        return result
+
+    def _is_open(self, type_name: str) -> bool:
+        return (
+            self.other_types_visible
+            and type_name in self.catalogue
+            and type_name not in ROOT_TYPES
+            and type_name not in self.governed_types
+        )
+
+    def visible_fields(self, role: str | Iterable[str], type_name: str) -> frozenset[str]:
+        """Fields of `type_name` present in the schema built for `role` (or for a set
+        of roles): root fields it may call, or fields it may see in full or masked."""
+        roles = self.expand(role)
+        if type_name in ROOT_TYPES:
+            return frozenset().union(
+                *(self.role_policies[r].roots.get(type_name, frozenset()) for r in roles)
+            )
+        if self._is_open(type_name):
+            return self.catalogue[type_name]
+        return frozenset().union(*(rule.fields for _, rule in self._type_rules(roles, type_name)))
+
+    def field_access(self, roles: str | Iterable[str], type_name: str, field_name: str) -> Access:
+        """How `field_name` of `type_name` is shown to a holder of `roles`, regardless
+        of the row (use `row_access` for a particular record)."""
+        expanded = self.expand(roles)
+        key = ("field", expanded, type_name, field_name)
+        cached: Access | None = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if type_name in ROOT_TYPES:
+            callable_ = self.may_call(expanded, type_name, field_name)
+            access = Access.FULL if callable_ else Access.DENIED
+        elif self._is_open(type_name):
+            access = Access.FULL if field_name in self.catalogue[type_name] else Access.DENIED
+        else:
+            rules = self._type_rules(expanded, type_name)
+            access = most_permissive(rule.access(field_name) for _, rule in rules)
+        self._cache[key] = access
+        return access
+
+    def may_call(self, roles: str | Iterable[str], root_type: str, field_name: str) -> bool:
+        return any(
+            field_name in self.role_policies[role].roots.get(root_type, frozenset())
+            for role in self.expand(roles)
+        )
+
+    # -- rows ----------------------------------------------------------------------
+
+    def row_decision(self, principal: Principal, type_name: str, record: Record) -> Decision:
+        return self.row_access(principal, type_name, record).decision
+
+    def row_access(self, principal: Principal, type_name: str, record: Record) -> RowAccess:
+        """Whether `record` (a plain mapping) may be shown to `principal`, and how each
+        of its fields is shown. Decide once per record, then apply to its fields."""
+        roles = self.expand(principal.roles)
+        outcomes: list[_Outcome] = []
+        for _, rule in self._type_rules(roles, type_name):
+            outcomes.append(_outcome(rule, principal, record))
+        key = ("access", roles, type_name, tuple(outcomes))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._resolve(roles, type_name, key[3])
+        result: RowAccess = found
+        return result
+
+    def _resolve(
+        self, roles: frozenset[str], type_name: str, outcomes: tuple[_Outcome, ...]
+    ) -> RowAccess:
+        """Turn each role's outcome on a record into the decision and field map; the
+        result depends only on the outcomes, so it is computed once and reused."""
+        if self._is_open(type_name):
+            allowed = Decision.allow(f"{type_name} is not restricted")
+            return RowAccess(allowed, self._open_fields(type_name))
+        rules = self._type_rules(roles, type_name)
+        if not rules:
+            refusal = Decision.deny(f"no role of the principal may see {type_name}")
+            return RowAccess(refusal, _NO_FIELDS)
+        granted: list[tuple[str, frozenset[str] | None]] = []
+        reasons: list[str] = []
+        refusals: list[str] = []
+        for (role, rule), (kind, indices) in zip(rules, outcomes, strict=True):
+            names = "|".join(rule.rows[i].name for i in indices)
+            if kind == _DENIED:
+                refusals.append(f"{role}: denied by {rule.deny[indices[0]].name}")
+            elif kind == _FULL:
+                granted.append((role, None))
+                reasons.append(f"{role}: {names}")
+            elif kind == _PARTIAL:
+                narrowed = frozenset().union(*(rule.rows[i].fields or () for i in indices))
+                granted.append((role, narrowed))
+                reasons.append(f"{role}: {names} (some fields)")
+            else:
+                tried = ", ".join(b.name for b in rule.rows)
+                refusals.append(f"{role}: no row rule matched ({tried})")
+        if not granted:
+            return RowAccess(Decision.deny("; ".join(refusals)), _NO_FIELDS)
+        fields = self._row_fields(type_name, tuple(granted))
+        shown = frozenset(fields)
+        narrowing = None if shown == self.visible_fields(roles, type_name) else shown
+        return RowAccess(Decision.allow("; ".join(reasons), narrowing), fields)
+
+    def _open_fields(self, type_name: str) -> Mapping[str, Access]:
+        key = ("open", type_name)
+        if key not in self._cache:
+            everything = dict.fromkeys(self.catalogue[type_name], Access.FULL)
+            self._cache[key] = MappingProxyType(everything)
+        result: Mapping[str, Access] = self._cache[key]
+        return result
+
+    def _row_fields(
+        self, type_name: str, granted: tuple[tuple[str, frozenset[str] | None], ...]
+    ) -> Mapping[str, Access]:
+        key = ("row", type_name, granted)
+        if key not in self._cache:
+            per_field: dict[str, list[Access]] = {}
+            for role, narrowed in granted:
+                rule = self.role_policies[role].types[type_name]
+                for name in rule.fields if narrowed is None else rule.fields & narrowed:
+                    per_field.setdefault(name, []).append(rule.access(name))
+            self._cache[key] = MappingProxyType(
+                {name: most_permissive(accesses) for name, accesses in sorted(per_field.items())}
+            )
+        result: Mapping[str, Access] = self._cache[key]
+        return result
+
+    def row_scope(self, principal: Principal, type_name: str) -> RowScope:
+        """Which rows a root listing of `type_name` may hold, to push down into the
+        source query. A covering scope: still check each row with `row_decision`."""
+        if self._is_open(type_name):
+            return RowScope.all()
+        scope = RowScope.none()
+        for _, rule in self._type_rules(self.expand(principal.roles), type_name):
+            for binding in rule.rows:
+                scope = scope.cover(binding.scope(principal))
+        return scope
+
+
+# How one role's rules judged one record: (kind, indices into `deny` or `rows`).
+_Outcome = tuple[str, tuple[int, ...]]
+_DENIED, _FULL, _PARTIAL, _UNMATCHED = "denied", "full", "partial", "unmatched"
+
+
+def _outcome(rule: TypeRule, principal: Principal, record: Record) -> _Outcome:
+    for index, deny in enumerate(rule.deny):
+        if deny.match(principal, record):
+            return (_DENIED, (index,))
+    partial: list[int] = []
+    for index, binding in enumerate(rule.rows):
+        if binding.matches(principal, record):
+            if binding.fields is None:
+                return (_FULL, (index,))
+            partial.append(index)
+    return (_PARTIAL, tuple(partial)) if partial else (_UNMATCHED, ())

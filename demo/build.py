@@ -1,0 +1,130 @@
+"""Generate all three sample sources into a data directory and write its manifest.
+
+    <data_dir>/population.db   BIODATA_WNI (or the table at `population_url`)
+    <data_dir>/licensing.db    the licensing service's storage
+    <data_dir>/complaints.db   the complaint service's storage
+    <data_dir>/manifest.json   counts, seed, generation date, seconds taken
+
+Residents stream from the generator into the population database; a bounded sample
+of adults is kept on the way to serve as applicants and complaint reporters.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from demo.generator.complaints_data import categories, generate_complaints
+from demo.generator.errors import GeneratorInputError
+from demo.generator.licensing_data import generate_applications, permit_types
+from demo.generator.people import generate_families
+from demo.generator.regions import load_region
+from demo.generator.sample import ResidentSample
+from demo.population import load_population
+
+APPLICATIONS_PER_RESIDENT = 0.04
+COMPLAINTS_PER_RESIDENT = 0.02
+MANIFEST = "manifest.json"
+
+Progress = Callable[[str], None]
+
+
+def build_demo_data(
+    data_dir: Path,
+    *,
+    residents: int,
+    region_file: Path,
+    seed: int = 2026,
+    population_url: str | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Generate residents, applications and complaints; return the manifest written."""
+    if residents < 1:
+        raise GeneratorInputError(f"residents must be at least 1, got {residents}")
+    say = progress or (lambda _message: None)
+    started = time.perf_counter()
+    today = today or date.today()
+    region = load_region(region_file)
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MANIFEST).unlink(missing_ok=True)  # absent until the build is complete
+    application_count = round(residents * APPLICATIONS_PER_RESIDENT)
+    complaint_count = round(residents * COMPLAINTS_PER_RESIDENT)
+
+    sample = ResidentSample(size=max(application_count, complaint_count, 100), seed=seed,
+                            today=today)
+    families = 0
+
+    def rows() -> Any:
+        nonlocal families
+        for family in generate_families(region=region, residents=residents, seed=seed,
+                                        today=today):
+            families += 1
+            for row in family:
+                sample.add(row)
+                yield row
+
+    url = population_url or f"sqlite:///{data_dir / 'population.db'}"
+    say(f"population: generating {residents} residents into {_display(url)}")
+    loaded = load_population(url, rows())
+    say(f"population: {loaded} residents in {families} families "
+        f"({time.perf_counter() - started:.1f} s)")
+
+    from demo.complaints import storage as complaint_storage
+    from demo.licensing import storage as licensing_storage
+
+    applicants = sample.residents
+    step = time.perf_counter()
+    applications = licensing_storage.load(
+        f"sqlite:///{data_dir / 'licensing.db'}",
+        permit_types=permit_types(),
+        applications=generate_applications(applicants=applicants, count=application_count,
+                                           seed=seed, today=today),
+    )
+    say(f"licensing: {applications} applications ({time.perf_counter() - step:.1f} s)")
+    step = time.perf_counter()
+    complaints = complaint_storage.load(
+        f"sqlite:///{data_dir / 'complaints.db'}",
+        categories=categories(),
+        complaints=generate_complaints(region=region, reporters=applicants,
+                                       count=complaint_count, seed=seed, today=today),
+    )
+    say(f"complaints: {complaints} complaints ({time.perf_counter() - step:.1f} s)")
+
+    manifest = {
+        "residents": loaded,
+        "families": families,
+        "applications": applications,
+        "complaints": complaints,
+        "seed": seed,
+        "generation_date": today.isoformat(),
+        "region": region.name,
+        "population_url": _display(url),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    (data_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def read_manifest(data_dir: Path) -> dict[str, Any] | None:
+    """The manifest of a complete earlier build, or None (absent or unreadable)."""
+    try:
+        manifest = json.loads((Path(data_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _display(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

@@ -1,0 +1,3 @@
+"""Synthetic data for the sample source systems: residents, applications, complaints."""
+
+from __future__ import annotations

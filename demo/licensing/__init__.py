@@ -1,0 +1,5 @@
+"""Sample licensing service (SiCantik-style REST API) with its own database."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,111 @@
+"""`create_app(settings)`: the hub as one Starlette application."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from connectors import build_source
+from connectors.workdays import WorkCalendar
+from auth.oauth import jwks_endpoint, token_endpoint
+from hub.authentication import Authenticate, AuthenticationMiddleware
+from hub.graphql_view import HubGraphQL, RoleDispatcher
+from hub.identity import build_identity
+from hub.request_context import RequestIdMiddleware
+from hub.settings import ConfigError, Settings
+from hub.store import create_store_engine, create_tables
+from schema.build import build_schema
+from schema.context import Environment
+from schema.region import load_region
+from schema.sources import Sources
+from schema.types.system import probe_all
+
+MAX_BODY_BYTES = 256 * 1024
+SOURCE_IDS = ("population", "licensing", "complaints")
+
+
+def build_sources(settings: Settings) -> Sources:
+    missing = [s for s in SOURCE_IDS if s not in settings.sources]
+    if missing:
+        raise ConfigError(f"no configuration for source(s) {', '.join(missing)}")
+    built = {}
+    for source_id in SOURCE_IDS:
+        config = {"source_id": source_id, **settings.sources[source_id].connector_config()}
+        try:
+            built[source_id] = build_source(source_id, config)
+        except ValueError as exc:
+            raise ConfigError(f"source {source_id}: {exc}") from exc
+    return Sources(**built)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    sources: Sources | None = None,
+    authenticate: Authenticate | None = None,
+) -> Starlette:
+    sources = sources or build_sources(settings)
+    identity = build_identity(settings)
+    store = create_store_engine(settings.resolved_store_url)
+    env = Environment(
+        sources=sources,
+        region=load_region(settings.resolved_region_file),
+        calendar=WorkCalendar(),
+        max_page_size=settings.max_page_size,
+        default_page_size=settings.default_page_size,
+        trace_sources=settings.trace_sources,
+    )
+
+    def build_view(roles: frozenset[str]) -> HubGraphQL:
+        return HubGraphQL(build_schema(), env=env)
+
+    graphql = RoleDispatcher(build_view)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        states = await probe_all(sources.all())
+        ready = all(state.up for state in states)
+        body = {
+            "status": "ready" if ready else "degraded",
+            "sources": [
+                {"source": s.source, "state": s.state, "detail": s.detail, "responseMs": s.response_ms}
+                for s in states
+            ],
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        await create_tables(store)
+        try:
+            yield {"env": env}
+        finally:
+            for source in sources.all():
+                await source.aclose()
+            await identity.aclose()
+            await store.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/oauth/token", token_endpoint(issuer=identity.issuer, engine=store), methods=["POST"]),
+            Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(AuthenticationMiddleware, authenticate=authenticate or identity.authenticate),
+        ],
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )

@@ -1,0 +1,187 @@
+"""The `hub` command: demo, serve, schema (and, as they land, token, client, audit, bench)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from hub.demo import DEMO_CONFIG
+from hub.settings import ConfigError, Settings, default_data_dir, load_settings
+
+EXAMPLE_QUERY = """{
+  citizens(first: 5, filter: {nameContains: "siti"}) {
+    totalCount
+    edges { node { nik fullName age kelurahan { name }
+      applications { number permitType { name } status dueDate overdue }
+      complaints { number category status } } }
+  }
+}"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML configuration file")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help=f"data directory (default: {default_data_dir()})",
+    )
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    """Settings from --config, or else from the demo's configuration in the data directory."""
+    config = args.config
+    if config is None:
+        demo_config = (args.data_dir or default_data_dir()) / DEMO_CONFIG
+        config = demo_config if demo_config.is_file() else None
+    return load_settings(config, data_dir=args.data_dir, **overrides)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+    from hub.demo import demo_settings, demo_tokens, ensure_demo_data, start_demo_sources
+
+    base = load_settings(args.config, data_dir=args.data_dir)
+    data_dir = base.data_dir
+    started = time.perf_counter()
+    print(f"Sample data in {data_dir} ({args.residents} residents)", flush=True)
+    manifest = ensure_demo_data(data_dir, residents=args.residents, region_file=base.resolved_region_file)
+    print(
+        f"  {manifest.get('residents')} residents, {manifest.get('families')} families, "
+        f"{manifest.get('applications')} applications, {manifest.get('complaints')} complaints",
+        flush=True,
+    )
+    stack = start_demo_sources(data_dir)
+    try:
+        settings = demo_settings(stack, host=args.host, port=args.port)
+        app = create_app(settings)
+        config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+        server = uvicorn.Server(config)
+        url = f"http://{args.host}:{args.port}"
+        print(f"\nSimpul hub ready in {time.perf_counter() - started:.1f} s", flush=True)
+        print(f"  GraphQL (GraphiQL in a browser): {url}/graphql", flush=True)
+        print(f"  Health: {url}/healthz   Sources: {url}/readyz", flush=True)
+        for service in stack.services:
+            print(f"  Sample {service.name} service: {service.url}", flush=True)
+        tokens = asyncio.run(demo_tokens(settings))
+        print("\nTokens (send as `Authorization: Bearer <token>`; valid 8 hours;"
+              f" more with `hub token --role ROLE --data-dir {data_dir}`):", flush=True)
+        for role, token in tokens.items():
+            print(f"  {role}: {token}", flush=True)
+        print("\nTry:\n" + EXAMPLE_QUERY + "\n", flush=True)
+        server.run()
+    finally:
+        stack.stop()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+
+    settings = _settings(args, host=args.host, port=args.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from schema.build import build_schema
+
+    print(build_schema().as_str())
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from hub.identity import development_issuer
+
+    issuer = development_issuer(_settings(args))
+    try:
+        token = issuer.issue(
+            subject=args.sub or f"demo-{args.role}",
+            roles=[args.role],
+            ttl_seconds=args.ttl,
+            kelurahan=args.kelurahan,
+            nik=args.nik,
+            department=args.department,
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    print(token)
+    return 0
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    from hub.clients_cli import run_client_command
+
+    return asyncio.run(run_client_command(_settings(args), args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="Simpul data-integration hub")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the hub on sample data with the sample sources")
+    _common(demo)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--residents", type=int, default=10_000)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the hub from a configuration file")
+    _common(serve)
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(func=cmd_serve)
+
+    schema = sub.add_parser("schema", help="print the SDL a role sees")
+    _common(schema)
+    schema.add_argument("--role", default=None)
+    schema.set_defaults(func=cmd_schema)
+
+    token = sub.add_parser("token", help="print a token from the development issuer")
+    _common(token)
+    token.add_argument("--role", required=True)
+    token.add_argument("--sub", default=None)
+    token.add_argument("--nik", default=None)
+    token.add_argument("--kelurahan", default=None)
+    token.add_argument("--department", default=None)
+    token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
+    token.set_defaults(func=cmd_token)
+
+    client = sub.add_parser("client", help="manage service accounts (client credentials)")
+    client_sub = client.add_subparsers(dest="client_command", required=True)
+    add = client_sub.add_parser("add", help="register a client; prints its id and secret once")
+    _common(add)
+    add.add_argument("--name", default="")
+    add.add_argument("--role", action="append", required=True, dest="roles")
+    add.add_argument("--scope", action="append", default=[], dest="scopes")
+    add.add_argument("--purpose", default=None)
+    add.add_argument("--token-lifetime", type=int, default=300)
+    add.set_defaults(func=cmd_client)
+    listing = client_sub.add_parser("list", help="list clients")
+    _common(listing)
+    listing.set_defaults(func=cmd_client)
+    revoke = client_sub.add_parser("revoke", help="revoke a client")
+    _common(revoke)
+    revoke.add_argument("client_id")
+    revoke.set_defaults(func=cmd_client)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"hub: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""`hub client add|list|revoke`: service accounts in the hub store."""
+
+from __future__ import annotations
+
+import argparse
+
+from auth.clients import add_client, list_clients, revoke_client
+from hub.settings import ConfigError, Settings
+from hub.store import create_store_engine, create_tables
+
+
+async def run_client_command(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_store_engine(settings.resolved_store_url)
+    try:
+        await create_tables(engine)
+        async with engine.begin() as conn:
+            if args.client_command == "add":
+                try:
+                    client_id, secret = await add_client(
+                        conn,
+                        roles=args.roles,
+                        scopes=args.scopes,
+                        purpose=args.purpose,
+                        token_lifetime=args.token_lifetime,
+                        name=args.name,
+                    )
+                except ValueError as exc:
+                    raise ConfigError(str(exc)) from exc
+                print(f"client_id: {client_id}\nclient_secret: {secret}\n"
+                      "(the secret is shown once; the hub keeps only its hash)")
+            elif args.client_command == "list":
+                for client in await list_clients(conn):
+                    state = "revoked" if client.revoked else "active"
+                    print(f"{client.client_id}\t{state}\troles={','.join(sorted(client.roles))}"
+                          f"\tscopes={','.join(sorted(client.scopes))}\tpurpose={client.purpose or '-'}"
+                          f"\t{client.name}")
+            else:
+                if not await revoke_client(conn, args.client_id):
+                    raise ConfigError(f"no active client {args.client_id!r}")
+                print(f"revoked {args.client_id}")
+    finally:
+        await engine.dispose()
+    return 0

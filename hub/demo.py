@@ -1,0 +1,172 @@
+"""`hub demo`: sample data, the sample source systems, and settings that point at them."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.processes import RunningService, start_service
+from hub.settings import Settings, SourceSettings, load_settings
+
+DEFAULT_RESIDENTS = 10_000
+
+
+def read_manifest(data_dir: Path) -> dict | None:
+    try:
+        return json.loads((data_dir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def ensure_demo_data(data_dir: Path, *, residents: int, region_file: Path, seed: int = 2026) -> dict:
+    """Generate the sample data unless the data directory already holds this many residents."""
+    manifest = read_manifest(data_dir)
+    if manifest is not None and manifest.get("residents") == residents:
+        return manifest
+    data_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable, "-m", "demo", "generate",
+            "--data-dir", str(data_dir),
+            "--residents", str(residents),
+            "--region-file", str(region_file),
+            "--seed", str(seed),
+        ],
+        check=True,
+    )
+    manifest = read_manifest(data_dir)
+    if manifest is None:
+        raise RuntimeError(f"sample data generation wrote no manifest in {data_dir}")
+    return manifest
+
+
+def demo_api_key(data_dir: Path) -> str:
+    """The API key the sample services expect, made once per data directory."""
+    path = data_dir / "demo-api-key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class DemoSources:
+    data_dir: Path
+    api_key: str
+    services: list[RunningService] = field(default_factory=list)
+
+    def url_of(self, name: str) -> str:
+        return next(s.url for s in self.services if s.name == name)
+
+    def source_settings(self) -> dict[str, SourceSettings]:
+        return {
+            "population": SourceSettings(
+                backend="sql", url=f"sqlite+aiosqlite:///{self.data_dir / 'population.db'}"
+            ),
+            "licensing": SourceSettings(
+                backend="rest", url=self.url_of("licensing"), api_key=self.api_key
+            ),
+            "complaints": SourceSettings(
+                backend="rest", url=self.url_of("complaints"), api_key=self.api_key
+            ),
+        }
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+
+def start_demo_sources(data_dir: Path, *, host: str = "127.0.0.1", latency_ms: int = 0) -> DemoSources:
+    stack = DemoSources(data_dir=data_dir, api_key=demo_api_key(data_dir))
+    try:
+        for name, module in (("licensing", "demo.licensing"), ("complaints", "demo.complaints")):
+            args = [
+                "--db", f"sqlite:///{data_dir / f'{name}.db'}",
+                "--api-key", stack.api_key,
+                "--host", host,
+                "--port", "0",
+                "--latency-ms", str(latency_ms),
+            ]
+            stack.services.append(start_service(name, module, args))
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+DEMO_CONFIG = "hub.toml"
+
+
+def write_demo_config(stack: DemoSources) -> Path:
+    """The demo's configuration, kept in its data directory so that `hub token`,
+    `hub audit` and the other commands run beside it act on the same hub."""
+    lines = [
+        "# Written by `hub demo`; read by hub commands given the same --data-dir.",
+        "trace_sources = true",
+        "",
+        "[issuer]",
+        "development = true",
+    ]
+    for source_id, source in stack.source_settings().items():
+        lines += ["", f"[sources.{source_id}]", f"backend = {json.dumps(source.backend)}"]
+        lines.append(f"url = {json.dumps(source.url)}")
+        if source.api_key is not None:
+            lines.append(f"api_key = {json.dumps(source.api_key.get_secret_value())}")
+    path = stack.data_dir / DEMO_CONFIG
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def demo_settings(stack: DemoSources, **overrides: object) -> Settings:
+    return load_settings(write_demo_config(stack), data_dir=stack.data_dir, **overrides)
+
+
+DEMO_ROLES = (
+    "population_officer",
+    "kelurahan_officer",
+    "licensing_officer",
+    "complaint_officer",
+    "analyst",
+    "auditor",
+    "citizen",
+    "operator",
+)
+
+
+async def demo_tokens(settings: Settings, *, ttl_seconds: int = 8 * 3600) -> dict[str, str]:
+    """A ready token per demo role; the citizen is the first resident with applications."""
+    from connectors import build_source
+    from connectors.records import CitizenFilter, PageRequest
+    from hub.identity import development_issuer
+
+    issuer = development_issuer(settings)
+    population = build_source("population", settings.sources["population"].connector_config())
+    try:
+        page = await population.list_citizens(CitizenFilter(), PageRequest(first=1))
+    finally:
+        await population.aclose()
+    resident = page.items[0] if page.items else None
+    tokens = {}
+    for role in DEMO_ROLES:
+        claims: dict[str, str] = {}
+        if role == "kelurahan_officer" and resident is not None:
+            claims["kelurahan"] = resident.kelurahan_code
+        if role == "citizen":
+            if resident is None:
+                continue
+            claims["nik"] = resident.nik
+        tokens[role] = issuer.issue(
+            subject=f"demo-{role.replace('_', '-')}",
+            roles=[role],
+            ttl_seconds=ttl_seconds,
+            department="demo",
+            **claims,
+        )
+    return tokens

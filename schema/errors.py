@@ -1,0 +1,91 @@
+"""Errors the GraphQL layer raises, and how any error becomes a GraphQL error with a code.
+
+    HubError                     every error a client may see, with `code`
+     ├── BadUserInput            BAD_USER_INPUT
+     ├── NotFound                NOT_FOUND
+     ├── Forbidden               FORBIDDEN
+     └── PurposeRequired         PURPOSE_REQUIRED
+
+Errors from the other layers already carry a `code` (connectors: SOURCE_UNAVAILABLE
+with `source`, NOT_FOUND, BAD_USER_INPUT; auth: UNAUTHENTICATED, FORBIDDEN, ...).
+Anything without a code is unexpected: it is logged with the request id and reaches
+the client only as INTERNAL with that id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from connectors.errors import ConnectorError
+
+log = logging.getLogger("simpul.errors")
+
+
+class HubError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+class BadUserInput(HubError):
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(HubError):
+    code = "NOT_FOUND"
+
+
+class Forbidden(HubError):
+    code = "FORBIDDEN"
+
+
+class PurposeRequired(HubError):
+    code = "PURPOSE_REQUIRED"
+
+
+def error_extensions(exc: BaseException | None) -> dict[str, Any] | None:
+    """`extensions` for an expected error, or None when the error is unexpected."""
+    if isinstance(exc, HubError):
+        return {"code": exc.code, **exc.extra}
+    if isinstance(exc, ConnectorError):
+        ext: dict[str, Any] = {"code": exc.code, "source": exc.source}
+        if exc.operation:
+            ext["operation"] = exc.operation
+        return ext
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code.isupper():
+        return {"code": code}
+    return None
+
+
+def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
+    """The JSON form of one error, masking anything unexpected."""
+    original = error.original_error
+    if original is None:
+        # parse and validation errors, and errors graphql-core raised for bad variables
+        formatted = error.formatted
+        extensions = dict(formatted.get("extensions") or {})
+        extensions.setdefault("code", "BAD_USER_INPUT" if error.path else "GRAPHQL_VALIDATION_FAILED")
+        formatted["extensions"] = extensions
+        return dict(formatted)
+    extensions = error_extensions(original)
+    formatted = dict(error.formatted)
+    if extensions is None:
+        log.error(
+            "unexpected error in request %s at %s",
+            request_id,
+            error.path,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        formatted["message"] = f"Internal error; quote request id {request_id}"
+        extensions = {"code": "INTERNAL", "requestId": request_id}
+    else:
+        log.info("request %s: %s at %s: %s", request_id, extensions["code"], error.path, original)
+    formatted["extensions"] = extensions
+    return formatted
