@@ -53,7 +53,10 @@ class SourceHttpClient:
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 20,
     ) -> None:
-        url = httpx.URL(base_url) if isinstance(base_url, str) else None
+        try:
+            url = httpx.URL(base_url) if isinstance(base_url, str) else None
+        except httpx.InvalidURL:
+            url = None
         if url is None or url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"{source_id}: base URL must be an http(s) URL, got {base_url!r}")
         if not isinstance(api_key, str) or not api_key:

@@ -36,7 +36,7 @@ def build_sources(settings: Settings) -> Sources:
         raise ConfigError(f"no configuration for source(s) {', '.join(missing)}")
     built = {}
     for source_id in SOURCE_IDS:
-        config = {"source_id": source_id, **settings.sources[source_id].connector_config()}
+        config = settings.sources[source_id].connector_config()
         try:
             built[source_id] = build_source(source_id, config)
         except ValueError as exc:

@@ -186,10 +186,7 @@ class _Walk:
             where = "below the retention checkpoint" if seq <= self.base_seq else "twice"
             raise _Broken("inserted", seq, f"entry {seq} appears {where}")
         if seq > self.expected:
-            moved = await self._find(ledger_entries.c.prev_hash == self.last_hash)
-            if moved is not None:
-                raise _Broken("reordered", self.expected, f"entry {self.expected} is stored at seq {moved}")
-            raise _Broken("deleted", self.expected, f"entries {self.expected}..{seq - 1} are missing")
+            await self._missing(seq - 1)
         values = dict(row._mapping)
         values["time"] = format_time(values["time"])
         intact = link_hash(row.prev_hash, canonical_bytes(values)) == row.entry_hash
@@ -211,6 +208,13 @@ class _Walk:
             f"entry {seq} links to no known entry (forged, or entry {seq - 1} was replaced)",
         )
 
+    async def _missing(self, until: int) -> None:
+        """Entries expected..until are not where they should be: moved, or gone."""
+        moved = await self._find(ledger_entries.c.prev_hash == self.last_hash)
+        if moved is not None:
+            raise _Broken("reordered", self.expected, f"entry {self.expected} is stored at seq {moved}")
+        raise _Broken("deleted", self.expected, f"entries {self.expected}..{until} are missing")
+
     async def _find(self, condition: Any) -> int | None:
         async with self.engine.connect() as conn:
             return await conn.scalar(select(func.min(ledger_entries.c.seq)).where(condition))
@@ -218,7 +222,7 @@ class _Walk:
     async def check_head(self, *, head_seq: int, head_hash: str) -> None:
         last_seq = self.expected - 1
         if last_seq < head_seq:
-            raise _Broken("deleted", self.expected, f"entries {self.expected}..{head_seq} are missing (the head records {head_seq})")
+            await self._missing(head_seq)
         if self.last_hash != head_hash:
             raise _Broken("altered", last_seq, f"entry {last_seq} is not the entry the head recorded")
         async with self.engine.connect() as conn:

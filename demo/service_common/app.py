@@ -18,8 +18,6 @@ from demo.service_common.errors import exception_handlers
 from demo.service_common.faults import Faults, RequestStats
 from demo.service_common.middleware import ServiceMiddleware
 
-MAX_BODY_BYTES = 1024 * 1024
-
 
 def build_app(
     *,
@@ -58,7 +56,6 @@ def build_app(
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
     app.state.faults = faults
     app.state.stats = stats

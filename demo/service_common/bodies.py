@@ -11,12 +11,13 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from starlette.requests import Request
 
-from demo.service_common.errors import bad_request
+from demo.service_common.errors import BODY_TOO_LARGE, ApiError, bad_request
 from demo.service_common.timeutil import day_after, day_start
 
 M = TypeVar("M", bound=BaseModel)
 
 MAX_KEYS = 1000
+MAX_BODY_BYTES = 1024 * 1024
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 KeyList = Annotated[list[Key], Field(max_length=MAX_KEYS)]
@@ -56,8 +57,23 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+async def read_body(request: Request, *, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused with 413 past `limit` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, BODY_TOO_LARGE, f"isi permintaan lebih dari {limit} byte")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, BODY_TOO_LARGE, f"isi permintaan lebih dari {limit} byte")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def parse_body(request: Request, model: type[M]) -> M:
-    raw = await request.body()
+    raw = await read_body(request)
     if not raw.strip():
         raw = b"{}"
     try:

@@ -13,8 +13,11 @@ import sys
 from collections.abc import Callable, Sequence
 
 import uvicorn
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from starlette.applications import Starlette
+
+from demo.service_common.db import open_async_engine
 
 AppFactory = Callable[..., Starlette]
 
@@ -69,6 +72,16 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+async def _probe(db_url: str) -> None:
+    """Fail before listening when the database cannot be opened."""
+    engine = open_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+
+
 async def _serve(app: Starlette, sock: socket.socket, host: str) -> None:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -98,10 +111,19 @@ def main(
         print(f"{prog}: invalid --db URL: {exc}", file=sys.stderr)
         return 2
     try:
+        asyncio.run(_probe(args.db))
+    except (SQLAlchemyError, OSError) as exc:
+        shown = make_url(args.db).render_as_string(hide_password=True)
+        print(f"{prog}: cannot open the database {shown}: {exc}", file=sys.stderr)
+        return 1
+    try:
         sock = _bind(args.host, args.port)
     except OSError as exc:
         print(f"{prog}: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     with sock:
-        asyncio.run(_serve(app, sock, args.host))
+        try:
+            asyncio.run(_serve(app, sock, args.host))
+        except SystemExit as exc:  # uvicorn exits this way when the start-up fails
+            return exc.code if isinstance(exc.code, int) else 1
     return 0

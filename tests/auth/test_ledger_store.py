@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -205,6 +206,16 @@ async def test_an_unreachable_store_raises_ledger_unavailable(tmp_path: Path) ->
             await append(engine, [sample_draft()])
     finally:
         await engine.dispose()
+        await aiosqlite_threads_stopped()
+
+
+async def aiosqlite_threads_stopped() -> None:
+    """aiosqlite stops the thread of a failed connect without awaiting it; let it finish
+    before the test's loop closes (else the thread calls into a closed loop)."""
+    for _ in range(200):
+        if not any("_connection_worker_thread" in t.name for t in threading.enumerate()):
+            return
+        await asyncio.sleep(0.01)
 
 
 # --- concurrency ---------------------------------------------------------------------

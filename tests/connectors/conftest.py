@@ -1,25 +1,25 @@
+"""Fixtures of the connector tests: the sample registry in SQLite and PostgreSQL.
+
+The databases are read-only for the backends, so one per test session suffices.
+"""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
-
-from siak_rows import (
-    PG_SERVER,
-    create_pg_database,
-    drop_pg_database,
-    load,
-)
+import pytest_asyncio
+from siak_rows import PG_SERVER, create_pg_database, drop_pg_database, load
 
 
-@pytest.fixture
-async def sqlite_url(tmp_path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'siak.db'}"
-    await load(url)
-    return f"sqlite:///{tmp_path / 'siak.db'}"
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("siak") / "siak.db"
+    await load(f"sqlite+aiosqlite:///{path}")
+    return f"sqlite:///{path}"
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def postgres_url() -> AsyncIterator[str]:
     name = await create_pg_database()
     try:

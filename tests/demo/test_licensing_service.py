@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from collections import Counter
@@ -278,6 +279,24 @@ async def test_a_repeated_idempotency_key_returns_the_first_answer_and_writes_on
     other = await client.post(f"{path(number(4))}/status", json={"status": "DIBATALKAN"}, headers=headers)
     assert other.status_code == 422
     assert other.json()["error"]["kode"] == "KUNCI_IDEMPOTENSI_BENTROK"
+
+
+async def test_concurrent_retries_with_one_key_write_once(client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "serentak"}
+    body = {"status": "PEMERIKSAAN_BERKAS"}
+    answers = await asyncio.gather(
+        *(client.post(f"{path(number(8))}/status", json=body, headers=headers) for _ in range(10))
+    )
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.text for a in answers}) == 1
+    record = (await client.get(path(number(8)))).json()
+    assert [s["status"] for s in record["riwayat"]] == ["DIAJUKAN", "PEMERIKSAAN_BERKAS"]
+
+
+async def test_an_oversized_body_gets_413_json(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/permohonan/cari", json={"nama": "x" * 2_000_000})
+    assert response.status_code == 413
+    assert response.json()["error"]["kode"] == "PERMINTAAN_TERLALU_BESAR"
 
 
 def test_the_workflow_table_encodes_the_design() -> None:
