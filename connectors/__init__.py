@@ -24,7 +24,12 @@ from connectors.memory import (
 )
 from connectors.population.mapping import DEFAULT_MAPPING, PopulationMapping
 from connectors.population.sql import SqlPopulationSource
-from connectors.protocols import ComplaintSource, LicensingSource, PopulationSource, Source
+from connectors.protocols import (
+    ComplaintSource,
+    LicensingSource,
+    PopulationSource,
+    Source,
+)
 from connectors.records import (
     APPLICATION_FINISHED,
     COMPLAINT_FINISHED,
@@ -51,8 +56,8 @@ from connectors.records import (
     PageRequest,
     PermitType,
     Religion,
-    Requirement,
     RequestKind,
+    Requirement,
     Sex,
     SourceHealth,
     StatusChange,
@@ -95,8 +100,8 @@ __all__ = [
     "PopulationSource",
     "RecordNotFound",
     "Religion",
-    "Requirement",
     "RequestKind",
+    "Requirement",
     "RestComplaintSource",
     "RestLicensingSource",
     "Sex",

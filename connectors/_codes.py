@@ -39,7 +39,7 @@ def lookup(column: str, table: Mapping[str, V], value: object) -> V:
 def parse_datetime(value: object) -> datetime:
     """An ISO 8601 time from a source; naive times are taken as WIB (+07:00)."""
     if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 time, got {type(value).__name__}")
+        raise TypeError(f"expected an ISO 8601 time, got {type(value).__name__}")
     return aware(datetime.fromisoformat(value), WIB)
 
 
@@ -51,11 +51,11 @@ def optional_text(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {type(value).__name__}")
+        raise TypeError(f"expected text, got {type(value).__name__}")
     return value
 
 
 def text(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {type(value).__name__}")
+        raise TypeError(f"expected text, got {type(value).__name__}")
     return value

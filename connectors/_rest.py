@@ -65,9 +65,13 @@ class RestCollection(Generic[R]):
         total = answer.get("total")
         if cursor is not None and not isinstance(cursor, str):
             raise self.malformed(operation)
-        if total is not None and (not isinstance(total, int) or isinstance(total, bool)):
+        if total is not None and (
+            not isinstance(total, int) or isinstance(total, bool)
+        ):
             raise self.malformed(operation)
-        records = [r for r in (self.record(item, operation) for item in items) if r is not None]
+        records = [
+            r for r in (self.record(item, operation) for item in items) if r is not None
+        ]
         return SearchResult(records, len(items), cursor, total)
 
     async def by_keys(self, field: str, keys: Sequence[str], operation: str) -> list[R]:
@@ -80,10 +84,15 @@ class RestCollection(Generic[R]):
         results = await gather_all(calls) if calls else []
         return [record for result in results for record in result.records]
 
-    async def all_by_keys(self, field: str, keys: Sequence[str], operation: str) -> list[R]:
+    async def all_by_keys(
+        self, field: str, keys: Sequence[str], operation: str
+    ) -> list[R]:
         """Every record matching `keys` (many per key): pages through `next_cursor`."""
         wanted = unique(keys)
-        calls = [self._all_pages(field, list(chunk), operation) for chunk in chunked(wanted, MAX_PAGE_SIZE)]
+        calls = [
+            self._all_pages(field, list(chunk), operation)
+            for chunk in chunked(wanted, MAX_PAGE_SIZE)
+        ]
         results = await gather_all(calls) if calls else []
         return [record for chunk in results for record in chunk]
 
@@ -109,19 +118,26 @@ class RestCollection(Generic[R]):
             return self.parse(answer)
         except RECORD_ERRORS as exc:
             raise SourceUnavailable(
-                self.source_id, f"unreadable record in the answer ({exc})", operation=operation
+                self.source_id,
+                f"unreadable record in the answer ({exc})",
+                operation=operation,
             ) from exc
 
     async def changes(self, cursor: str | None, limit: int) -> ChangeBatch:
         operation = "changes_since"
         check_limit(limit, source=self.source_id, operation=operation)
         answer = await self.http.request(
-            "GET", "/api/v1/perubahan", operation=operation,
+            "GET",
+            "/api/v1/perubahan",
+            operation=operation,
             params={"since": cursor, "limit": limit},
         )
         items = self.data_list(answer, operation)
         try:
-            changes = [Change(key=str(i["kunci"]), at=parse_datetime(i["waktu"])) for i in items]
+            changes = [
+                Change(key=str(i["kunci"]), at=parse_datetime(i["waktu"]))
+                for i in items
+            ]
         except RECORD_ERRORS as exc:
             raise SourceUnavailable(
                 self.source_id, "malformed change feed entry", operation=operation
@@ -129,12 +145,16 @@ class RestCollection(Generic[R]):
         next_cursor = answer.get("next_cursor") if changes else None
         if next_cursor is not None and not isinstance(next_cursor, str):
             raise self.malformed(operation)
-        return ChangeBatch(changes, next_cursor, bool(answer.get("has_more")) and bool(changes))
+        return ChangeBatch(
+            changes, next_cursor, bool(answer.get("has_more")) and bool(changes)
+        )
 
     async def health(self) -> None:
         answer = await self.http.request("GET", "/health", operation="check")
         if not isinstance(answer, dict) or answer.get("status") != "ok":
-            raise SourceUnavailable(self.source_id, "health check failed", operation="check")
+            raise SourceUnavailable(
+                self.source_id, "health check failed", operation="check"
+            )
 
     def data_list(self, answer: Any, operation: str) -> list[Any]:
         data = answer.get("data") if isinstance(answer, dict) else None

@@ -53,7 +53,9 @@ def encode_keyset_cursor(at: datetime, key: str) -> str:
     return encode_cursor(f"{at.isoformat()}|{key}")
 
 
-def decode_keyset_cursor(cursor: str, *, source: str, operation: str) -> tuple[datetime, str]:
+def decode_keyset_cursor(
+    cursor: str, *, source: str, operation: str
+) -> tuple[datetime, str]:
     """Decode a ``<ISO timestamp>|<key>`` cursor (naive or aware, as it was encoded)."""
     text = decode_cursor(cursor, source=source, operation=operation)
     stamp, sep, key = text.partition("|")
@@ -67,15 +69,23 @@ def decode_keyset_cursor(cursor: str, *, source: str, operation: str) -> tuple[d
 
 def check_page(page: PageRequest, *, source: str, operation: str) -> None:
     if not isinstance(page.first, int) or isinstance(page.first, bool):
-        raise SourceRejected(source, "page size must be an integer", operation=operation)
+        raise SourceRejected(
+            source, "page size must be an integer", operation=operation
+        )
     if not 0 <= page.first <= MAX_PAGE_SIZE:
         raise SourceRejected(
-            source, f"page size must be between 0 and {MAX_PAGE_SIZE}", operation=operation
+            source,
+            f"page size must be between 0 and {MAX_PAGE_SIZE}",
+            operation=operation,
         )
 
 
 def check_limit(limit: int, *, source: str, operation: str) -> None:
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE:
+    if (
+        not isinstance(limit, int)
+        or isinstance(limit, bool)
+        or not 1 <= limit <= MAX_PAGE_SIZE
+    ):
         raise SourceRejected(
             source, f"limit must be between 1 and {MAX_PAGE_SIZE}", operation=operation
         )
@@ -85,7 +95,9 @@ def check_kelurahan_codes(codes: Sequence[str], *, source: str, operation: str) 
     for code in codes:
         if not isinstance(code, str) or not KELURAHAN_PATTERN.fullmatch(code):
             raise SourceRejected(
-                source, f"kelurahan code must be 10 digits: {code!r}", operation=operation
+                source,
+                f"kelurahan code must be 10 digits: {code!r}",
+                operation=operation,
             )
 
 

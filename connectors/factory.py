@@ -11,7 +11,7 @@ Wrong configuration raises `ValueError` naming the source and the key, at start-
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from connectors.complaints.rest import RestComplaintSource
 from connectors.licensing.rest import RestLicensingSource
@@ -22,7 +22,12 @@ from connectors.memory import (
 )
 from connectors.population.mapping import PopulationMapping
 from connectors.population.sql import SqlPopulationSource
-from connectors.protocols import Source
+from connectors.protocols import (
+    ComplaintSource,
+    LicensingSource,
+    PopulationSource,
+    Source,
+)
 
 #: source id → backend name → (builder, required keys, optional keys)
 _Builder = Callable[[str, Mapping[str, Any]], Source]
@@ -35,7 +40,9 @@ def _sql_population(source_id: str, cfg: Mapping[str, Any]) -> Source:
     for key in ("read_only", "pool_size", "timeout"):
         if key in cfg:
             options[key] = cfg[key]
-    return SqlPopulationSource(_text(source_id, cfg, "url"), source_id=source_id, **options)
+    return SqlPopulationSource(
+        _text(source_id, cfg, "url"), source_id=source_id, **options
+    )
 
 
 def _rest(cls: Any) -> _Builder:
@@ -66,33 +73,55 @@ _BACKENDS: dict[str, dict[str, tuple[_Builder, frozenset[str]]]] = {
             _sql_population,
             frozenset({"url", "mapping", "read_only", "pool_size", "timeout"}),
         ),
-        "memory": (_memory(InMemoryPopulationSource), frozenset({"records"})),
+        "memory": (
+            _memory(InMemoryPopulationSource),
+            frozenset({"records", "timeout"}),
+        ),
     },
     "licensing": {
         "rest": (
             _rest(RestLicensingSource),
             frozenset({"url", "api_key", "timeout", "max_connections"}),
         ),
-        "memory": (_memory(InMemoryLicensingSource), frozenset({"records"})),
+        "memory": (_memory(InMemoryLicensingSource), frozenset({"records", "timeout"})),
     },
     "complaints": {
         "rest": (
             _rest(RestComplaintSource),
             frozenset({"url", "api_key", "timeout", "max_connections"}),
         ),
-        "memory": (_memory(InMemoryComplaintSource), frozenset({"records"})),
+        "memory": (_memory(InMemoryComplaintSource), frozenset({"records", "timeout"})),
     },
 }
 
 
+@overload
+def build_source(
+    source_id: Literal["population"], config: Mapping[str, Any]
+) -> PopulationSource: ...
+@overload
+def build_source(
+    source_id: Literal["licensing"], config: Mapping[str, Any]
+) -> LicensingSource: ...
+@overload
+def build_source(
+    source_id: Literal["complaints"], config: Mapping[str, Any]
+) -> ComplaintSource: ...
+@overload
+def build_source(source_id: str, config: Mapping[str, Any]) -> Source: ...
+
+
 def build_source(source_id: str, config: Mapping[str, Any]) -> Source:
-    """The configured backend for `source_id`; `ValueError` for bad configuration."""
+    """The configured backend for `source_id`; `ValueError` for bad configuration.
+
+    The memory backend ignores `timeout` (settings pass it to every backend).
+    """
     if source_id not in _BACKENDS:
         raise ValueError(
             f"unknown source {source_id!r}: expected one of {', '.join(_BACKENDS)}"
         )
     if not isinstance(config, Mapping):
-        raise ValueError(f"sources.{source_id}: configuration must be a mapping")
+        raise ValueError(f"sources.{source_id}: configuration must be a mapping")  # noqa: TRY004 (configuration errors are ValueError)
     backends = _BACKENDS[source_id]
     backend = config.get("backend")
     if backend not in backends:

@@ -58,7 +58,9 @@ class SourceHttpClient:
         except httpx.InvalidURL:
             url = None
         if url is None or url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"{source_id}: base URL must be an http(s) URL, got {base_url!r}")
+            raise ValueError(
+                f"{source_id}: base URL must be an http(s) URL, got {base_url!r}"
+            )
         if not isinstance(api_key, str) or not api_key:
             raise ValueError(f"{source_id}: api_key must be a non-empty string")
         if not timeout > 0:
@@ -73,7 +75,8 @@ class SourceHttpClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
             ),
         )
 
@@ -103,11 +106,14 @@ class SourceHttpClient:
                 )
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise SourceTimeout(
-                self.source_id, f"no answer within {self.timeout:g} s", operation=operation
+                self.source_id,
+                f"no answer within {self.timeout:g} s",
+                operation=operation,
             ) from exc
         except httpx.HTTPError as exc:
             raise SourceUnavailable(
-                self.source_id, f"cannot reach the source ({type(exc).__name__})",
+                self.source_id,
+                f"cannot reach the source ({type(exc).__name__})",
                 operation=operation,
             ) from exc
         return self._decode(response, operation)
@@ -124,7 +130,9 @@ class SourceHttpClient:
                 return orjson.loads(response.content)
             except orjson.JSONDecodeError as exc:
                 raise SourceUnavailable(
-                    self.source_id, f"invalid JSON in HTTP {status} answer", operation=operation
+                    self.source_id,
+                    f"invalid JSON in HTTP {status} answer",
+                    operation=operation,
                 ) from exc
         raise self._error(status, response.content, operation)
 
@@ -134,16 +142,23 @@ class SourceHttpClient:
         src = self.source_id
         if status in (401, 403):
             return SourceUnavailable(
-                src, f"API key rejected (HTTP {status}): check the configured api_key",
+                src,
+                f"API key rejected (HTTP {status}): check the configured api_key",
                 operation=operation,
             )
         if status == 404:
-            return RecordNotFound(src, detail or "record not found", operation=operation)
+            return RecordNotFound(
+                src, detail or "record not found", operation=operation
+            )
         if status in (408, 429) or status >= 500 or status < 400:
             return SourceUnavailable(
-                src, f"HTTP {status}" + (f": {detail}" if detail else ""), operation=operation
+                src,
+                f"HTTP {status}" + (f": {detail}" if detail else ""),
+                operation=operation,
             )
-        return SourceRejected(src, detail or f"request refused (HTTP {status})", operation=operation)
+        return SourceRejected(
+            src, detail or f"request refused (HTTP {status})", operation=operation
+        )
 
 
 def _error_body(body: bytes) -> tuple[str, str]:

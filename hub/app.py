@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,7 +20,11 @@ from hub.identity import build_identity
 from hub.request_context import RequestIdMiddleware
 from hub.settings import ConfigError, Settings
 from hub.store import create_store_engine, create_tables
-from schema.build import build_schema
+from auth.ledger import LedgerDraft, LedgerEntry, append as append_to_ledger, query_entries
+from auth.policy import PolicyError, load_policy
+from auth.purposes import load_purposes
+from schema.access import AccessControl, catalogue_of
+from schema.build import build_role_schema, build_schema
 from schema.context import Environment
 from schema.region import load_region
 from schema.sources import Sources
@@ -53,8 +57,24 @@ def create_app(
     sources = sources or build_sources(settings)
     identity = build_identity(settings)
     store = create_store_engine(settings.resolved_store_url)
+    full_schema = build_schema()
+    try:
+        policy = load_policy(settings.policy_file, catalogue=catalogue_of(full_schema._schema))
+        purposes = load_purposes(settings.purposes_file)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from exc
+
+    async def write_ledger(drafts: Sequence[LedgerDraft]) -> object:
+        return await append_to_ledger(store, drafts)
+
+    async def read_ledger(**filters: object) -> list[LedgerEntry]:
+        return await query_entries(store, **filters)  # type: ignore[arg-type]
+
     env = Environment(
         sources=sources,
+        access=AccessControl(policy, purposes),
+        ledger=write_ledger,
+        ledger_reader=read_ledger,
         region=load_region(settings.resolved_region_file),
         calendar=WorkCalendar(),
         max_page_size=settings.max_page_size,
@@ -63,7 +83,7 @@ def create_app(
     )
 
     def build_view(roles: frozenset[str]) -> HubGraphQL:
-        return HubGraphQL(build_schema(), env=env)
+        return HubGraphQL(build_role_schema(full_schema, policy, roles), env=env)
 
     graphql = RoleDispatcher(build_view)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth.clients import metadata as clients_metadata
+from auth.ledger import ledger_metadata, prepare_engine
+from connectors.surveys import surveys_metadata
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -24,7 +26,7 @@ def async_url(url: str) -> str:
 
 
 def store_metadata() -> list[MetaData]:
-    return [clients_metadata]
+    return [clients_metadata, ledger_metadata, surveys_metadata]
 
 
 def create_store_engine(url: str) -> AsyncEngine:
@@ -34,17 +36,11 @@ def create_store_engine(url: str) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # WAL, busy timeout, durable commits and BEGIN IMMEDIATE for ledger writers (SQLite)
+    prepare_engine(engine)
+    return engine
 
 
 async def create_tables(engine: AsyncEngine) -> None:

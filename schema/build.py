@@ -1,9 +1,9 @@
-"""Building the executable schema: one per role, at start-up.
+"""Building the executable schema: one per role set, at start-up.
 
 A role's schema holds only the fields its policy lets it see, so hidden fields are
 absent from validation and introspection alike (strawberry has no per-request field
-visibility). `visible(type_name, field_name)` decides; types left with no visible
-field disappear together with every field that returns them.
+visibility). The full schema (every field) exists once, to give the policy loader its
+catalogue and to compute each role's visible fields.
 """
 
 from __future__ import annotations
@@ -12,18 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from auth.policy import Policy
+from schema.access import visible_pairs
+from schema.extensions.personal_data import PersonalDataExtension
 from schema.extensions.source_trace import SourceTraceExtension
-from schema.queries import Query
+from schema.root import Mutation, Query
+from schema.selection import SelectionIndex
 
 Visibility = Callable[[str, str], bool]
 
@@ -41,21 +40,24 @@ class RoleSchema(strawberry.Schema):
     def __init__(self, *args: Any, visible: Visibility = _everything, **kwargs: Any) -> None:
         self._visible = visible
         super().__init__(*args, **kwargs)
+        self.selection_index = SelectionIndex(self._schema)
 
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         """Errors are logged once, by code, where they are formatted (schema.errors)."""
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         fields = type_definition.fields
-        if type_definition.is_input or type_definition.name in ("PageInfo",):
+        if type_definition.is_input:
             return fields
-        name_of = self.config.name_converter.get_graphql_name
-        return [f for f in fields if self._visible(type_definition.name, name_of(f))]
+        converter = self.config.name_converter
+        type_name = converter.from_object(type_definition)  # specialised generics too
+        return [f for f in fields if self._visible(type_name, converter.get_graphql_name(f))]
 
 
-def build_schema(*, visible: Visibility = _everything) -> RoleSchema:
+def build_schema(*, visible: Visibility = _everything, with_mutation: bool = True) -> RoleSchema:
     return RoleSchema(
         query=Query,
+        mutation=Mutation if with_mutation else None,
         visible=visible,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=[
@@ -63,6 +65,14 @@ def build_schema(*, visible: Visibility = _everything) -> RoleSchema:
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            PersonalDataExtension,
             SourceTraceExtension,
         ],
     )
+
+
+def build_role_schema(full: RoleSchema, policy: Policy, roles: frozenset[str]) -> RoleSchema:
+    """The schema for a principal holding `roles`."""
+    pairs = visible_pairs(policy, roles, full._schema)
+    has_mutation = any(t == "Mutation" for t, _ in pairs)
+    return build_schema(visible=lambda t, f: (t, f) in pairs, with_mutation=has_mutation)

@@ -1,16 +1,20 @@
-"""What every resolver can reach: the request's principal, loaders and trace, and the
-schema's environment (region, calendar, limits). Built once per operation."""
+"""What every resolver can reach: the request's principal, loaders, trace and policy
+presenter, and the schema's environment (sources, region, calendar, limits, policy).
+Built once per operation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from auth.ledger import LedgerDraft, LedgerEntry
+from auth.policy import RowAccess
 from auth.principal import Principal
 from connectors.workdays import WorkCalendar
+from schema.access import PERSONAL_FIELDS, AccessControl, Presenter
 from schema.loaders import Loaders
 from schema.region import Region
 from schema.sources import Sources
@@ -18,10 +22,13 @@ from schema.trace import SourceTrace
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
+#: Writes one request's ledger entries durably, or raises.
+LedgerWriter = Callable[[Sequence[LedgerDraft]], Awaitable[object]]
+#: Reads ledger entries (keyword filters of `auth.ledger.query_entries`).
+LedgerReader = Callable[..., Awaitable[list[LedgerEntry]]]
+
 
 def _today() -> date:
-    from datetime import datetime
-
     return datetime.now(JAKARTA).date()
 
 
@@ -32,10 +39,23 @@ class Environment:
     sources: Sources
     region: Region
     calendar: WorkCalendar
+    access: AccessControl
+    ledger: LedgerWriter | None = None  # None: personal data is never sent (fail closed)
+    ledger_reader: LedgerReader | None = None
     max_page_size: int = 100
     default_page_size: int = 20
     trace_sources: bool = False  # `extensions.sources` on every response
+    metrics: Any = None  # the service-metrics view (issue 6); typed by its module
+    surveys: Any = None  # the satisfaction-survey store (issue 6); typed by its module
     today: Callable[[], date] = _today
+
+
+@dataclass(slots=True)
+class _Access:
+    fields: set[str]
+    masked: set[str]
+    action: str = "read"
+    detail: str | None = None
 
 
 @dataclass(slots=True)
@@ -44,12 +64,14 @@ class Context:
     principal: Principal
     loaders: Loaders
     trace: SourceTrace
+    presenter: Presenter
     request_id: str
     purpose: str | None = None
     case: str | None = None
     request: Any = None
     response: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    selected: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    accessed: dict[tuple[str, str], _Access] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -69,9 +91,39 @@ class Context:
             principal=principal,
             loaders=Loaders.create(env.sources, trace),
             trace=trace,
+            presenter=env.access.presenter(principal),
             request_id=request_id,
             purpose=purpose,
             case=case,
             request=request,
             response=response,
         )
+
+    def record_access(self, type_name: str, key: str | None, row: RowAccess) -> None:
+        """Note that a personal record was returned: the ledger gets one entry for it."""
+        if key is None or type_name not in PERSONAL_FIELDS:
+            return
+        selected = self.selected.get(type_name, frozenset())
+        personal = PERSONAL_FIELDS[type_name]
+        shown = {f for f in selected if row.access(f).visible}
+        if not (shown if personal is None else shown & personal):
+            return
+        self.note(type_name, key, shown, {f for f in shown if row.access(f).kind.name == "MASKED"})
+
+    def note(
+        self,
+        type_name: str,
+        key: str,
+        fields: set[str] | frozenset[str],
+        masked: set[str] | frozenset[str] = frozenset(),
+        *,
+        action: str = "read",
+        detail: str | None = None,
+    ) -> None:
+        """Add one personal record (read, or changed with `action="write"`) to the
+        request's ledger batch; the same record twice is one entry."""
+        entry = self.accessed.setdefault((type_name, key), _Access(set(), set(), action, detail))
+        entry.fields |= fields
+        entry.masked |= masked
+        if action == "write":
+            entry.action, entry.detail = action, detail

@@ -8,9 +8,12 @@ from typing import TypeVar
 import strawberry
 from strawberry.types import Info
 
+from dataclasses import replace
+
+from auth.policy import RowScope
 from connectors.records import Page, PageRequest
 from schema.context import Context
-from schema.errors import BadUserInput
+from schema.errors import BadUserInput, Forbidden
 from schema.inputs import ApplicationFilter, CitizenFilter, ComplaintFilter, checked_nik
 from schema.pagination import fetch_window, page_size
 from schema.types.application import Application
@@ -45,14 +48,19 @@ async def _connection(
     *,
     first: int | None,
     after: str | None,
-    present: Callable[[Sequence[R]], list[N]],
+    present: Callable[[R], N | None],
+    scope: RowScope,
 ) -> Connection[N]:
     env = info.context.env
     size = page_size(first, default=env.default_page_size, maximum=env.max_page_size)
+    if scope.empty:
+        return Connection(edges=[], page_info=PageInfo(has_next_page=False, has_previous_page=False,
+                          start_cursor=None, end_cursor=None), total_count=0)
     window = await fetch_window(fetch, first=size, after=after, with_total=_wants_total(info))
-    nodes = present(window.items)
+    # the scope was pushed down; every row is still checked (the scope may be wider)
+    shown = [(present(item), cursor) for item, cursor in zip(window.items, window.cursors)]
     return Connection(
-        edges=[Edge(node=node, cursor=cursor) for node, cursor in zip(nodes, window.cursors)],
+        edges=[Edge(node=node, cursor=cursor) for node, cursor in shown if node is not None],
         page_info=PageInfo(
             has_next_page=window.has_next,
             has_previous_page=after is not None,
@@ -61,6 +69,36 @@ async def _connection(
         ),
         total_count=window.total,
     )
+
+
+def _shown(node: N | None, what: str) -> N:
+    """A root record the policy refuses is null with FORBIDDEN at its path."""
+    if node is None:
+        raise Forbidden(f"this {what} is not yours to see")
+    return node
+
+
+def _narrow(requested: tuple[str, ...] | None, allowed: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The values both the caller asked for and the policy's row scope admit."""
+    if allowed is None:
+        return requested
+    if requested is None:
+        return allowed
+    return tuple(v for v in requested if v in allowed)
+
+
+def _narrow_visibility(requested, allowed):  # type: ignore[no-untyped-def]
+    from connectors.records import ComplaintVisibility
+
+    if allowed is None:
+        return requested
+    permitted = tuple(ComplaintVisibility(v) for v in allowed)
+    return permitted if requested is None else tuple(v for v in requested if v in permitted)
+
+
+def _emptied(scope: RowScope, *narrowed: tuple | None) -> RowScope:
+    """The scope, or an empty one when narrowing left a filter with no value at all."""
+    return RowScope.none() if any(n is not None and not n for n in narrowed) else scope
 
 
 def _traced(ctx: Context, source: str, operation: str, call: Callable[[PageRequest], Awaitable[Page[R]]]):
@@ -74,7 +112,7 @@ def _traced(ctx: Context, source: str, operation: str, call: Callable[[PageReque
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(description="The caller, as the hub authenticated it.")
     def me(self, info: Info[Context, None]) -> Me:
         return Me.of(info.context.principal)
@@ -83,7 +121,9 @@ class Query:
     async def citizen(self, info: Info[Context, None], nik: str) -> Citizen | None:
         ctx = info.context
         record = await ctx.loaders.citizen.load(checked_nik(nik))
-        return Citizen.of(record, ctx) if record is not None else None
+        if record is None:
+            return None
+        return _shown(Citizen.of(record, ctx), "citizen")
 
     @strawberry.field(description="Citizens of the region, ordered by NIK.")
     async def citizens(
@@ -94,19 +134,23 @@ class Query:
         filter: CitizenFilter | None = None,
     ) -> Connection[Citizen]:
         ctx = info.context
+        scope = ctx.presenter.scope("Citizen")
         flt = (filter or CitizenFilter()).to_filter()
+        flt = replace(flt, kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes))
         population = ctx.env.sources.population
 
-        def present(records: Sequence) -> list[Citizen]:
-            ctx.loaders.prime_citizens(records)
-            return [Citizen.of(record, ctx) for record in records]
+        async def fetch(request: PageRequest) -> Page:
+            page = await population.list_citizens(flt, request)
+            ctx.loaders.prime_citizens(page.items)
+            return page
 
         return await _connection(
             info,
-            _traced(ctx, population.source_id, "list_citizens", lambda p: population.list_citizens(flt, p)),
+            _traced(ctx, population.source_id, "list_citizens", fetch),
             first=first,
             after=after,
-            present=present,
+            present=lambda record: Citizen.of(record, ctx),
+            scope=_emptied(scope, flt.kelurahan_codes),
         )
 
     @strawberry.field(description="One family card by its number (No. KK).")
@@ -115,13 +159,17 @@ class Query:
         if len(number) != 16 or not number.isdigit():
             raise BadUserInput("`number` is a 16-digit family card number")
         members = await ctx.loaders.family_members.load(number)
-        return Family.of(number, members, ctx) if members else None
+        if not members:
+            return None
+        return _shown(Family.of(number, members, ctx), "family")
 
     @strawberry.field(description="One permit application by its number.")
     async def application(self, info: Info[Context, None], number: str) -> Application | None:
         ctx = info.context
         record = await ctx.loaders.application.load(_checked_number(number, argument="number"))
-        return Application.of(record, ctx) if record is not None else None
+        if record is None:
+            return None
+        return _shown(Application.of(record, ctx), "application")
 
     @strawberry.field(description="Permit applications, newest first.")
     async def applications(
@@ -132,27 +180,36 @@ class Query:
         filter: ApplicationFilter | None = None,
     ) -> Connection[Application]:
         ctx = info.context
+        scope = ctx.presenter.scope("Application")
         flt = (filter or ApplicationFilter()).to_filter()
+        flt = replace(
+            flt,
+            kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes),
+            applicant_niks=_narrow(flt.applicant_niks, scope.applicant_niks),
+        )
         licensing = ctx.env.sources.licensing
 
-        def present(records: Sequence) -> list[Application]:
-            ctx.loaders.prime_applications(records)
-            return [Application.of(record, ctx) for record in records]
+        async def fetch(request: PageRequest) -> Page:
+            page = await licensing.list_applications(flt, request)
+            ctx.loaders.prime_applications(page.items)
+            return page
 
         return await _connection(
             info,
-            _traced(ctx, licensing.source_id, "list_applications",
-                    lambda p: licensing.list_applications(flt, p)),
+            _traced(ctx, licensing.source_id, "list_applications", fetch),
             first=first,
             after=after,
-            present=present,
+            present=lambda record: Application.of(record, ctx),
+            scope=_emptied(scope, flt.kelurahan_codes, flt.applicant_niks),
         )
 
     @strawberry.field(description="One complaint by its ticket number.")
     async def complaint(self, info: Info[Context, None], number: str) -> Complaint | None:
         ctx = info.context
         record = await ctx.loaders.complaint.load(_checked_number(number, argument="number"))
-        return Complaint.of(record, ctx) if record is not None else None
+        if record is None:
+            return None
+        return _shown(Complaint.of(record, ctx), "complaint")
 
     @strawberry.field(description="Complaints, newest first.")
     async def complaints(
@@ -163,20 +220,28 @@ class Query:
         filter: ComplaintFilter | None = None,
     ) -> Connection[Complaint]:
         ctx = info.context
+        scope = ctx.presenter.scope("Complaint")
         flt = (filter or ComplaintFilter()).to_filter()
+        flt = replace(
+            flt,
+            kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes),
+            reporter_niks=_narrow(flt.reporter_niks, scope.reporter_niks),
+            visibilities=_narrow_visibility(flt.visibilities, scope.visibilities),
+        )
         complaints = ctx.env.sources.complaints
 
-        def present(records: Sequence) -> list[Complaint]:
-            ctx.loaders.prime_complaints(records)
-            return [Complaint.of(record, ctx) for record in records]
+        async def fetch(request: PageRequest) -> Page:
+            page = await complaints.list_complaints(flt, request)
+            ctx.loaders.prime_complaints(page.items)
+            return page
 
         return await _connection(
             info,
-            _traced(ctx, complaints.source_id, "list_complaints",
-                    lambda p: complaints.list_complaints(flt, p)),
+            _traced(ctx, complaints.source_id, "list_complaints", fetch),
             first=first,
             after=after,
-            present=present,
+            present=lambda record: Complaint.of(record, ctx),
+            scope=_emptied(scope, flt.kelurahan_codes, flt.reporter_niks, flt.visibilities),
         )
 
     @strawberry.field(description="The state of each source system.")

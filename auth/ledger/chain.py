@@ -30,12 +30,17 @@ def format_time(value: datetime) -> str:
     """The fixed ISO form of an aware datetime, in UTC with microseconds and ``Z``."""
     if value.tzinfo is None:
         raise ValueError("ledger times must be timezone-aware")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return (
+        value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+        + "Z"
+    )
 
 
 def canonical_bytes(values: Mapping[str, Any]) -> bytes:
     """The canonical JSON of an entry's hashed columns (`time` already formatted)."""
-    return orjson.dumps({name: values[name] for name in HASHED_COLUMNS}, option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(
+        {name: values[name] for name in HASHED_COLUMNS}, option=orjson.OPT_SORT_KEYS
+    )
 
 
 def link_hash(prev_hash: str, canonical: bytes) -> str:
@@ -54,10 +59,17 @@ def entry_hash(entry: LedgerEntry) -> str:
     return link_hash(entry.prev_hash, canonical_bytes(hashed_values(entry)))
 
 
-def checkpoint_payload(*, last_seq: int, last_hash: str, count: int, time: datetime) -> bytes:
+def checkpoint_payload(
+    *, last_seq: int, last_hash: str, count: int, time: datetime
+) -> bytes:
     """The bytes a checkpoint's signature covers (canonical JSON, like entries)."""
     return orjson.dumps(
-        {"count": count, "last_hash": last_hash, "last_seq": last_seq, "time": format_time(time)},
+        {
+            "count": count,
+            "last_hash": last_hash,
+            "last_seq": last_seq,
+            "time": format_time(time),
+        },
         option=orjson.OPT_SORT_KEYS,
     )
 

@@ -21,7 +21,12 @@ from auth.ledger.errors import InvalidLedgerDraft, LedgerError, LedgerUnavailabl
 from auth.ledger.model import GENESIS_HASH, Checkpoint
 from auth.ledger.store import Clock, utc_now
 from auth.ledger.tables import ledger_checkpoints, ledger_entries
-from auth.ledger.transactions import lock_head, prepare_engine, read_head, write_transaction
+from auth.ledger.transactions import (
+    lock_head,
+    prepare_engine,
+    read_head,
+    write_transaction,
+)
 from auth.ledger.verify import check_range
 
 Signer = Callable[[bytes], str]
@@ -48,7 +53,9 @@ async def prune(
         if boundary <= base_seq:
             return None
         if check:
-            problem = await check_range(engine, base_seq=base_seq, base_hash=base_hash, upto_seq=boundary)
+            problem = await check_range(
+                engine, base_seq=base_seq, base_hash=base_hash, upto_seq=boundary
+            )
             if problem is not None:
                 raise LedgerUnavailable(f"refusing to prune a broken chain: {problem}")
         async with write_transaction(engine) as conn:
@@ -56,24 +63,44 @@ async def prune(
             if (await _latest(conn))[0] != base_seq:
                 raise LedgerUnavailable("another prune ran meanwhile; try again")
             last_hash = await conn.scalar(
-                select(ledger_entries.c.entry_hash).where(ledger_entries.c.seq == boundary)
+                select(ledger_entries.c.entry_hash).where(
+                    ledger_entries.c.seq == boundary
+                )
             )
             if last_hash is None:
                 raise LedgerUnavailable(f"entry {boundary} is missing; run verify")
-            removed = await conn.execute(delete(ledger_entries).where(ledger_entries.c.seq <= boundary))
+            removed = await conn.execute(
+                delete(ledger_entries).where(ledger_entries.c.seq <= boundary)
+            )
             now = clock()
-            signature = signer(checkpoint_payload(last_seq=boundary, last_hash=last_hash, count=removed.rowcount, time=now))
+            signature = signer(
+                checkpoint_payload(
+                    last_seq=boundary,
+                    last_hash=last_hash,
+                    count=removed.rowcount,
+                    time=now,
+                )
+            )
             if not isinstance(signature, str) or not signature:
                 raise LedgerUnavailable("the checkpoint signer returned no signature")
-            checkpoint = Checkpoint(boundary, last_hash, removed.rowcount, now, signature)
-            await conn.execute(ledger_checkpoints.insert().values(
-                last_seq=checkpoint.last_seq, last_hash=checkpoint.last_hash,
-                count=checkpoint.count, time=checkpoint.time, signature=checkpoint.signature,
-            ))
+            checkpoint = Checkpoint(
+                boundary, last_hash, removed.rowcount, now, signature
+            )
+            await conn.execute(
+                ledger_checkpoints.insert().values(
+                    last_seq=checkpoint.last_seq,
+                    last_hash=checkpoint.last_hash,
+                    count=checkpoint.count,
+                    time=checkpoint.time,
+                    signature=checkpoint.signature,
+                )
+            )
     except LedgerError:
         raise
     except Exception as exc:
-        raise LedgerUnavailable(f"the access ledger could not be pruned: {exc.__class__.__name__}") from exc
+        raise LedgerUnavailable(
+            f"the access ledger could not be pruned: {exc.__class__.__name__}"
+        ) from exc
     return checkpoint
 
 
@@ -83,15 +110,20 @@ async def _plan(engine: AsyncEngine, before: datetime) -> tuple[int, str, int]:
         base_seq, base_hash = await _latest(conn)
         head_seq, _ = await read_head(conn)
         first_kept = await conn.scalar(
-            select(func.min(ledger_entries.c.seq)).where(ledger_entries.c.time >= before)
+            select(func.min(ledger_entries.c.seq)).where(
+                ledger_entries.c.time >= before
+            )
         )
     boundary = head_seq if first_kept is None else min(head_seq, first_kept - 1)
     return base_seq, base_hash, boundary
 
 
 async def _latest(conn: AsyncConnection) -> tuple[int, str]:
-    row = (await conn.execute(
-        select(ledger_checkpoints.c.last_seq, ledger_checkpoints.c.last_hash)
-        .order_by(ledger_checkpoints.c.last_seq.desc()).limit(1)
-    )).first()
+    row = (
+        await conn.execute(
+            select(ledger_checkpoints.c.last_seq, ledger_checkpoints.c.last_hash)
+            .order_by(ledger_checkpoints.c.last_seq.desc())
+            .limit(1)
+        )
+    ).first()
     return (0, GENESIS_HASH) if row is None else (int(row.last_seq), str(row.last_hash))

@@ -42,12 +42,20 @@ async def query_entries(
     Raises `InvalidLedgerQuery` (BAD_USER_INPUT) for a bad limit, cursor or naive
     datetime, and `LedgerUnavailable` when the store cannot be read.
     """
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_LIMIT
+    ):
         raise InvalidLedgerQuery(f"limit must be between 1 and {MAX_LIMIT}")
-    if after_seq is not None and (isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0):
+    if after_seq is not None and (
+        isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0
+    ):
         raise InvalidLedgerQuery("after_seq must be a non-negative integer")
     for name, moment in (("since", since), ("until", until)):
-        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+        if moment is not None and (
+            not isinstance(moment, datetime) or moment.tzinfo is None
+        ):
             raise InvalidLedgerQuery(f"{name} must be a timezone-aware datetime")
     table = ledger_entries.c
     stmt = select(*_COLUMNS)
@@ -64,14 +72,18 @@ async def query_entries(
     if until is not None:
         stmt = stmt.where(table.time < until)
     if after_seq is not None:
-        stmt = stmt.where(table.seq < after_seq if newest_first else table.seq > after_seq)
+        stmt = stmt.where(
+            table.seq < after_seq if newest_first else table.seq > after_seq
+        )
     stmt = stmt.order_by(table.seq.desc() if newest_first else table.seq).limit(limit)
     prepare_engine(engine)
     try:
         async with engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
     except Exception as exc:
-        raise LedgerUnavailable(f"the access ledger could not be read: {exc.__class__.__name__}") from exc
+        raise LedgerUnavailable(
+            f"the access ledger could not be read: {exc.__class__.__name__}"
+        ) from exc
     return [_entry(row._mapping) for row in rows]
 
 

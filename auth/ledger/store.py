@@ -19,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.ledger.chain import canonical_bytes, format_time, link_hash
 from auth.ledger.errors import InvalidLedgerDraft, LedgerError, LedgerUnavailable
-from auth.ledger.model import ACTIONS, ENTRY_COLUMNS, HASHED_COLUMNS, LedgerDraft, LedgerEntry
+from auth.ledger.model import (
+    ACTIONS,
+    ENTRY_COLUMNS,
+    HASHED_COLUMNS,
+    LedgerDraft,
+    LedgerEntry,
+)
 from auth.ledger.tables import ledger_entries
 from auth.ledger.transactions import lock_head, move_head, write_transaction
 
@@ -46,19 +52,37 @@ async def append(
     written) if the store cannot be reached or the transaction fails, and
     `InvalidLedgerDraft` (a `LedgerUnavailable`) for a malformed draft.
     """
-    drafts = [_checked(draft) for draft in entries]
+    drafts = check_drafts(entries)
     if not drafts:
         return []
+    return await write_checked(engine, drafts, clock=clock)
+
+
+def check_drafts(entries: Sequence[LedgerDraft]) -> list[LedgerDraft]:
+    """Validated drafts with their collections sorted; raises `InvalidLedgerDraft`."""
+    return [_checked(draft) for draft in entries]
+
+
+async def write_checked(
+    engine: AsyncEngine, drafts: Sequence[LedgerDraft], *, clock: Clock = utc_now
+) -> list[LedgerEntry]:
+    """The transaction behind `append`, for drafts that passed `check_drafts`."""
     try:
         async with write_transaction(engine) as conn:
             head_seq, head_hash = await lock_head(conn)
             chained = chain(drafts, head_seq=head_seq, head_hash=head_hash, now=clock())
-            await conn.execute(ledger_entries.insert(), [_row(entry) for entry in chained])
-            await move_head(conn, seq=chained[-1].seq, entry_hash=chained[-1].entry_hash)
+            await conn.execute(
+                ledger_entries.insert(), [_row(entry) for entry in chained]
+            )
+            await move_head(
+                conn, seq=chained[-1].seq, entry_hash=chained[-1].entry_hash
+            )
     except LedgerError:
         raise
     except Exception as exc:
-        raise LedgerUnavailable(f"the access ledger could not be written: {exc.__class__.__name__}") from exc
+        raise LedgerUnavailable(
+            f"the access ledger could not be written: {exc.__class__.__name__}"
+        ) from exc
     return chained
 
 
@@ -116,21 +140,36 @@ def _checked(draft: LedgerDraft) -> LedgerDraft:
         if not isinstance(value, str) or not value:
             raise InvalidLedgerDraft(f"ledger draft needs a non-empty {name}")
     if draft.action not in ACTIONS:
-        raise InvalidLedgerDraft(f"ledger action must be 'read' or 'write', not {draft.action!r}")
-    if draft.time is not None and (not isinstance(draft.time, datetime) or draft.time.tzinfo is None):
+        raise InvalidLedgerDraft(
+            f"ledger action must be 'read' or 'write', not {draft.action!r}"
+        )
+    if draft.time is not None and (
+        not isinstance(draft.time, datetime) or draft.time.tzinfo is None
+    ):
         raise InvalidLedgerDraft("ledger draft time must be a timezone-aware datetime")
     collections: dict[str, tuple[str, ...]] = {}
     for name in ("roles", "fields", "masked_fields"):
         values = getattr(draft, name)
         if isinstance(values, str | bytes):
-            raise InvalidLedgerDraft(f"ledger draft {name} must be a collection of strings")
+            raise InvalidLedgerDraft(
+                f"ledger draft {name} must be a collection of strings"
+            )
         collections[name] = _sorted(values)
         if not all(isinstance(v, str) and v for v in collections[name]):
-            raise InvalidLedgerDraft(f"ledger draft {name} must be a collection of non-empty strings")
+            raise InvalidLedgerDraft(
+                f"ledger draft {name} must be a collection of non-empty strings"
+            )
     if not set(collections["masked_fields"]) <= set(collections["fields"]):
         raise InvalidLedgerDraft("masked_fields must be a subset of fields")
     for name, limit in _LIMITS.items():
         value = getattr(draft, name, None)
         if isinstance(value, str) and len(value) > limit:
-            raise InvalidLedgerDraft(f"ledger draft {name} is longer than {limit} characters")
-    return replace(draft, **collections)
+            raise InvalidLedgerDraft(
+                f"ledger draft {name} is longer than {limit} characters"
+            )
+    return replace(
+        draft,
+        roles=collections["roles"],
+        fields=collections["fields"],
+        masked_fields=collections["masked_fields"],
+    )

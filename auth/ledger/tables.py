@@ -16,7 +16,7 @@ defined here, which have the same names and columns.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import (
@@ -65,7 +65,7 @@ class UTCTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value)
-        return value.astimezone(UTC)
+        return cast(datetime, value).astimezone(UTC)
 
 
 class StringTuple(TypeDecorator[tuple[str, ...]]):
@@ -74,10 +74,14 @@ class StringTuple(TypeDecorator[tuple[str, ...]]):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> Any:
+    def process_bind_param(
+        self, value: tuple[str, ...] | None, dialect: Dialect
+    ) -> Any:
         return None if value is None else orjson.dumps(list(value)).decode()
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...] | None:
+    def process_result_value(
+        self, value: Any, dialect: Dialect
+    ) -> tuple[str, ...] | None:
         return None if value is None else tuple(orjson.loads(value))
 
 
@@ -138,6 +142,8 @@ LEDGER_TABLES: tuple[Table, ...] = (ledger_entries, ledger_head, ledger_checkpoi
 def register_tables(metadata: MetaData) -> tuple[Table, ...]:
     """Copy the ledger's tables onto the hub store's MetaData (idempotent)."""
     return tuple(
-        metadata.tables[table.name] if table.name in metadata.tables else table.to_metadata(metadata)
+        metadata.tables[table.name]
+        if table.name in metadata.tables
+        else table.to_metadata(metadata)
         for table in LEDGER_TABLES
     )

@@ -26,7 +26,9 @@ def sample_draft(**overrides: Any) -> LedgerDraft:
         "subject": "officer-1",
         "roles": ("population_officer",),
         "purpose": "population-service",
-        "document_hash": hashlib.sha256(b"query { citizen(nik: $nik) { name } }").hexdigest(),
+        "document_hash": hashlib.sha256(
+            b"query { citizen(nik: $nik) { name } }"
+        ).hexdigest(),
         "record_type": "Citizen",
         "record_key": "1471080101900001",
         "fields": ("name", "nik"),
@@ -47,7 +49,9 @@ def hmac_signer(key: bytes) -> Signer:
 
 def hmac_verifier(key: bytes) -> Verifier:
     def check(payload: bytes, signature: str) -> bool:
-        return hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).hexdigest(), signature)
+        return hmac.compare_digest(
+            hmac.new(key, payload, hashlib.sha256).hexdigest(), signature
+        )
 
     return check
 

@@ -52,10 +52,14 @@ def prepare_engine(
     the last commits on a crash of the machine.
     """
     sync_engine = engine.sync_engine
-    if sync_engine.dialect.name != "sqlite" or event.contains(sync_engine, "begin", _emit_begin):
+    if sync_engine.dialect.name != "sqlite" or event.contains(
+        sync_engine, "begin", _emit_begin
+    ):
         return
     if synchronous.upper() not in _SYNCHRONOUS or busy_timeout_ms < 0:
-        raise ValueError("synchronous must be OFF, NORMAL, FULL or EXTRA; busy_timeout_ms >= 0")
+        raise ValueError(
+            "synchronous must be OFF, NORMAL, FULL or EXTRA; busy_timeout_ms >= 0"
+        )
     pragmas = (
         "PRAGMA journal_mode=WAL",
         f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
@@ -91,7 +95,9 @@ async def lock_head(conn: AsyncConnection) -> tuple[int, str]:
 
     Creates the genesis head on first use (concurrently safe: ON CONFLICT DO NOTHING).
     """
-    stmt = select(ledger_head.c.seq, ledger_head.c.entry_hash).where(ledger_head.c.id == 1)
+    stmt = select(ledger_head.c.seq, ledger_head.c.entry_hash).where(
+        ledger_head.c.id == 1
+    )
     row = (await conn.execute(stmt.with_for_update())).first()
     if row is None:
         await conn.execute(_insert_genesis(conn.dialect.name))
@@ -110,12 +116,16 @@ def _insert_genesis(dialect_name: str) -> Any:
 
 async def move_head(conn: AsyncConnection, *, seq: int, entry_hash: str) -> None:
     await conn.execute(
-        update(ledger_head).where(ledger_head.c.id == 1).values(seq=seq, entry_hash=entry_hash)
+        update(ledger_head)
+        .where(ledger_head.c.id == 1)
+        .values(seq=seq, entry_hash=entry_hash)
     )
 
 
 async def read_head(conn: AsyncConnection) -> tuple[int, str]:
     """The chain head without locking it; genesis when nothing was ever written."""
-    stmt = select(ledger_head.c.seq, ledger_head.c.entry_hash).where(ledger_head.c.id == 1)
+    stmt = select(ledger_head.c.seq, ledger_head.c.entry_hash).where(
+        ledger_head.c.id == 1
+    )
     row = (await conn.execute(stmt)).first()
     return (0, GENESIS_HASH) if row is None else (int(row.seq), str(row.entry_hash))

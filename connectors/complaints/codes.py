@@ -53,7 +53,9 @@ _S = ComplaintStatus
 #: Allowed status changes (DESIGN.md workflow). Used by the in-memory backend; a real
 #: source is the authority and answers 409 for what it forbids.
 TRANSITIONS: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
-    _S.RECEIVED: frozenset({_S.VERIFIED, _S.POSTPONED, _S.OUT_OF_AUTHORITY, _S.ARCHIVED}),
+    _S.RECEIVED: frozenset(
+        {_S.VERIFIED, _S.POSTPONED, _S.OUT_OF_AUTHORITY, _S.ARCHIVED}
+    ),
     _S.POSTPONED: frozenset({_S.VERIFIED, _S.OUT_OF_AUTHORITY, _S.ARCHIVED}),
     _S.VERIFIED: frozenset({_S.DISPOSED}),
     _S.DISPOSED: frozenset({_S.FOLLOWED_UP}),

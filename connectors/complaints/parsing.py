@@ -100,5 +100,7 @@ def submit_body(complaint: NewComplaint) -> dict[str, Any]:
     }
 
 
-def _codes(values: tuple[Any, ...] | None, table: Mapping[Any, str]) -> tuple[str, ...] | None:
+def _codes(
+    values: tuple[Any, ...] | None, table: Mapping[Any, str]
+) -> tuple[str, ...] | None:
     return None if values is None else tuple(table[v] for v in values)

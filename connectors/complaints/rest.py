@@ -50,7 +50,11 @@ class RestComplaintSource:
             max_connections=max_connections,
         )
         self._complaints = RestCollection(
-            http, path=COLLECTION, key_field="no_tiket", parse=parse_complaint, logger=log
+            http,
+            path=COLLECTION,
+            key_field="no_tiket",
+            parse=parse_complaint,
+            logger=log,
         )
         self._http = http
 
@@ -65,9 +69,13 @@ class RestComplaintSource:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def complaints_by_number(self, numbers: Sequence[str]) -> dict[str, ComplaintRecord]:
+    async def complaints_by_number(
+        self, numbers: Sequence[str]
+    ) -> dict[str, ComplaintRecord]:
         wanted = set(numbers)
-        found = await self._complaints.by_keys("no_tiket", numbers, "complaints_by_number")
+        found = await self._complaints.by_keys(
+            "no_tiket", numbers, "complaints_by_number"
+        )
         return {r.number: r for r in found if r.number in wanted}
 
     async def complaints_by_reporter(
@@ -93,27 +101,38 @@ class RestComplaintSource:
         body = search_body(flt)
         if body is None:
             return Page([], None, False, 0 if page.with_total else None)
-        body.update(limit=max(page.first, 1), cursor=page.after, include_total=page.with_total)
+        body.update(
+            limit=max(page.first, 1), cursor=page.after, include_total=page.with_total
+        )
         result = await self._complaints.search(body, operation)
         total = result.total if page.with_total else None
         if page.first == 0:
             return Page([], None, result.raw_count > 0, total)
-        return Page(result.records, result.next_cursor, result.next_cursor is not None, total)
+        return Page(
+            result.records, result.next_cursor, result.next_cursor is not None, total
+        )
 
     async def categories(self) -> list[str]:
         operation = "categories"
-        answer = await self._http.request("GET", "/api/v1/kategori", operation=operation)
+        answer = await self._http.request(
+            "GET", "/api/v1/kategori", operation=operation
+        )
         items = self._complaints.data_list(answer, operation)
         if not all(isinstance(item, str) for item in items):
-            raise SourceUnavailable(self.source_id, "malformed category list", operation=operation)
+            raise SourceUnavailable(
+                self.source_id, "malformed category list", operation=operation
+            )
         return list(items)
 
     async def submit(
         self, complaint: NewComplaint, *, idempotency_key: str | None = None
     ) -> ComplaintRecord:
         return await self._complaints.one(
-            "POST", COLLECTION, "submit",
-            json=submit_body(complaint), idempotency_key=idempotency_key,
+            "POST",
+            COLLECTION,
+            "submit",
+            json=submit_body(complaint),
+            idempotency_key=idempotency_key,
         )
 
     async def update_status(
@@ -129,7 +148,11 @@ class RestComplaintSource:
             "POST",
             f"{COLLECTION}/{path_key(number)}/status",
             "update_status",
-            json={"status": codes.STATUS_CODES[status], "catatan": note, "petugas": actor},
+            json={
+                "status": codes.STATUS_CODES[status],
+                "catatan": note,
+                "petugas": actor,
+            },
             idempotency_key=idempotency_key,
         )
 

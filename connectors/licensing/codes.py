@@ -66,6 +66,8 @@ _REGULAR: dict[ApplicationStatus, set[ApplicationStatus]] = {
 #: cancelled). Used by the in-memory backend; a real source is the authority and
 #: answers 409 for what it forbids.
 TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
-    status: frozenset(targets | ({_S.CANCELLED} if status not in APPLICATION_FINISHED else set()))
+    status: frozenset(
+        targets | ({_S.CANCELLED} if status not in APPLICATION_FINISHED else set())
+    )
     for status, targets in _REGULAR.items()
 }

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors._codes import lookup, optional_text, parse_datetime, parse_optional_datetime, text
+from connectors._codes import (
+    lookup,
+    optional_text,
+    parse_datetime,
+    parse_optional_datetime,
+    text,
+)
 from connectors.licensing import codes
 from connectors.records import (
     ApplicationFilter,
@@ -21,10 +27,12 @@ def parse_application(data: Mapping[str, Any]) -> ApplicationRecord:
     source_status = data["status"]
     sla = data["sla_hari"]
     if not isinstance(sla, int) or isinstance(sla, bool):
-        raise ValueError("sla_hari must be an integer")
+        raise TypeError("sla_hari must be an integer")
     return ApplicationRecord(
         number=text(data["no_permohonan"]),
-        applicant_kind=lookup("jenis_pemohon", codes.APPLICANT_KIND, data["jenis_pemohon"]),
+        applicant_kind=lookup(
+            "jenis_pemohon", codes.APPLICANT_KIND, data["jenis_pemohon"]
+        ),
         applicant_nik=optional_text(data.get("nik_pemohon")),
         applicant_name=text(data["nama_pemohon"]),
         company_name=optional_text(data.get("nama_perusahaan")),
@@ -33,7 +41,9 @@ def parse_application(data: Mapping[str, Any]) -> ApplicationRecord:
             name=text(data["nama_jenis_izin"]),
             service_level_days=sla,
         ),
-        request_kind=lookup("jenis_permohonan", codes.REQUEST_KIND, data["jenis_permohonan"]),
+        request_kind=lookup(
+            "jenis_permohonan", codes.REQUEST_KIND, data["jenis_permohonan"]
+        ),
         received_at=parse_datetime(data["tgl_pengajuan"]),
         file_complete_at=parse_optional_datetime(data.get("tgl_berkas_lengkap")),
         kelurahan_code=text(data["kode_kelurahan"]),
@@ -63,7 +73,9 @@ def search_body(flt: ApplicationFilter) -> dict[str, Any] | None:
         "nik_pemohon": flt.applicant_niks,
         "kode_kelurahan": flt.kelurahan_codes,
         "status": (
-            None if flt.statuses is None else tuple(codes.STATUS_CODES[s] for s in flt.statuses)
+            None
+            if flt.statuses is None
+            else tuple(codes.STATUS_CODES[s] for s in flt.statuses)
         ),
         "kode_jenis_izin": flt.permit_types,
     }

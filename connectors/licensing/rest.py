@@ -10,6 +10,7 @@ import httpx
 
 from connectors._rest import RestCollection
 from connectors._support import check_page
+from connectors.errors import SourceUnavailable
 from connectors.http import SourceHttpClient, path_key
 from connectors.licensing import codes
 from connectors.licensing.parsing import parse_application, search_body
@@ -22,7 +23,6 @@ from connectors.records import (
     PageRequest,
     PermitType,
 )
-from connectors.errors import SourceUnavailable
 
 log = logging.getLogger("connectors.licensing")
 
@@ -50,7 +50,11 @@ class RestLicensingSource:
             max_connections=max_connections,
         )
         self._applications = RestCollection(
-            http, path=COLLECTION, key_field="no_permohonan", parse=parse_application, logger=log
+            http,
+            path=COLLECTION,
+            key_field="no_permohonan",
+            parse=parse_application,
+            logger=log,
         )
         self._http = http
 
@@ -69,7 +73,9 @@ class RestLicensingSource:
         self, numbers: Sequence[str]
     ) -> dict[str, ApplicationRecord]:
         wanted = set(numbers)
-        found = await self._applications.by_keys("no_permohonan", numbers, "applications_by_number")
+        found = await self._applications.by_keys(
+            "no_permohonan", numbers, "applications_by_number"
+        )
         return {r.number: r for r in found if r.number in wanted}
 
     async def applications_by_applicant(
@@ -94,7 +100,12 @@ class RestLicensingSource:
         check_page(page, source=self.source_id, operation=operation)
         body = search_body(flt)
         if body is None:
-            return Page(items=[], end_cursor=None, has_next=False, total=0 if page.with_total else None)
+            return Page(
+                items=[],
+                end_cursor=None,
+                has_next=False,
+                total=0 if page.with_total else None,
+            )
         body.update(
             limit=max(page.first, 1), cursor=page.after, include_total=page.with_total
         )
@@ -110,10 +121,16 @@ class RestLicensingSource:
 
     async def permit_types(self) -> list[PermitType]:
         operation = "permit_types"
-        answer = await self._http.request("GET", "/api/v1/jenis-izin", operation=operation)
+        answer = await self._http.request(
+            "GET", "/api/v1/jenis-izin", operation=operation
+        )
         try:
             return [
-                PermitType(code=str(i["kode"]), name=str(i["nama"]), service_level_days=int(i["sla_hari"]))
+                PermitType(
+                    code=str(i["kode"]),
+                    name=str(i["nama"]),
+                    service_level_days=int(i["sla_hari"]),
+                )
                 for i in self._applications.data_list(answer, operation)
             ]
         except (KeyError, TypeError, ValueError) as exc:
@@ -134,7 +151,11 @@ class RestLicensingSource:
             "POST",
             f"{COLLECTION}/{path_key(number)}/status",
             "update_status",
-            json={"status": codes.STATUS_CODES[status], "catatan": note, "petugas": actor},
+            json={
+                "status": codes.STATUS_CODES[status],
+                "catatan": note,
+                "petugas": actor,
+            },
             idempotency_key=idempotency_key,
         )
 

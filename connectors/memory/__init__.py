@@ -11,4 +11,8 @@ from connectors.memory.complaints import InMemoryComplaintSource
 from connectors.memory.licensing import InMemoryLicensingSource
 from connectors.memory.population import InMemoryPopulationSource
 
-__all__ = ["InMemoryComplaintSource", "InMemoryLicensingSource", "InMemoryPopulationSource"]
+__all__ = [
+    "InMemoryComplaintSource",
+    "InMemoryLicensingSource",
+    "InMemoryPopulationSource",
+]

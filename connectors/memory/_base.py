@@ -47,7 +47,9 @@ class MemorySource:
         if cursor is not None:
             text = decode_cursor(cursor, source=self.source_id, operation=operation)
             if not text.startswith("p:") or not text[2:].isdigit():
-                raise SourceRejected(self.source_id, "invalid cursor", operation=operation)
+                raise SourceRejected(
+                    self.source_id, "invalid cursor", operation=operation
+                )
             start = int(text[2:])
         changes = self._feed[start : start + limit]
         end = start + len(changes)
@@ -71,7 +73,9 @@ def keyset_page(
     total = len(ordered) if page.with_total else None
     rest: Sequence[R] = ordered
     if after is not None:
-        rest = [r for r in ordered if (key(r) < after if descending else key(r) > after)]
+        rest = [
+            r for r in ordered if (key(r) < after if descending else key(r) > after)
+        ]
     items = list(rest[: page.first])
     return Page(
         items=items,

@@ -50,14 +50,18 @@ class InMemoryComplaintSource(MemorySource):
         self._by_number = {c.number: c for c in complaints}
         self._clock = clock
         self._idempotent: dict[str, ComplaintRecord] = {}
-        names = categories if categories is not None else (
-            c.category for c in self._by_number.values()
+        names = (
+            categories
+            if categories is not None
+            else (c.category for c in self._by_number.values())
         )
         self._categories = sorted(set(names))
         for c in sorted(self._by_number.values(), key=_newest_first):
             self._append_change(c.number, c.submitted_at)
 
-    async def complaints_by_number(self, numbers: Sequence[str]) -> dict[str, ComplaintRecord]:
+    async def complaints_by_number(
+        self, numbers: Sequence[str]
+    ) -> dict[str, ComplaintRecord]:
         self._enter("complaints_by_number")
         return {n: self._by_number[n] for n in unique(numbers) if n in self._by_number}
 
@@ -80,7 +84,9 @@ class InMemoryComplaintSource(MemorySource):
         check_page(page, source=self.source_id, operation=operation)
         after = None
         if page.after is not None:
-            at, number = decode_keyset_cursor(page.after, source=self.source_id, operation=operation)
+            at, number = decode_keyset_cursor(
+                page.after, source=self.source_id, operation=operation
+            )
             after = (aware(at), number)
         return keyset_page(
             [c for c in self._newest() if _matches(c, flt)],
@@ -105,10 +111,14 @@ class InMemoryComplaintSource(MemorySource):
         problem = _invalid(complaint)
         if problem:
             raise SourceRejected(
-                self.source_id, f"{problem} [PERMINTAAN_TIDAK_VALID]", operation=operation
+                self.source_id,
+                f"{problem} [PERMINTAAN_TIDAK_VALID]",
+                operation=operation,
             )
         now = self._clock()
-        number = f"LPR-{now.year}-" + "".join(secrets.choice(_TICKET_ALPHABET) for _ in range(6))
+        number = f"LPR-{now.year}-" + "".join(
+            secrets.choice(_TICKET_ALPHABET) for _ in range(6)
+        )
         code = codes.STATUS_CODES[ComplaintStatus.RECEIVED]
         record = ComplaintRecord(
             number=number,
@@ -147,7 +157,9 @@ class InMemoryComplaintSource(MemorySource):
             return self._idempotent[idempotency_key]
         current = self._by_number.get(number)
         if current is None:
-            raise RecordNotFound(self.source_id, f"no complaint {number}", operation=operation)
+            raise RecordNotFound(
+                self.source_id, f"no complaint {number}", operation=operation
+            )
         if status not in codes.TRANSITIONS[current.status]:
             raise SourceRejected(
                 self.source_id,

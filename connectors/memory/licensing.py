@@ -46,10 +46,14 @@ class InMemoryLicensingSource(MemorySource):
         self._by_number = {a.number: a for a in applications}
         self._clock = clock
         self._idempotent: dict[str, ApplicationRecord] = {}
-        types = permit_types if permit_types is not None else (
-            a.permit_type for a in self._by_number.values()
+        types = (
+            permit_types
+            if permit_types is not None
+            else (a.permit_type for a in self._by_number.values())
         )
-        self._permit_types = sorted({t.code: t for t in types}.values(), key=lambda t: t.code)
+        self._permit_types = sorted(
+            {t.code: t for t in types}.values(), key=lambda t: t.code
+        )
         for a in sorted(self._by_number.values(), key=_newest_first):
             self._append_change(a.number, a.received_at)
 
@@ -78,7 +82,9 @@ class InMemoryLicensingSource(MemorySource):
         check_page(page, source=self.source_id, operation=operation)
         after = None
         if page.after is not None:
-            at, number = decode_keyset_cursor(page.after, source=self.source_id, operation=operation)
+            at, number = decode_keyset_cursor(
+                page.after, source=self.source_id, operation=operation
+            )
             after = (aware(at), number)
         return keyset_page(
             [a for a in self._newest() if _matches(a, flt)],
@@ -108,7 +114,9 @@ class InMemoryLicensingSource(MemorySource):
             return self._idempotent[idempotency_key]
         current = self._by_number.get(number)
         if current is None:
-            raise RecordNotFound(self.source_id, f"no application {number}", operation=operation)
+            raise RecordNotFound(
+                self.source_id, f"no application {number}", operation=operation
+            )
         if status not in codes.TRANSITIONS[current.status]:
             raise SourceRejected(
                 self.source_id,

@@ -44,21 +44,29 @@ class InMemoryPopulationSource(MemorySource):
         for members in families.values():
             members.sort(
                 key=lambda c: (
-                    codes.RELATIONSHIP_CODES[c.family_relationship], c.birth_date, c.nik
+                    codes.RELATIONSHIP_CODES[c.family_relationship],
+                    c.birth_date,
+                    c.nik,
                 )
             )
         return families
 
-    async def list_citizens(self, flt: CitizenFilter, page: PageRequest) -> Page[CitizenRecord]:
+    async def list_citizens(
+        self, flt: CitizenFilter, page: PageRequest
+    ) -> Page[CitizenRecord]:
         operation = "list_citizens"
         self._enter(operation)
         check_page(page, source=self.source_id, operation=operation)
         if flt.kelurahan_codes is not None:
-            check_kelurahan_codes(flt.kelurahan_codes, source=self.source_id, operation=operation)
+            check_kelurahan_codes(
+                flt.kelurahan_codes, source=self.source_id, operation=operation
+            )
         after = (
             None
             if page.after is None
-            else decode_nik_cursor(page.after, source=self.source_id, operation=operation)
+            else decode_nik_cursor(
+                page.after, source=self.source_id, operation=operation
+            )
         )
         matching = [c for c in self._ordered if _matches(c, flt)]
         return keyset_page(

@@ -30,7 +30,12 @@ def async_url(url: str | URL, *, read_only: bool) -> URL:
     if dialect == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
         database = parsed.database or ""
-        if read_only and database and database != ":memory:" and "mode=" not in database:
+        if (
+            read_only
+            and database
+            and database != ":memory:"
+            and "mode=" not in database
+        ):
             query = dict(parsed.query)
             query.update({"mode": "ro", "uri": "true"})
             if not database.startswith("file:"):
@@ -55,6 +60,45 @@ def engine_options(url: URL, *, pool_size: int, timeout: float) -> dict[str, Any
     return options
 
 
+class _Interrupted(TimeoutError):
+    """A statement was interrupted because the call ran out of time."""
+
+
+@asynccontextmanager
+async def _sqlite_connection(
+    engine: AsyncEngine, timeout: float
+) -> AsyncIterator[AsyncConnection]:
+    """aiosqlite runs each connection in a worker thread, and cancelling a call there
+    leaks the connection or waits for the statement to finish. So instead of
+    cancelling, a timer interrupts the running statement (sqlite3's thread-safe
+    `interrupt`), which then fails at once; that failure is the timeout."""
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        fired = False
+
+        def expire() -> None:
+            nonlocal fired
+            fired = True
+            _interrupt_sqlite(raw.driver_connection)
+
+        timer = asyncio.get_running_loop().call_later(timeout, expire)
+        try:
+            yield conn
+        except sa_exc.OperationalError as exc:
+            if fired:
+                raise _Interrupted() from exc
+            raise
+        finally:
+            timer.cancel()
+
+
+def _interrupt_sqlite(driver_connection: Any) -> None:
+    """Abort the statement an aiosqlite connection runs (sqlite3's thread-safe interrupt)."""
+    sqlite_connection = getattr(driver_connection, "_connection", None)
+    if sqlite_connection is not None:
+        sqlite_connection.interrupt()
+
+
 def _describe(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     first_line = str(original).strip().splitlines()[0] if str(original).strip() else ""
@@ -73,19 +117,15 @@ async def connection(
     """
     try:
         if engine.dialect.name == "sqlite":
-            # aiosqlite opens connections in a worker thread; cancelling that leaks the
-            # connection, so only the statements run under the timeout (a local file
-            # opens at once; waiting for a pooled connection has `pool_timeout`).
-            async with engine.connect() as conn:
-                async with asyncio.timeout(timeout):
-                    yield conn
+            async with _sqlite_connection(engine, timeout) as conn:
+                yield conn
         else:
             async with asyncio.timeout(timeout):
                 async with engine.connect() as conn:
                     yield conn
     except ConnectorError:
         raise
-    except (TimeoutError, sa_exc.TimeoutError) as exc:
+    except (TimeoutError, sa_exc.TimeoutError, _Interrupted) as exc:
         raise SourceTimeout(
             source, f"no answer within {timeout:g} s", operation=operation
         ) from exc

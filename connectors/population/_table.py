@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, MetaData, SmallInteger, String, Table
 
+from connectors._support import aware
 from connectors.population import codes
 from connectors.population.mapping import PopulationMapping
 from connectors.records import CitizenRecord
-from connectors._support import aware
 
 _TYPES: dict[str, Any] = {
     "birth_date": Date,
@@ -75,7 +75,9 @@ def row_to_citizen(row: Mapping[str, Any], tz: tzinfo) -> CitizenRecord:
             "STAT_HBKEL", codes.STAT_HBKEL, row["family_relationship"]
         ),
         education=codes.decode_optional("PDDK_AKH", codes.PDDK_AKH, row["education"]),
-        occupation=codes.decode_optional("JENIS_PKRJN", codes.JENIS_PKRJN, row["occupation"]),
+        occupation=codes.decode_optional(
+            "JENIS_PKRJN", codes.JENIS_PKRJN, row["occupation"]
+        ),
         mother_name=_text(row["mother_name"]),
         address=_text(row["address"]),
         rt=_padded(row["rt"], 3),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from connectors._codes import UnknownCode, invert  # noqa: F401  (re-exported)
+from connectors._codes import UnknownCode, invert
 from connectors.records import FamilyRelationship, MaritalStatus, Religion, Sex
 
 V = TypeVar("V")

@@ -49,7 +49,9 @@ OPTIONAL_COLUMNS = frozenset({"disability"})
 class PopulationMapping:
     table: str = "BIODATA_WNI"
     schema: str | None = None
-    columns: Mapping[str, str | None] = field(default_factory=lambda: dict(DEFAULT_COLUMNS))
+    columns: Mapping[str, str | None] = field(
+        default_factory=lambda: dict(DEFAULT_COLUMNS)
+    )
 
     def __post_init__(self) -> None:
         _check_name("table", self.table)
@@ -85,7 +87,7 @@ class PopulationMapping:
         Every key is optional; unknown keys raise `ValueError` naming them.
         """
         if not isinstance(data, Mapping):
-            raise ValueError("population mapping must be a mapping")
+            raise ValueError("population mapping must be a mapping")  # noqa: TRY004 (configuration errors are ValueError)
         allowed = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - allowed)
         if unknown:
@@ -95,7 +97,7 @@ class PopulationMapping:
             )
         columns = data.get("columns", {})
         if not isinstance(columns, Mapping):
-            raise ValueError("population mapping: 'columns' must be a mapping")
+            raise ValueError("population mapping: 'columns' must be a mapping")  # noqa: TRY004 (configuration errors are ValueError)
         merged: dict[str, str | None] = dict(DEFAULT_COLUMNS)
         merged.update(columns)
         base = cls()

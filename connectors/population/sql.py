@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from connectors._codes import UnknownCode
 from connectors._support import (
     NIK_PATTERN,
     WIB,
@@ -56,6 +57,7 @@ from connectors.records import (
     Page,
     PageRequest,
 )
+
 log = logging.getLogger("connectors.population")
 
 #: Keys per `IN (...)` (one bound parameter each); PostgreSQL uses `= ANY(array)`.
@@ -133,7 +135,9 @@ class SqlPopulationSource:
                 stmt = (
                     select(*self._columns)
                     .where(clause)
-                    .order_by(c.family_number, c.family_relationship, c.birth_date, c.nik)
+                    .order_by(
+                        c.family_number, c.family_relationship, c.birth_date, c.nik
+                    )
                 )
                 for row in (await conn.execute(stmt)).mappings():
                     record = self._record(row, "families_by_number")
@@ -141,16 +145,22 @@ class SqlPopulationSource:
                         families.setdefault(record.family_number, []).append(record)
         return families
 
-    async def list_citizens(self, flt: CitizenFilter, page: PageRequest) -> Page[CitizenRecord]:
+    async def list_citizens(
+        self, flt: CitizenFilter, page: PageRequest
+    ) -> Page[CitizenRecord]:
         operation = "list_citizens"
         check_page(page, source=self.source_id, operation=operation)
         conditions = self._conditions(flt, operation)
         c = self._table.c
         keyset = list(conditions)
         if page.after is not None:
-            after = decode_nik_cursor(page.after, source=self.source_id, operation=operation)
+            after = decode_nik_cursor(
+                page.after, source=self.source_id, operation=operation
+            )
             keyset.append(c.nik > after)
-        stmt = select(*self._columns).where(*keyset).order_by(c.nik).limit(page.first + 1)
+        stmt = (
+            select(*self._columns).where(*keyset).order_by(c.nik).limit(page.first + 1)
+        )
         async with self._connect(operation) as conn:
             rows = list((await conn.execute(stmt)).mappings())
             total = None
@@ -159,7 +169,9 @@ class SqlPopulationSource:
                 total = int((await conn.execute(count)).scalar_one())
         has_next = len(rows) > page.first
         rows = rows[: page.first]
-        items = [r for r in (self._record(row, operation) for row in rows) if r is not None]
+        items = [
+            r for r in (self._record(row, operation) for row in rows) if r is not None
+        ]
         end_cursor = encode_cursor(str(rows[-1]["nik"]).strip()) if rows else None
         return Page(items=items, end_cursor=end_cursor, has_next=has_next, total=total)
 
@@ -169,9 +181,13 @@ class SqlPopulationSource:
         c = self._table.c
         conditions: list[ColumnElement[bool]] = [c.updated_at.is_not(None)]
         if cursor is not None:
-            at, nik = decode_keyset_cursor(cursor, source=self.source_id, operation=operation)
+            at, nik = decode_keyset_cursor(
+                cursor, source=self.source_id, operation=operation
+            )
             if not NIK_PATTERN.fullmatch(nik):
-                raise SourceRejected(self.source_id, "invalid cursor", operation=operation)
+                raise SourceRejected(
+                    self.source_id, "invalid cursor", operation=operation
+                )
             conditions.append(
                 or_(c.updated_at > at, and_(c.updated_at == at, c.nik > nik))
             )
@@ -185,9 +201,13 @@ class SqlPopulationSource:
             rows = list(await conn.execute(stmt))
         has_more = len(rows) > limit
         rows = rows[:limit]
-        changes = [Change(key=str(nik).strip(), at=aware(at, self._tz)) for nik, at in rows]
+        changes = [
+            Change(key=str(nik).strip(), at=aware(at, self._tz)) for nik, at in rows
+        ]
         next_cursor = (
-            encode_keyset_cursor(rows[-1][1], str(rows[-1][0]).strip()) if rows else None
+            encode_keyset_cursor(rows[-1][1], str(rows[-1][0]).strip())
+            if rows
+            else None
         )
         return ChangeBatch(changes=changes, cursor=next_cursor, has_more=has_more)
 
@@ -195,7 +215,10 @@ class SqlPopulationSource:
 
     def _connect(self, operation: str) -> Any:
         return connection(
-            self._bind, source=self.source_id, operation=operation, timeout=self._timeout
+            self._bind,
+            source=self.source_id,
+            operation=operation,
+            timeout=self._timeout,
         )
 
     def _key_clauses(self, column: Any, keys: list[str]) -> list[ColumnElement[bool]]:
@@ -203,11 +226,15 @@ class SqlPopulationSource:
             return [column == any_(bindparam("keys", keys, type_=ARRAY(String)))]
         return [column.in_(chunk) for chunk in chunked(keys, IN_CHUNK)]
 
-    def _conditions(self, flt: CitizenFilter, operation: str) -> list[ColumnElement[bool]]:
+    def _conditions(
+        self, flt: CitizenFilter, operation: str
+    ) -> list[ColumnElement[bool]]:
         c = self._table.c
         conditions: list[ColumnElement[bool]] = []
         if flt.kelurahan_codes is not None:
-            check_kelurahan_codes(flt.kelurahan_codes, source=self.source_id, operation=operation)
+            check_kelurahan_codes(
+                flt.kelurahan_codes, source=self.source_id, operation=operation
+            )
             places = [
                 and_(
                     c.province == code[0:2],
@@ -233,7 +260,7 @@ class SqlPopulationSource:
     def _record(self, row: Mapping[str, Any], operation: str) -> CitizenRecord | None:
         try:
             return row_to_citizen(row, self._tz)
-        except codes.UnknownCode as exc:
+        except UnknownCode as exc:
             reason = f"{exc.column}={exc.value!r}"
         except (ValueError, TypeError, AttributeError) as exc:
             reason = f"malformed ({type(exc).__name__})"

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import ReachedAs, RowAccess
 from connectors.records import APPLICATION_FINISHED, ApplicationRecord
+from schema.access import allows
+from schema.errors import Forbidden
 from connectors.workdays import WorkCalendar
 from schema.types.common import (
     ApplicantKind,
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class ServiceLevel:
     due_date: date | None
-    overdue: bool
+    overdue: bool | None
     working_days_elapsed: int | None
 
 
@@ -48,29 +51,30 @@ def service_level(record: ApplicationRecord, calendar: WorkCalendar, today: date
 @strawberry.type(description="A permit application (SiCantik-style permohonan).")
 class Application:
     number: str
-    applicant_kind: ApplicantKind
+    applicant_kind: ApplicantKind | None
     applicant_nik: str | None
     applicant_name: str | None
     company_name: str | None
-    permit_type: PermitType
-    request_kind: RequestKind
-    received_at: datetime
+    permit_type: PermitType | None
+    request_kind: RequestKind | None
+    received_at: datetime | None
     file_complete_at: datetime | None
     kelurahan: Kelurahan | None = strawberry.field(
         description="The applicant's (or the business's) kelurahan."
     )
     business_address: str | None
-    status: ApplicationStatus
-    source_status: str = strawberry.field(description="The licensing system's own status code.")
-    requirements: list[Requirement]
-    history: list[StatusEvent]
+    status: ApplicationStatus | None
+    source_status: str | None = strawberry.field(description="The licensing system's own status code.")
+    requirements: list[Requirement] | None
+    history: list[StatusEvent] | None
     finished_at: datetime | None
     due_date: date | None = strawberry.field(
         description="Last day of the service level, in working days from a complete file."
     )
-    overdue: bool
+    overdue: bool | None
     working_days_elapsed: int | None
     record: strawberry.Private[ApplicationRecord]
+    row: strawberry.Private[RowAccess]
 
     @strawberry.field(description="The applicant as recorded in the population registry.")
     async def applicant(
@@ -78,35 +82,51 @@ class Application:
     ) -> Annotated[Citizen, strawberry.lazy("schema.types.citizen")] | None:
         from schema.types.citizen import Citizen
 
-        if self.record.applicant_nik is None:
+        if self.record.applicant_nik is None or not allows(self.row, "applicant"):
             return None
         ctx = info.context
         record = await ctx.loaders.citizen.load(self.record.applicant_nik)
-        return Citizen.of(record, ctx) if record is not None else None
+        if record is None:
+            return None
+        citizen = Citizen.of(record, ctx, reached_as=ReachedAs.APPLICANT)
+        if citizen is None:
+            raise Forbidden("this applicant's record is not yours to see")
+        return citizen
 
     @classmethod
-    def of(cls, record: ApplicationRecord, ctx: Context) -> Application:
+    def values(cls, record: ApplicationRecord, ctx: Context) -> dict[str, object]:
         env = ctx.env
         level = service_level(record, env.calendar, env.today())
-        return cls(
-            record=record,
-            number=record.number,
-            applicant_kind=record.applicant_kind,
-            applicant_nik=record.applicant_nik,
-            applicant_name=record.applicant_name,
-            company_name=record.company_name,
-            permit_type=PermitType.of(record.permit_type),
-            request_kind=record.request_kind,
-            received_at=record.received_at,
-            file_complete_at=record.file_complete_at,
-            kelurahan=Kelurahan.of(env.region.kelurahan_named(record.kelurahan_code)),
-            business_address=record.business_address,
-            status=record.status,
-            source_status=record.source_status,
-            requirements=[Requirement(name=q.name, fulfilled=q.fulfilled) for q in record.requirements],
-            history=[StatusEvent.of(change) for change in record.history],
-            finished_at=record.finished_at,
-            due_date=level.due_date,
-            overdue=level.overdue,
-            working_days_elapsed=level.working_days_elapsed,
-        )
+        return {
+            "number": record.number,
+            "applicant_kind": record.applicant_kind,
+            "applicant_nik": record.applicant_nik,
+            "applicant_name": record.applicant_name,
+            "company_name": record.company_name,
+            "permit_type": PermitType.of(record.permit_type),
+            "request_kind": record.request_kind,
+            "received_at": record.received_at,
+            "file_complete_at": record.file_complete_at,
+            "kelurahan": Kelurahan.of(env.region.kelurahan_named(record.kelurahan_code)),
+            "business_address": record.business_address,
+            "status": record.status,
+            "source_status": record.source_status,
+            "requirements": [Requirement(name=q.name, fulfilled=q.fulfilled) for q in record.requirements],
+            "history": [StatusEvent.of(change) for change in record.history],
+            "finished_at": record.finished_at,
+            "due_date": level.due_date,
+            "overdue": level.overdue,
+            "working_days_elapsed": level.working_days_elapsed,
+        }
+
+    @classmethod
+    def of(
+        cls, record: ApplicationRecord, ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
+    ) -> Application | None:
+        """The application as the caller may see it, or None when the row is not theirs."""
+        facts = {"applicant_nik": record.applicant_nik, "kelurahan_code": record.kelurahan_code}
+        shaped = ctx.presenter.shape("Application", facts, cls.values(record, ctx), reached_as=reached_as)
+        if shaped is None:
+            return None
+        ctx.record_access("Application", record.applicant_nik, shaped.row)
+        return cls(record=record, row=shaped.row, **shaped.values)

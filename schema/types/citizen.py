@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from connectors.records import CitizenRecord
+from auth.policy import ReachedAs, RowAccess
+from connectors.records import CitizenRecord, FamilyRelationship as Relationship
+from schema.access import allows
 from schema.types.common import (
     FamilyRelationship,
     Kelurahan,
@@ -34,7 +36,7 @@ def age_on(birth_date: date, today: date) -> int:
     "one record are null."
 )
 class Citizen:
-    nik: str
+    nik: str | None
     family_number: str | None
     full_name: str | None
     birth_place: str | None
@@ -56,9 +58,12 @@ class Citizen:
     kelurahan: Kelurahan | None
     disability: str | None
     record: strawberry.Private[CitizenRecord]
+    row: strawberry.Private[RowAccess]
 
     @strawberry.field(description="The family card this citizen belongs to.")
     async def family(self, info: Info[Context, None]) -> Family | None:
+        if not allows(self.row, "family"):
+            return None
         ctx = info.context
         members = await ctx.loaders.family_members.load(self.record.family_number)
         return Family.of(self.record.family_number, members, ctx) if members else None
@@ -70,9 +75,12 @@ class Citizen:
     ) -> list[Annotated[Application, strawberry.lazy("schema.types.application")]] | None:
         from schema.types.application import Application
 
+        if not allows(self.row, "applications"):
+            return None
         ctx = info.context
         records = await ctx.loaders.applications_of.load(self.record.nik)
-        return [Application.of(record, ctx) for record in records]
+        shown = (Application.of(record, ctx, reached_as=ReachedAs.OF_CITIZEN) for record in records)
+        return [a for a in shown if a is not None]
 
     @strawberry.field(description="Complaints this citizen reported, newest first; "
                       "null with SOURCE_UNAVAILABLE when the complaint system is down.")
@@ -81,9 +89,12 @@ class Citizen:
     ) -> list[Annotated[Complaint, strawberry.lazy("schema.types.complaint")]] | None:
         from schema.types.complaint import Complaint
 
+        if not allows(self.row, "complaints"):
+            return None
         ctx = info.context
         records = await ctx.loaders.complaints_of.load(self.record.nik)
-        return [Complaint.of(record, ctx) for record in records]
+        shown = (Complaint.of(record, ctx, reached_as=ReachedAs.OF_CITIZEN) for record in records)
+        return [c for c in shown if c is not None]
 
     @classmethod
     def values(cls, record: CitizenRecord, ctx: Context) -> dict[str, Any]:
@@ -110,27 +121,68 @@ class Citizen:
         }
 
     @classmethod
-    def of(cls, record: CitizenRecord, ctx: Context) -> Citizen:
-        return cls(record=record, **cls.values(record, ctx))
+    def of(
+        cls,
+        record: CitizenRecord,
+        ctx: Context,
+        *,
+        reached_as: ReachedAs = ReachedAs.ROOT,
+        visibility: str | None = None,
+    ) -> Citizen | None:
+        """The citizen as the caller may see it, or None when the row is not theirs to see.
+        `visibility` is that of the complaint through which a reporter is reached."""
+        facts = {
+            "nik": record.nik,
+            "kelurahan_code": record.kelurahan_code,
+            "family_number": record.family_number,
+        }
+        if visibility is not None:
+            facts["visibility"] = visibility
+        shaped = ctx.presenter.shape("Citizen", facts, cls.values(record, ctx), reached_as=reached_as)
+        if shaped is None:
+            return None
+        ctx.record_access("Citizen", record.nik, shaped.row)
+        return cls(record=record, row=shaped.row, **shaped.values)
 
 
 @strawberry.type(description="A family card (Kartu Keluarga) and its members.")
 class Family:
-    number: str
+    number: str | None
     head: Citizen | None
     members: list[Citizen]
     address: str | None
     kelurahan: Kelurahan | None
 
     @classmethod
-    def of(cls, number: str, members: list[CitizenRecord], ctx: Context) -> Family:
-        shown = [Citizen.of(member, ctx) for member in members]
-        head = next((c for c, m in zip(shown, members) if m.family_relationship.value == "HEAD"), None)
+    def of(
+        cls, number: str, members: list[CitizenRecord], ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
+    ) -> Family | None:
+        """The family as the caller may see it; members the caller may not see are left out."""
         first = members[0]
+        facts = {"family_number": number, "kelurahan_code": first.kelurahan_code, "nik": None}
+        values = {
+            "number": number,
+            "address": first.address,
+            "kelurahan": Kelurahan.of(ctx.env.region.kelurahan_named(first.kelurahan_code)),
+        }
+        shaped = ctx.presenter.shape("Family", facts, values, reached_as=reached_as)
+        if shaped is None:
+            return None
+        ctx.record_access("Family", number, shaped.row)
+        shown: list[Citizen] = []
+        head = None
+        if allows(shaped.row, "members") or allows(shaped.row, "head"):
+            for member in members:
+                citizen = Citizen.of(member, ctx, reached_as=ReachedAs.FAMILY_MEMBER)
+                if citizen is None:
+                    continue
+                shown.append(citizen)
+                if member.family_relationship is Relationship.HEAD:
+                    head = citizen
         return cls(
-            number=number,
-            head=head,
-            members=shown,
-            address=first.address,
-            kelurahan=Kelurahan.of(ctx.env.region.kelurahan_named(first.kelurahan_code)),
+            number=shaped.values["number"],
+            head=head if allows(shaped.row, "head") else None,
+            members=shown if allows(shaped.row, "members") else [],
+            address=shaped.values["address"],
+            kelurahan=shaped.values["kelurahan"],
         )

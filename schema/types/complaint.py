@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import ReachedAs, RowAccess
 from connectors.records import ComplaintRecord, ComplaintVisibility as Visibility
+from schema.access import allows
+from schema.errors import Forbidden
 from schema.types.common import (
     ComplaintChannel,
     ComplaintClassification,
@@ -36,22 +39,23 @@ def reporter_visible_to(record: ComplaintRecord, nik: str | None) -> bool:
 @strawberry.type(description="A complaint, aspiration or information request (LAPOR!-style).")
 class Complaint:
     number: str
-    title: str
+    title: str | None
     content: str | None
-    classification: ComplaintClassification
-    category: str
+    classification: ComplaintClassification | None
+    category: str | None
     kelurahan: Kelurahan | None
     location: str | None
-    channel: ComplaintChannel
-    visibility: ComplaintVisibility
-    submitted_at: datetime
-    status: ComplaintStatus
-    source_status: str = strawberry.field(description="The complaint system's own status code.")
-    dispositions: list[Disposition]
-    follow_ups: list[FollowUp]
-    history: list[StatusEvent]
+    channel: ComplaintChannel | None
+    visibility: ComplaintVisibility | None
+    submitted_at: datetime | None
+    status: ComplaintStatus | None
+    source_status: str | None = strawberry.field(description="The complaint system's own status code.")
+    dispositions: list[Disposition] | None
+    follow_ups: list[FollowUp] | None
+    history: list[StatusEvent] | None
     reporter_nik: str | None
     record: strawberry.Private[ComplaintRecord]
+    row: strawberry.Private[RowAccess]
 
     @strawberry.field(description="The reporter; null for confidential and anonymous "
                       "complaints except to the reporter.")
@@ -62,31 +66,55 @@ class Complaint:
 
         ctx = info.context
         nik = self.record.reporter_nik
-        if nik is None or not reporter_visible_to(self.record, ctx.principal.nik):
+        if nik is None or not allows(self.row, "reporter"):
+            return None
+        if not reporter_visible_to(self.record, ctx.principal.nik):
             return None
         record = await ctx.loaders.citizen.load(nik)
-        return Citizen.of(record, ctx) if record is not None else None
+        if record is None:
+            return None
+        citizen = Citizen.of(
+            record, ctx, reached_as=ReachedAs.REPORTER, visibility=self.record.visibility.value
+        )
+        if citizen is None:
+            raise Forbidden("this reporter's record is not yours to see")
+        return citizen
 
     @classmethod
-    def of(cls, record: ComplaintRecord, ctx: Context) -> Complaint:
-        region = ctx.env.region
+    def values(cls, record: ComplaintRecord, ctx: Context) -> dict[str, object]:
         shown_nik = record.reporter_nik if reporter_visible_to(record, ctx.principal.nik) else None
-        return cls(
-            record=record,
-            number=record.number,
-            title=record.title,
-            content=record.content,
-            classification=record.classification,
-            category=record.category,
-            kelurahan=Kelurahan.of(region.kelurahan_named(record.kelurahan_code)),
-            location=record.location,
-            channel=record.channel,
-            visibility=record.visibility,
-            submitted_at=record.submitted_at,
-            status=record.status,
-            source_status=record.source_status,
-            dispositions=[Disposition(to_unit=d.to_unit, at=d.at, note=d.note) for d in record.dispositions],
-            follow_ups=[FollowUp(unit=f.unit, at=f.at, content=f.content) for f in record.follow_ups],
-            history=[StatusEvent.of(change) for change in record.history],
-            reporter_nik=shown_nik,
-        )
+        return {
+            "number": record.number,
+            "title": record.title,
+            "content": record.content,
+            "classification": record.classification,
+            "category": record.category,
+            "kelurahan": Kelurahan.of(ctx.env.region.kelurahan_named(record.kelurahan_code)),
+            "location": record.location,
+            "channel": record.channel,
+            "visibility": record.visibility,
+            "submitted_at": record.submitted_at,
+            "status": record.status,
+            "source_status": record.source_status,
+            "dispositions": [Disposition(to_unit=d.to_unit, at=d.at, note=d.note) for d in record.dispositions],
+            "follow_ups": [FollowUp(unit=f.unit, at=f.at, content=f.content) for f in record.follow_ups],
+            "history": [StatusEvent.of(change) for change in record.history],
+            "reporter_nik": shown_nik,
+        }
+
+    @classmethod
+    def of(
+        cls, record: ComplaintRecord, ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
+    ) -> Complaint | None:
+        """The complaint as the caller may see it, or None when the row is not theirs."""
+        facts = {
+            "reporter_nik": record.reporter_nik,
+            "kelurahan_code": record.kelurahan_code,
+            "visibility": record.visibility.value,
+        }
+        shaped = ctx.presenter.shape("Complaint", facts, cls.values(record, ctx), reached_as=reached_as)
+        if shaped is None:
+            return None
+        if shaped.values["reporter_nik"] is not None:
+            ctx.record_access("Complaint", record.reporter_nik, shaped.row)
+        return cls(record=record, row=shaped.row, **shaped.values)

@@ -35,7 +35,9 @@ EngineFactory = Callable[[], AsyncEngine]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
         return
@@ -77,14 +79,20 @@ def fixed_clock(moment: datetime) -> Callable[[], datetime]:
 
 async def count_entries(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        return int(await conn.scalar(select(func.count()).select_from(ledger_entries)) or 0)
+        return int(
+            await conn.scalar(select(func.count()).select_from(ledger_entries)) or 0
+        )
 
 
 # --- writing -------------------------------------------------------------------------
 
 
-async def test_first_request_starts_the_chain_at_seq_one_from_genesis(ledger: AsyncEngine) -> None:
-    entries = await append(ledger, [sample_draft(record_key=f"147108010190000{i}") for i in range(3)])
+async def test_first_request_starts_the_chain_at_seq_one_from_genesis(
+    ledger: AsyncEngine,
+) -> None:
+    entries = await append(
+        ledger, [sample_draft(record_key=f"147108010190000{i}") for i in range(3)]
+    )
 
     assert [e.seq for e in entries] == [1, 2, 3]
     assert entries[0].prev_hash == GENESIS_HASH
@@ -94,13 +102,18 @@ async def test_first_request_starts_the_chain_at_seq_one_from_genesis(ledger: As
 
 async def test_next_request_continues_from_the_head(ledger: AsyncEngine) -> None:
     first = await append(ledger, [sample_draft()])
-    second = await append(ledger, [sample_draft(request_id="req-0002"), sample_draft(request_id="req-0002")])
+    second = await append(
+        ledger,
+        [sample_draft(request_id="req-0002"), sample_draft(request_id="req-0002")],
+    )
 
     assert [e.seq for e in second] == [2, 3]
     assert second[0].prev_hash == first[-1].entry_hash
 
 
-async def test_stored_entries_read_back_exactly_as_returned(ledger: AsyncEngine) -> None:
+async def test_stored_entries_read_back_exactly_as_returned(
+    ledger: AsyncEngine,
+) -> None:
     written = await append(
         ledger,
         [
@@ -130,13 +143,25 @@ async def test_times_are_stored_in_utc_with_microseconds(ledger: AsyncEngine) ->
     [stored] = await query_entries(ledger)
 
     assert entry.time == stored.time == moment
-    assert stored.time.tzinfo == UTC and stored.time.hour == 2 and stored.time.microsecond == 123456
+    assert (
+        stored.time.tzinfo == UTC
+        and stored.time.hour == 2
+        and stored.time.microsecond == 123456
+    )
 
 
-async def test_roles_and_fields_are_stored_sorted_without_duplicates(ledger: AsyncEngine) -> None:
+async def test_roles_and_fields_are_stored_sorted_without_duplicates(
+    ledger: AsyncEngine,
+) -> None:
     [entry] = await append(
         ledger,
-        [sample_draft(roles=frozenset({"kelurahan_officer", "citizen"}), fields=["nik", "name", "nik"], masked_fields={"nik"})],
+        [
+            sample_draft(
+                roles=frozenset({"kelurahan_officer", "citizen"}),
+                fields=["nik", "name", "nik"],
+                masked_fields={"nik"},
+            )
+        ],
     )
 
     assert entry.roles == ("citizen", "kelurahan_officer")
@@ -161,7 +186,9 @@ async def test_an_empty_request_writes_nothing(ledger: AsyncEngine) -> None:
         pytest.param({"purpose": "x" * 65}, id="purpose-too-long"),
     ],
 )
-async def test_malformed_drafts_are_refused_and_nothing_is_written(ledger: AsyncEngine, overrides: dict[str, object]) -> None:
+async def test_malformed_drafts_are_refused_and_nothing_is_written(
+    ledger: AsyncEngine, overrides: dict[str, object]
+) -> None:
     with pytest.raises(InvalidLedgerDraft) as caught:
         await append(ledger, [sample_draft(), sample_draft(**overrides)])
 
@@ -194,13 +221,17 @@ async def test_a_store_failing_mid_transaction_raises_ledger_unavailable_and_wri
     assert (await verify(ledger)).ok
 
 
-async def test_a_store_without_ledger_tables_raises_ledger_unavailable(engine_factory: EngineFactory) -> None:
+async def test_a_store_without_ledger_tables_raises_ledger_unavailable(
+    engine_factory: EngineFactory,
+) -> None:
     with pytest.raises(LedgerUnavailable):
         await append(engine_factory(), [sample_draft()])
 
 
 async def test_an_unreachable_store_raises_ledger_unavailable(tmp_path: Path) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'hub.db'}")
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'hub.db'}"
+    )
     try:
         with pytest.raises(LedgerUnavailable):
             await append(engine, [sample_draft()])
@@ -213,7 +244,9 @@ async def aiosqlite_threads_stopped() -> None:
     """aiosqlite stops the thread of a failed connect without awaiting it; let it finish
     before the test's loop closes (else the thread calls into a closed loop)."""
     for _ in range(200):
-        if not any("_connection_worker_thread" in t.name for t in threading.enumerate()):
+        if not any(
+            "_connection_worker_thread" in t.name for t in threading.enumerate()
+        ):
             return
         await asyncio.sleep(0.01)
 
@@ -225,12 +258,19 @@ def assert_unbroken(entries: list[list]) -> None:  # type: ignore[type-arg]
     seqs = sorted(e.seq for request in entries for e in request)
     assert seqs == list(range(1, len(seqs) + 1))
     for request in entries:  # a request's entries are contiguous
-        assert [e.seq for e in request] == list(range(request[0].seq, request[0].seq + len(request)))
+        assert [e.seq for e in request] == list(
+            range(request[0].seq, request[0].seq + len(request))
+        )
 
 
-async def test_two_hundred_concurrent_requests_leave_one_unbroken_chain(ledger: AsyncEngine) -> None:
+async def test_two_hundred_concurrent_requests_leave_one_unbroken_chain(
+    ledger: AsyncEngine,
+) -> None:
     results = await asyncio.gather(
-        *(append(ledger, [sample_draft(request_id=f"req-{i}")] * (1 + i % 3)) for i in range(200))
+        *(
+            append(ledger, [sample_draft(request_id=f"req-{i}")] * (1 + i % 3))
+            for i in range(200)
+        )
     )
 
     assert_unbroken(results)
@@ -245,7 +285,13 @@ async def test_two_hub_instances_appending_at_once_leave_one_unbroken_chain(
     other_instance = engine_factory()
 
     results = await asyncio.gather(
-        *(append(ledger if i % 2 else other_instance, [sample_draft(request_id=f"req-{i}")] * 2) for i in range(200))
+        *(
+            append(
+                ledger if i % 2 else other_instance,
+                [sample_draft(request_id=f"req-{i}")] * 2,
+            )
+            for i in range(200)
+        )
     )
 
     assert_unbroken(results)
@@ -271,7 +317,9 @@ async def test_separate_processes_appending_at_once_leave_one_unbroken_chain(
     ledger: AsyncEngine, database_url: str
 ) -> None:
     processes = [
-        await asyncio.create_subprocess_exec(sys.executable, "-c", APPENDER, database_url, f"p{n}", cwd=ROOT)
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", APPENDER, database_url, f"p{n}", cwd=ROOT
+        )
         for n in range(3)
     ]
     assert [await p.wait() for p in processes] == [0, 0, 0]
@@ -294,9 +342,15 @@ def test_tables_can_join_the_hub_stores_metadata() -> None:
 
     tables = register_tables(hub_metadata)
 
-    assert {t.name for t in tables} == {"ledger_entries", "ledger_head", "ledger_checkpoints"}
+    assert {t.name for t in tables} == {
+        "ledger_entries",
+        "ledger_head",
+        "ledger_checkpoints",
+    }
     assert register_tables(hub_metadata) == tables
-    assert {i.name for i in hub_metadata.tables["ledger_entries"].indexes} >= {"ix_ledger_entries_record_key_seq"}
+    assert {i.name for i in hub_metadata.tables["ledger_entries"].indexes} >= {
+        "ix_ledger_entries_record_key_seq"
+    }
 
 
 async def test_head_row_records_the_last_seq_and_hash(ledger: AsyncEngine) -> None:
@@ -337,14 +391,29 @@ async def history(ledger: AsyncEngine) -> AsyncEngine:
         pytest.param({}, [10, 9, 8, 7, 6, 5, 4, 3, 2, 1], id="all-newest-first"),
         pytest.param({"record_key": "1471080101900001"}, [8, 5, 2], id="by-nik"),
         pytest.param({"subject": "officer-1"}, [10, 8, 6, 4, 2], id="by-officer"),
-        pytest.param({"purpose": "permit-verification"}, [10, 9, 8, 7, 6], id="by-purpose"),
+        pytest.param(
+            {"purpose": "permit-verification"}, [10, 9, 8, 7, 6], id="by-purpose"
+        ),
         pytest.param({"record_type": "Application"}, [9, 5, 1], id="by-record-type"),
         pytest.param(
-            {"since": datetime(2025, 1, 3, tzinfo=UTC), "until": datetime(2025, 1, 5, tzinfo=UTC)}, [4, 3], id="by-time"
+            {
+                "since": datetime(2025, 1, 3, tzinfo=UTC),
+                "until": datetime(2025, 1, 5, tzinfo=UTC),
+            },
+            [4, 3],
+            id="by-time",
         ),
-        pytest.param({"subject": "officer-0", "record_key": "1471080101900000"}, [7, 1], id="combined"),
+        pytest.param(
+            {"subject": "officer-0", "record_key": "1471080101900000"},
+            [7, 1],
+            id="combined",
+        ),
         pytest.param({"limit": 3, "after_seq": 8}, [7, 6, 5], id="page-newest-first"),
-        pytest.param({"limit": 3, "after_seq": 8, "newest_first": False}, [9, 10], id="page-oldest-first"),
+        pytest.param(
+            {"limit": 3, "after_seq": 8, "newest_first": False},
+            [9, 10],
+            id="page-oldest-first",
+        ),
     ],
 )
 async def test_queries_return_only_matching_entries_in_order(
@@ -364,21 +433,32 @@ async def test_queries_return_only_matching_entries_in_order(
         pytest.param({"since": datetime(2025, 1, 1)}, id="naive-since"),
     ],
 )
-async def test_bad_query_arguments_are_bad_user_input(ledger: AsyncEngine, filters: dict[str, object]) -> None:
+async def test_bad_query_arguments_are_bad_user_input(
+    ledger: AsyncEngine, filters: dict[str, object]
+) -> None:
     with pytest.raises(InvalidLedgerQuery) as caught:
         await query_entries(ledger, **filters)  # type: ignore[arg-type]
 
     assert caught.value.code == "BAD_USER_INPUT"
 
 
-async def test_citizen_lookup_by_nik_uses_the_record_key_index(history: AsyncEngine) -> None:
+async def test_citizen_lookup_by_nik_uses_the_record_key_index(
+    history: AsyncEngine,
+) -> None:
     if history.dialect.name != "sqlite":
         pytest.skip("query plans differ; the index exists on both")
-    stmt = select(ledger_entries.c.seq).where(ledger_entries.c.record_key == "x").order_by(ledger_entries.c.seq.desc())
+    stmt = (
+        select(ledger_entries.c.seq)
+        .where(ledger_entries.c.record_key == "x")
+        .order_by(ledger_entries.c.seq.desc())
+    )
     compiled = stmt.compile(history.sync_engine, compile_kwargs={"literal_binds": True})
 
     async with history.connect() as conn:
-        plan = " ".join(str(row[-1]) for row in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+        plan = " ".join(
+            str(row[-1])
+            for row in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+        )
 
     assert "ix_ledger_entries_record_key_seq" in plan
     assert "TEMP B-TREE" not in plan

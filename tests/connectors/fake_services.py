@@ -17,15 +17,29 @@ import httpx
 
 API_KEY = "kunci-uji"
 T0 = datetime.fromisoformat("2025-03-04T09:12:00+07:00")
-FINAL = {"TERBIT", "DITOLAK", "DICABUT", "DIBATALKAN", "DISERAHKAN", "SELESAI", "DIARSIPKAN"}
+FINAL = {
+    "TERBIT",
+    "DITOLAK",
+    "DICABUT",
+    "DIBATALKAN",
+    "DISERAHKAN",
+    "SELESAI",
+    "DIARSIPKAN",
+}
 
 
 def error(status: int, kode: str, pesan: str) -> httpx.Response:
     return httpx.Response(status, json={"error": {"kode": kode, "pesan": pesan}})
 
 
-def permohonan(i: int, *, nik: str = "1471084107900001", status: str = "PEMERIKSAAN_BERKAS",
-               kel: str = "1471081001", company: str | None = None) -> dict[str, Any]:
+def permohonan(
+    i: int,
+    *,
+    nik: str = "1471084107900001",
+    status: str = "PEMERIKSAAN_BERKAS",
+    kel: str = "1471081001",
+    company: str | None = None,
+) -> dict[str, Any]:
     at = (T0 + timedelta(hours=i)).isoformat()
     return {
         "no_permohonan": f"503/DPMPTSP/2025/{i:06d}-7Q4K",
@@ -43,13 +57,21 @@ def permohonan(i: int, *, nik: str = "1471084107900001", status: str = "PEMERIKS
         "alamat_usaha": "Jl. Garuda Sakti Km 3 No. 12",
         "status": status,
         "persyaratan": [{"nama": "KTP pemohon", "terpenuhi": True}],
-        "riwayat": [{"status": "DIAJUKAN", "waktu": at, "catatan": None, "petugas": "loket"}],
+        "riwayat": [
+            {"status": "DIAJUKAN", "waktu": at, "catatan": None, "petugas": "loket"}
+        ],
         "tgl_selesai": None,
     }
 
 
-def laporan(i: int, *, nik: str | None = "1471085203880002", status: str = "DITERIMA",
-            kerahasiaan: str = "PUBLIK", kategori: str = "Infrastruktur") -> dict[str, Any]:
+def laporan(
+    i: int,
+    *,
+    nik: str | None = "1471085203880002",
+    status: str = "DITERIMA",
+    kerahasiaan: str = "PUBLIK",
+    kategori: str = "Infrastruktur",
+) -> dict[str, Any]:
     at = (T0 + timedelta(hours=i)).isoformat()
     return {
         "no_tiket": f"LPR-2025-{i:06d}",
@@ -78,15 +100,32 @@ class Collection:
     lists: dict[str, str]  # body filter → record field
 
 
-LICENSING = Collection("permohonan", "no_permohonan", "tgl_pengajuan", {
-    "no_permohonan": "no_permohonan", "nik_pemohon": "nik_pemohon",
-    "kode_kelurahan": "kode_kelurahan", "status": "status", "kode_jenis_izin": "kode_jenis_izin",
-})
-COMPLAINTS = Collection("laporan", "no_tiket", "tgl_lapor", {
-    "no_tiket": "no_tiket", "nik_pelapor": "nik_pelapor", "kode_kelurahan": "kode_kelurahan",
-    "status": "status", "kategori": "kategori", "klasifikasi": "klasifikasi",
-    "kerahasiaan": "kerahasiaan",
-})
+LICENSING = Collection(
+    "permohonan",
+    "no_permohonan",
+    "tgl_pengajuan",
+    {
+        "no_permohonan": "no_permohonan",
+        "nik_pemohon": "nik_pemohon",
+        "kode_kelurahan": "kode_kelurahan",
+        "status": "status",
+        "kode_jenis_izin": "kode_jenis_izin",
+    },
+)
+COMPLAINTS = Collection(
+    "laporan",
+    "no_tiket",
+    "tgl_lapor",
+    {
+        "no_tiket": "no_tiket",
+        "nik_pelapor": "nik_pelapor",
+        "kode_kelurahan": "kode_kelurahan",
+        "status": "status",
+        "kategori": "kategori",
+        "klasifikasi": "klasifikasi",
+        "kerahasiaan": "kerahasiaan",
+    },
+)
 
 
 @dataclass
@@ -103,13 +142,17 @@ class FakeService:
 
     def __post_init__(self) -> None:
         for r in sorted(self.records, key=lambda r: r[self.collection.when]):
-            self.feed.append({"kunci": r[self.collection.key], "waktu": r[self.collection.when]})
+            self.feed.append(
+                {"kunci": r[self.collection.key], "waktu": r[self.collection.when]}
+            )
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
-        segments = [unquote(s) for s in request.url.raw_path.decode().split("?")[0].split("/")]
+        segments = [
+            unquote(s) for s in request.url.raw_path.decode().split("?")[0].split("/")
+        ]
         path = segments[1:]
         self.headers.append(request.headers)
         if path == ["health"]:
@@ -131,16 +174,35 @@ class FakeService:
                 self.requests["GET perubahan"] += 1
                 return self.changes(request.url.params)
             case ["api", "v1", "jenis-izin"]:
-                return httpx.Response(200, json={"data": [
-                    {"kode": "PBG", "nama": "Persetujuan Bangunan Gedung", "sla_hari": 20},
-                    {"kode": "SIP", "nama": "Surat Izin Praktik", "sla_hari": 5},
-                ]})
+                return httpx.Response(
+                    200,
+                    json={
+                        "data": [
+                            {
+                                "kode": "PBG",
+                                "nama": "Persetujuan Bangunan Gedung",
+                                "sla_hari": 20,
+                            },
+                            {
+                                "kode": "SIP",
+                                "nama": "Surat Izin Praktik",
+                                "sla_hari": 5,
+                            },
+                        ]
+                    },
+                )
             case ["api", "v1", "kategori"]:
-                return httpx.Response(200, json={"data": ["Infrastruktur", "Kebersihan"]})
-            case ["api", "v1", c, key, "status"] if c == coll and request.method == "POST":
+                return httpx.Response(
+                    200, json={"data": ["Infrastruktur", "Kebersihan"]}
+                )
+            case ["api", "v1", c, key, "status"] if (
+                c == coll and request.method == "POST"
+            ):
                 self.requests["POST status"] += 1
                 return self.idempotently(request, lambda: self.set_status(key, body))
-            case ["api", "v1", "laporan"] if coll == "laporan" and request.method == "POST":
+            case ["api", "v1", "laporan"] if (
+                coll == "laporan" and request.method == "POST"
+            ):
                 self.requests["POST laporan"] += 1
                 return self.idempotently(request, lambda: self.submit(body))
         return error(404, "TIDAK_DITEMUKAN", "tidak ditemukan")
@@ -164,7 +226,12 @@ class FakeService:
                 rows = [r for r in rows if r[fld] in body[name]]
         if "nama" in body:
             needle = body["nama"].lower()
-            rows = [r for r in rows if needle in (r["nama_pemohon"] + " " + (r["nama_perusahaan"] or "")).lower()]
+            rows = [
+                r
+                for r in rows
+                if needle
+                in (r["nama_pemohon"] + " " + (r["nama_perusahaan"] or "")).lower()
+            ]
         when = self.collection.when
         if "dari" in body:
             rows = [r for r in rows if r[when][:10] >= body["dari"]]
@@ -181,22 +248,34 @@ class FakeService:
         page = rows[:limit]
         more = len(rows) > limit
         cursor = (
-            base64.b64encode(json.dumps([page[-1][when], page[-1][self.collection.key]]).encode()).decode()
-            if more else None
+            base64.b64encode(
+                json.dumps([page[-1][when], page[-1][self.collection.key]]).encode()
+            ).decode()
+            if more
+            else None
         )
-        return httpx.Response(200, json={
-            "data": page, "next_cursor": cursor,
-            "total": total if body.get("include_total") else None,
-        })
+        return httpx.Response(
+            200,
+            json={
+                "data": page,
+                "next_cursor": cursor,
+                "total": total if body.get("include_total") else None,
+            },
+        )
 
     def changes(self, params: httpx.QueryParams) -> httpx.Response:
         start = int(params.get("since") or 0)
         limit = int(params.get("limit", 100))
-        chunk = self.feed[start:start + limit]
+        chunk = self.feed[start : start + limit]
         end = start + len(chunk)
-        return httpx.Response(200, json={
-            "data": chunk, "next_cursor": str(end), "has_more": end < len(self.feed),
-        })
+        return httpx.Response(
+            200,
+            json={
+                "data": chunk,
+                "next_cursor": str(end),
+                "has_more": end < len(self.feed),
+            },
+        )
 
     def find(self, key: str) -> dict[str, Any] | None:
         return next((r for r in self.records if r[self.collection.key] == key), None)
@@ -209,8 +288,14 @@ class FakeService:
             return error(409, "TRANSISI_TIDAK_VALID", f"{record['status']} sudah final")
         now = (T0 + timedelta(days=30)).isoformat()
         record["status"] = body["status"]
-        record["riwayat"].append({"status": body["status"], "waktu": now,
-                                  "catatan": body.get("catatan"), "petugas": body.get("petugas")})
+        record["riwayat"].append(
+            {
+                "status": body["status"],
+                "waktu": now,
+                "catatan": body.get("catatan"),
+                "petugas": body.get("petugas"),
+            }
+        )
         self.feed.append({"kunci": key, "waktu": now})
         return httpx.Response(200, json=record)
 
@@ -219,8 +304,12 @@ class FakeService:
             return error(400, "PERMINTAAN_TIDAK_VALID", "judul wajib diisi")
         record = laporan(len(self.records) + 1000, nik=body.get("nik_pelapor"))
         record.update({k: v for k, v in body.items()})
-        record.update(status="DITERIMA", no_tiket=f"LPR-2025-N{len(self.records):05d}",
-                      disposisi=[], tindak_lanjut=[])
+        record.update(
+            status="DITERIMA",
+            no_tiket=f"LPR-2025-N{len(self.records):05d}",
+            disposisi=[],
+            tindak_lanjut=[],
+        )
         self.records.append(record)
         self.feed.append({"kunci": record["no_tiket"], "waktu": record["tgl_lapor"]})
         return httpx.Response(201, json=record)

@@ -18,8 +18,11 @@ from connectors.http import SourceHttpClient
 
 def client(handler, **kwargs) -> SourceHttpClient:
     return SourceHttpClient(
-        "http://127.0.0.1:9", api_key="k", source_id="licensing",
-        transport=httpx.MockTransport(handler), **kwargs,
+        "http://127.0.0.1:9",
+        api_key="k",
+        source_id="licensing",
+        transport=httpx.MockTransport(handler),
+        **kwargs,
     )
 
 
@@ -28,6 +31,7 @@ def answer(status: int, body: object = None, content: bytes | None = None):
         if content is not None:
             return httpx.Response(status, content=content)
         return httpx.Response(status, json=body)
+
     return handler
 
 
@@ -43,8 +47,9 @@ async def test_the_api_key_and_idempotency_key_are_sent() -> None:
         return httpx.Response(200, json={"ok": True})
 
     http = client(handler)
-    assert await http.request("POST", "/x", operation="op", json={"a": 1},
-                              idempotency_key="abc") == {"ok": True}
+    assert await http.request(
+        "POST", "/x", operation="op", json={"a": 1}, idempotency_key="abc"
+    ) == {"ok": True}
     await http.aclose()
     assert seen[0].headers["X-API-Key"] == "k"
     assert seen[0].headers["Idempotency-Key"] == "abc"
@@ -54,21 +59,45 @@ async def test_the_api_key_and_idempotency_key_are_sent() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "error", "message"),
     [
-        pytest.param(401, err("API_KEY_INVALID", "kunci salah"), SourceUnavailable,
-                     "API key rejected", id="401"),
-        pytest.param(404, err("TIDAK_DITEMUKAN", "tidak ada"), RecordNotFound, "tidak ada",
-                     id="404"),
-        pytest.param(400, err("PERMINTAAN_TIDAK_VALID", "limit salah"), SourceRejected,
-                     r"limit salah \[PERMINTAAN_TIDAK_VALID\]", id="400"),
-        pytest.param(409, err("TRANSISI_TIDAK_VALID", "tidak boleh"), SourceRejected,
-                     r"tidak boleh \[TRANSISI_TIDAK_VALID\]", id="409"),
+        pytest.param(
+            401,
+            err("API_KEY_INVALID", "kunci salah"),
+            SourceUnavailable,
+            "API key rejected",
+            id="401",
+        ),
+        pytest.param(
+            404,
+            err("TIDAK_DITEMUKAN", "tidak ada"),
+            RecordNotFound,
+            "tidak ada",
+            id="404",
+        ),
+        pytest.param(
+            400,
+            err("PERMINTAAN_TIDAK_VALID", "limit salah"),
+            SourceRejected,
+            r"limit salah \[PERMINTAAN_TIDAK_VALID\]",
+            id="400",
+        ),
+        pytest.param(
+            409,
+            err("TRANSISI_TIDAK_VALID", "tidak boleh"),
+            SourceRejected,
+            r"tidak boleh \[TRANSISI_TIDAK_VALID\]",
+            id="409",
+        ),
         pytest.param(422, None, SourceRejected, "HTTP 422", id="422-without-body"),
-        pytest.param(503, err("GANGGUAN", "gangguan"), SourceUnavailable, "HTTP 503", id="503"),
+        pytest.param(
+            503, err("GANGGUAN", "gangguan"), SourceUnavailable, "HTTP 503", id="503"
+        ),
         pytest.param(500, "oops", SourceUnavailable, "HTTP 500", id="500"),
         pytest.param(429, None, SourceUnavailable, "HTTP 429", id="429"),
     ],
 )
-async def test_error_answers_become_connector_errors(status, body, error, message) -> None:
+async def test_error_answers_become_connector_errors(
+    status, body, error, message
+) -> None:
     http = client(answer(status, body))
     with pytest.raises(error, match=message) as info:
         await http.request("GET", "/x", operation="lookup")
@@ -85,7 +114,9 @@ async def test_invalid_json_in_a_success_is_source_unavailable() -> None:
     assert info.value.__cause__ is not None
 
 
-async def test_a_connection_failure_is_source_unavailable_from_the_transport_error() -> None:
+async def test_a_connection_failure_is_source_unavailable_from_the_transport_error() -> (
+    None
+):
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from auth.ledger import LedgerDraft
+from auth.policy import Policy, load_policy
 from auth.principal import ANONYMOUS, Principal
+from auth.purposes import load_purposes
 from connectors.workdays import WorkCalendar
-from schema.build import build_schema
+from schema.access import AccessControl, catalogue_of
+from schema.build import RoleSchema, build_role_schema, build_schema
 from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.region import load_region
@@ -19,6 +23,21 @@ from world import World, build_world
 REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
 
 Execute = Callable[..., Awaitable[dict[str, Any]]]
+
+POPULATION_OFFICER = Principal(subject="officer-1", roles=frozenset({"population_officer"}), department="disdukcapil")
+
+
+class MemoryLedger:
+    """Collects ledger drafts; `fail` makes the next writes raise."""
+
+    def __init__(self) -> None:
+        self.drafts: list[LedgerDraft] = []
+        self.fail = False
+
+    async def __call__(self, drafts: Sequence[LedgerDraft]) -> None:
+        if self.fail:
+            raise OSError("ledger store unreachable")
+        self.drafts.extend(drafts)
 
 
 @pytest.fixture
@@ -36,12 +55,41 @@ def calendar() -> WorkCalendar:
     return WorkCalendar()
 
 
+@pytest.fixture(scope="session")
+def full_schema() -> RoleSchema:
+    return build_schema()
+
+
+@pytest.fixture(scope="session")
+def policy(full_schema: RoleSchema) -> Policy:
+    return load_policy(catalogue=catalogue_of(full_schema._schema))
+
+
+@pytest.fixture(scope="session")
+def role_schemas(full_schema: RoleSchema, policy: Policy) -> Callable[[frozenset[str]], RoleSchema]:
+    cache: dict[frozenset[str], RoleSchema] = {}
+
+    def get(roles: frozenset[str]) -> RoleSchema:
+        if roles not in cache:
+            cache[roles] = build_role_schema(full_schema, policy, roles)
+        return cache[roles]
+
+    return get
+
+
 @pytest.fixture
-def env(sources: Sources, calendar: WorkCalendar) -> Environment:
+def ledger() -> MemoryLedger:
+    return MemoryLedger()
+
+
+@pytest.fixture
+def env(sources: Sources, calendar: WorkCalendar, policy: Policy, ledger: MemoryLedger) -> Environment:
     return Environment(
         sources=sources,
         region=load_region(REGION_FILE),
         calendar=calendar,
+        access=AccessControl(policy, load_purposes()),
+        ledger=ledger,
         max_page_size=100,
         default_page_size=20,
         trace_sources=True,
@@ -49,17 +97,17 @@ def env(sources: Sources, calendar: WorkCalendar) -> Environment:
     )
 
 
-@pytest.fixture(scope="session")
-def schema():  # type: ignore[no-untyped-def]
-    return build_schema()
-
-
 @pytest.fixture
-def execute(env: Environment, schema) -> Execute:  # type: ignore[no-untyped-def]
+def execute(env: Environment, role_schemas: Callable[[frozenset[str]], RoleSchema]) -> Execute:
     async def run(
-        query: str, variables: dict[str, Any] | None = None, principal: Principal = ANONYMOUS
+        query: str,
+        variables: dict[str, Any] | None = None,
+        principal: Principal = POPULATION_OFFICER,
+        purpose: str | None = "population-service",
+        case: str | None = None,
     ) -> dict[str, Any]:
-        ctx = Context.create(env, principal, request_id="test")
+        ctx = Context.create(env, principal, request_id="test", purpose=purpose, case=case)
+        schema = role_schemas(principal.roles)
         result = await schema.execute(query, variable_values=variables, context_value=ctx)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
@@ -69,3 +117,6 @@ def execute(env: Environment, schema) -> Execute:  # type: ignore[no-untyped-def
         return body
 
     return run
+
+
+__all__ = ["ANONYMOUS", "Execute", "POPULATION_OFFICER"]

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from auth.principal import Principal
 from conftest import Execute
 from world import SIDOMULYO_BARAT, SIMPANG_BARU, World
+
+KELURAHAN_OFFICER = Principal(
+    subject="lurah-staff", roles=frozenset({"kelurahan_officer"}), kelurahan=SIMPANG_BARU
+)
+COMPLAINT_OFFICER = Principal(subject="pengaduan", roles=frozenset({"complaint_officer"}))
 
 CITIZEN = """query($nik: String!) { citizen(nik: $nik) {
   nik fullName birthDate age sex kelurahan { code name kecamatan }
@@ -13,7 +19,7 @@ CITIZEN = """query($nik: String!) { citizen(nik: $nik) {
 
 async def test_a_citizen_comes_with_family_applications_and_complaints(execute: Execute, world: World) -> None:
     head = world.citizens[0]
-    body = await execute(CITIZEN, {"nik": head.nik})
+    body = await execute(CITIZEN, {"nik": head.nik}, principal=KELURAHAN_OFFICER)
     assert "errors" not in body
     citizen = body["data"]["citizen"]
     assert citizen["fullName"] == head.full_name
@@ -28,7 +34,7 @@ async def test_a_citizen_comes_with_family_applications_and_complaints(execute: 
 async def test_an_applications_due_date_counts_working_days_from_a_complete_file(execute: Execute, world: World) -> None:
     # IUMK, 3 working days, file complete on Tuesday 3 June 2025; 6 June (Idul Adha) and
     # 9 June (collective leave) are closed, so it is due on Tuesday 10 June 2025.
-    body = await execute(CITIZEN, {"nik": world.citizens[0].nik})
+    body = await execute(CITIZEN, {"nik": world.citizens[0].nik}, principal=KELURAHAN_OFFICER)
     application = body["data"]["citizen"]["applications"][0]
     assert application["permitType"] == {"code": "IUMK", "serviceLevelDays": 3}
     assert application["dueDate"] == "2025-06-10"
@@ -38,13 +44,13 @@ async def test_an_applications_due_date_counts_working_days_from_a_complete_file
 
 
 async def test_an_unknown_nik_is_null_without_error(execute: Execute) -> None:
-    body = await execute(CITIZEN, {"nik": "1471080101990999"})
+    body = await execute(CITIZEN, {"nik": "1471080101990999"}, principal=KELURAHAN_OFFICER)
     assert body["data"] == {"citizen": None}
     assert "errors" not in body
 
 
 async def test_a_malformed_nik_is_bad_user_input(execute: Execute) -> None:
-    body = await execute(CITIZEN, {"nik": "12345"})
+    body = await execute(CITIZEN, {"nik": "12345"}, principal=KELURAHAN_OFFICER)
     assert body["data"] == {"citizen": None}
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "16 digits" in body["errors"][0]["message"]
@@ -63,10 +69,11 @@ LIST = """query($first: Int, $after: String, $filter: CitizenFilter) {
 
 
 async def test_listing_citizens_with_links_calls_each_source_once_per_level(execute: Execute, world: World) -> None:
-    body = await execute(LIST, {"first": 100})
+    body = await execute(LIST, {"first": 100}, principal=KELURAHAN_OFFICER)
     assert "errors" not in body
     edges = body["data"]["citizens"]["edges"]
-    assert len(edges) == len(world.citizens)
+    mine = [c for c in world.citizens if c.kelurahan_code == SIMPANG_BARU]
+    assert len(edges) == len(mine)
     calls = {(t["source"], t["operation"]): t["calls"] for t in body["extensions"]["sources"]}
     assert calls == {
         ("population", "list_citizens"): 1,
@@ -74,13 +81,13 @@ async def test_listing_citizens_with_links_calls_each_source_once_per_level(exec
         ("complaints", "complaints_by_reporter"): 1,
     }  # applicants were primed by the listing: no second population call
     applicants = [a["applicant"]["nik"] for e in edges for a in e["node"]["applications"]]
-    assert len(applicants) == len(world.applications)
+    assert len(applicants) == len([a for a in world.applications if a.kelurahan_code == SIMPANG_BARU])
 
 
 async def test_paging_through_citizens_sees_each_once(execute: Execute, world: World) -> None:
     seen, after = [], None
     while True:
-        body = await execute(LIST, {"first": 4, "after": after})
+        body = await execute(LIST.replace("complaints { number }", ""), {"first": 4, "after": after})
         page = body["data"]["citizens"]
         seen += [e["node"]["nik"] for e in page["edges"]]
         assert page["totalCount"] == len(world.citizens)
@@ -91,7 +98,8 @@ async def test_paging_through_citizens_sees_each_once(execute: Execute, world: W
 
 
 async def test_citizens_filter_by_kelurahan_and_name(execute: Execute, world: World) -> None:
-    body = await execute(LIST, {"filter": {"kelurahan": [SIDOMULYO_BARAT], "nameContains": "siti"}})
+    body = await execute(LIST.replace("complaints { number }", ""),
+                         {"filter": {"kelurahan": [SIDOMULYO_BARAT], "nameContains": "siti"}})
     names = [e["node"]["fullName"] for e in body["data"]["citizens"]["edges"]]
     expected = [c.full_name for c in sorted(world.citizens, key=lambda c: c.nik)
                 if c.kelurahan_code == SIDOMULYO_BARAT and "Siti" in c.full_name]
@@ -99,12 +107,12 @@ async def test_citizens_filter_by_kelurahan_and_name(execute: Execute, world: Wo
 
 
 async def test_a_page_larger_than_the_maximum_is_refused(execute: Execute) -> None:
-    body = await execute(LIST, {"first": 101})
+    body = await execute(LIST, {"first": 101}, principal=KELURAHAN_OFFICER)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_a_bad_kelurahan_code_is_refused(execute: Execute) -> None:
-    body = await execute(LIST, {"filter": {"kelurahan": ["14710810'; DROP TABLE x"]}})
+    body = await execute(LIST, {"filter": {"kelurahan": ["14710810'; DROP TABLE x"]}}, principal=KELURAHAN_OFFICER)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -119,7 +127,10 @@ async def test_applications_list_newest_first_with_applicants_in_one_call(execut
 
 
 async def test_a_confidential_or_anonymous_reporter_is_never_shown(execute: Execute, world: World) -> None:
-    body = await execute("""{ complaints(first: 50) { edges { node { visibility reporterNik reporter { nik } } } } }""")
+    body = await execute(
+        """{ complaints(first: 50) { edges { node { visibility reporterNik reporter { nik } } } } }""",
+        principal=COMPLAINT_OFFICER, purpose="complaint-follow-up", case="LPR-2025-0000Q",
+    )
     for edge in body["data"]["complaints"]["edges"]:
         node = edge["node"]
         if node["visibility"] == "PUBLIC":
@@ -132,7 +143,7 @@ async def test_a_source_outage_fails_only_its_paths(execute: Execute, world: Wor
     from connectors.errors import SourceUnavailable
 
     sources.complaints.failure = SourceUnavailable("complaints", "connection refused")
-    body = await execute(CITIZEN, {"nik": world.citizens[0].nik})
+    body = await execute(CITIZEN, {"nik": world.citizens[0].nik}, principal=KELURAHAN_OFFICER)
     assert body["data"]["citizen"]["fullName"] == world.citizens[0].full_name
     assert body["data"]["citizen"]["complaints"] is None
     assert body["data"]["citizen"]["applications"] is not None

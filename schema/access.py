@@ -1,0 +1,167 @@
+"""Policy enforcement in the GraphQL layer.
+
+Three jobs, all decided by `auth.policy` (pure functions) and applied here:
+
+- which fields a role's schema holds (`visible_pairs`), computed once per role set at
+  start-up, pruning fields whose result type the role cannot see at all;
+- how one record is shown (`Presenter.shape`): the row decision and the per-field
+  access are taken once per record, then applied to the record's plain values;
+- which rows a root listing may fetch (`Presenter.scope`), pushed down to the source.
+
+Which fields count as personal data (for purposes and the ledger) is declared here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from strawberry.utils.str_converters import to_camel_case
+
+from auth.policy import AccessKind, Policy, ReachedAs, RowAccess, RowScope
+from auth.principal import Principal
+from auth.purposes import PurposeRegistry
+
+#: Personal fields per GraphQL type; `None` means every field of the type.
+PERSONAL_FIELDS: Mapping[str, frozenset[str] | None] = {
+    "Citizen": None,
+    "Family": frozenset({"number", "head", "members", "address"}),
+    "Application": frozenset({"applicantNik", "applicantName", "applicant", "businessAddress"}),
+    "Complaint": frozenset({"reporter", "reporterNik"}),
+    "CitizenVerification": None,
+}
+
+ROOT_TYPES = ("Query", "Mutation")
+
+
+def personal_selection(selected: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """The personal fields among the fields a document selects, per type."""
+    found: dict[str, frozenset[str]] = {}
+    for type_name, fields in selected.items():
+        if type_name not in PERSONAL_FIELDS:
+            continue
+        personal = PERSONAL_FIELDS[type_name]
+        hit = fields if personal is None else fields & personal
+        if hit:
+            found[type_name] = hit
+    return found
+
+
+def catalogue_of(schema: GraphQLSchema) -> dict[str, frozenset[str]]:
+    """Type name -> field names of every object type (what the policy is checked against)."""
+    return {
+        name: frozenset(t.fields)
+        for name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+    }
+
+
+def visible_pairs(policy: Policy, roles: frozenset[str], schema: GraphQLSchema) -> frozenset[tuple[str, str]]:
+    """The (type, field) pairs a role set's schema holds.
+
+    Root fields follow `may_call`; fields of types the policy governs follow
+    `visible_fields`; other types are open. A field whose object result type ends up
+    with no visible field is removed too, repeated until nothing changes."""
+    governed = policy.governed_types
+    objects = {
+        name: t for name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+    }
+    visible: dict[str, set[str]] = {}
+    for name, gtype in objects.items():
+        if name in ROOT_TYPES:
+            visible[name] = {f for f in gtype.fields if policy.may_call(roles, name, f)}
+        elif name in governed:
+            visible[name] = set(policy.visible_fields(roles, name)) & set(gtype.fields)
+        else:
+            visible[name] = set(gtype.fields)
+    changed = True
+    while changed:
+        changed = False
+        for name, fields in visible.items():
+            for field_name in list(fields):
+                result = get_named_type(objects[name].fields[field_name].type)
+                if result.name in objects and not visible[result.name]:
+                    fields.discard(field_name)
+                    changed = True
+    return frozenset((t, f) for t, fields in visible.items() for f in fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Shaped:
+    """A record as one principal may see it: its values, and how each was shown."""
+
+    values: dict[str, Any]
+    row: RowAccess
+
+
+class Presenter:
+    """Applies the policy to records for one principal; shared by a request's resolvers."""
+
+    __slots__ = ("policy", "principal", "family_number")
+
+    def __init__(self, policy: Policy, principal: Principal, *, family_number: str | None = None) -> None:
+        self.policy = policy
+        self.principal = principal
+        self.family_number = family_number  # the principal's own family card, if a citizen
+
+    def shape(
+        self,
+        type_name: str,
+        facts: dict[str, Any],
+        values: dict[str, Any],
+        *,
+        reached_as: ReachedAs = ReachedAs.ROOT,
+    ) -> Shaped | None:
+        """None when the row may not be shown; else the values with masks applied and
+        denied fields nulled. `values` is keyed by Python attribute name."""
+        facts["reached_as"] = reached_as
+        if self.family_number is not None and facts.get("family_number") == self.family_number:
+            facts["family_of_principal"] = True
+        row = self.policy.row_access(self.principal, type_name, facts)
+        if not row.allowed:
+            return None
+        shown = {}
+        for attr, value in values.items():
+            access = row.access(_graphql_name(attr))
+            if access.kind is AccessKind.FULL:
+                shown[attr] = value
+            elif access.kind is AccessKind.MASKED:
+                shown[attr] = access.apply(value)
+            else:
+                shown[attr] = None
+        return Shaped(shown, row)
+
+    def scope(self, type_name: str) -> RowScope:
+        return self.policy.row_scope(self.principal, type_name)
+
+
+def allows(row: RowAccess | None, field: str) -> bool:
+    return row is None or row.access(field).kind is not AccessKind.DENIED
+
+
+def masked_fields(row: RowAccess, fields: Iterable[str]) -> list[str]:
+    return [f for f in fields if row.access(f).kind is AccessKind.MASKED]
+
+
+_NAMES: dict[str, str] = {}
+
+
+def _graphql_name(attr: str) -> str:
+    name = _NAMES.get(attr)
+    if name is None:
+        name = _NAMES[attr] = to_camel_case(attr)
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class AccessControl:
+    """The start-up products of the policy the schema needs."""
+
+    policy: Policy
+    purposes: PurposeRegistry
+
+    def presenter(self, principal: Principal, *, family_number: str | None = None) -> Presenter:
+        return Presenter(self.policy, principal, family_number=family_number)

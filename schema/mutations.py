@@ -1,0 +1,153 @@
+"""Writes that reach the sources: status updates and complaint submission.
+
+Every status change is recorded in the access ledger (action `write`, the change in
+`detail`) under the caller's declared purpose. Writes carry an idempotency key to the
+source, so a retried request changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from auth.policy import ReachedAs
+from connectors import records as r
+from schema.context import Context
+from schema.errors import BadUserInput, Forbidden, PurposeRequired
+from schema.inputs import checked_nik
+from schema.tracking import checked_number
+from schema.types.application import Application
+from schema.types.common import (
+    ApplicationStatus,
+    ComplaintChannel,
+    ComplaintClassification,
+    ComplaintStatus,
+    ComplaintVisibility,
+)
+from schema.types.complaint import Complaint
+
+MAX_NOTE = 1000
+MAX_KEY = 128
+
+
+def _declared_purpose(ctx: Context) -> None:
+    decision = ctx.env.access.purposes.check(ctx.principal, ctx.purpose, ctx.case)
+    if not decision.allowed:
+        raise PurposeRequired(f"A status change needs a declared purpose: {decision.reason}")
+    ctx.purpose, ctx.case = decision.purpose, decision.case
+
+
+def _key(value: str | None) -> str | None:
+    if value is not None and (not value or len(value) > MAX_KEY or not value.isprintable()):
+        raise BadUserInput(f"`idempotencyKey` must be 1-{MAX_KEY} printable characters")
+    return value
+
+
+def _text(value: str | None, *, argument: str, maximum: int) -> str | None:
+    if value is not None and len(value) > maximum:
+        raise BadUserInput(f"`{argument}` may be at most {maximum} characters")
+    return value
+
+
+@strawberry.input
+class ComplaintInput:
+    title: str
+    content: str
+    classification: ComplaintClassification
+    category: str
+    kelurahan: str
+    location: str | None = None
+    channel: ComplaintChannel = ComplaintChannel.WEBSITE
+    visibility: ComplaintVisibility = ComplaintVisibility.PUBLIC
+
+
+@strawberry.type
+class CoreMutation:
+    @strawberry.mutation(description="Moves an application along its workflow.")
+    async def update_application_status(
+        self,
+        info: Info[Context, None],
+        number: str,
+        status: ApplicationStatus,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Application:
+        ctx = info.context
+        _declared_purpose(ctx)
+        licensing = ctx.env.sources.licensing
+        with ctx.trace.measure(licensing.source_id, "update_status") as m:
+            record = await licensing.update_status(
+                checked_number(number),
+                status,
+                note=_text(note, argument="note", maximum=MAX_NOTE),
+                actor=ctx.principal.subject,
+                idempotency_key=_key(idempotency_key),
+            )
+            m.items = 1
+        ctx.note("Application", record.number, {"status"}, action="write", detail=f"status={status.value}")
+        shown = Application.of(record, ctx)
+        if shown is None:
+            raise Forbidden("the updated application is not yours to see")
+        return shown
+
+    @strawberry.mutation(description="Moves a complaint along its workflow.")
+    async def update_complaint_status(
+        self,
+        info: Info[Context, None],
+        number: str,
+        status: ComplaintStatus,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Complaint:
+        ctx = info.context
+        _declared_purpose(ctx)
+        complaints = ctx.env.sources.complaints
+        with ctx.trace.measure(complaints.source_id, "update_status") as m:
+            record = await complaints.update_status(
+                checked_number(number),
+                status,
+                note=_text(note, argument="note", maximum=MAX_NOTE),
+                actor=ctx.principal.subject,
+                idempotency_key=_key(idempotency_key),
+            )
+            m.items = 1
+        ctx.note("Complaint", record.number, {"status"}, action="write", detail=f"status={status.value}")
+        shown = Complaint.of(record, ctx)
+        if shown is None:
+            raise Forbidden("the updated complaint is not yours to see")
+        return shown
+
+    @strawberry.mutation(description="Files a complaint. A signed-in citizen is its reporter; "
+                         "anyone else files without a reporter.")
+    async def submit_complaint(
+        self, info: Info[Context, None], input: ComplaintInput, idempotency_key: str | None = None
+    ) -> Complaint:
+        ctx = info.context
+        if not 3 <= len(input.title.strip()) <= 200:
+            raise BadUserInput("`title` must be 3-200 characters")
+        if not 10 <= len(input.content.strip()) <= 5000:
+            raise BadUserInput("`content` must be 10-5000 characters")
+        if input.kelurahan not in ctx.env.region.kelurahan:
+            raise BadUserInput(f"`kelurahan` {input.kelurahan[:20]!r} is not a kelurahan of this region")
+        nik = checked_nik(ctx.principal.nik) if ctx.principal.nik else None
+        complaints = ctx.env.sources.complaints
+        with ctx.trace.measure(complaints.source_id, "submit") as m:
+            record = await complaints.submit(
+                r.NewComplaint(
+                    title=input.title.strip(),
+                    content=input.content.strip(),
+                    classification=input.classification,
+                    category=_text(input.category, argument="category", maximum=100) or "",
+                    kelurahan_code=input.kelurahan,
+                    location=_text(input.location, argument="location", maximum=200),
+                    channel=input.channel,
+                    visibility=input.visibility,
+                    reporter_nik=nik,
+                ),
+                idempotency_key=_key(idempotency_key),
+            )
+            m.items = 1
+        shown = Complaint.of(record, ctx, reached_as=ReachedAs.TRACKING)
+        if shown is None:
+            raise Forbidden("the complaint was filed but is not yours to see; keep its number")
+        return shown

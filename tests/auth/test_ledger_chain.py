@@ -1,0 +1,142 @@
+"""The ledger's canonical form and hashes: what an auditor can recompute by hand."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+import auth.ledger
+from auth.ledger import (
+    GENESIS_HASH,
+    LedgerEntry,
+    canonical_bytes,
+    entry_hash,
+    format_time,
+)
+from auth.ledger.chain import checkpoint_payload, hashed_values
+from auth.ledger.model import ENTRY_COLUMNS, HASHED_COLUMNS
+from auth.ledger.store import chain
+from auth.ledger.testing import sample_draft
+
+MOMENT = datetime(2025, 6, 1, 8, 30, 0, 5, tzinfo=UTC)
+
+
+def an_entry(**overrides: object) -> LedgerEntry:
+    [entry] = chain(
+        [sample_draft(**overrides)], head_seq=41, head_hash="a" * 64, now=MOMENT
+    )
+    return entry
+
+
+def test_times_have_one_fixed_utc_form_with_microseconds() -> None:
+    jakarta = timezone(timedelta(hours=7))
+
+    assert (
+        format_time(datetime(2025, 6, 1, 15, 30, 0, 5, tzinfo=jakarta))
+        == "2025-06-01T08:30:00.000005Z"
+    )
+    assert (
+        format_time(datetime(2025, 6, 1, tzinfo=UTC)) == "2025-06-01T00:00:00.000000Z"
+    )
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError):
+        format_time(datetime(2025, 6, 1))
+
+
+def test_canonical_bytes_are_sorted_compact_utf8_json_of_every_column_but_the_hash() -> (
+    None
+):
+    entry = an_entry(detail="status DIVERIFIKASI — catatan: “ok”", subject="petugas-ñ")
+    values = hashed_values(entry)
+
+    canonical = canonical_bytes(values)
+
+    assert (
+        canonical
+        == json.dumps(
+            values, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    )
+    assert (
+        set(json.loads(canonical))
+        == set(HASHED_COLUMNS)
+        == set(ENTRY_COLUMNS) - {"entry_hash"}
+    )
+    assert "—".encode() in canonical and b"\\u" not in canonical
+
+
+def test_an_auditor_can_recompute_the_hash_with_the_standard_library() -> None:
+    entry = an_entry()
+    document = {name: getattr(entry, name) for name in HASHED_COLUMNS} | {
+        "time": "2025-06-01T08:30:00.000005Z"
+    }
+    canonical = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+    assert (
+        entry.entry_hash
+        == hashlib.sha256(entry.prev_hash.encode() + canonical).hexdigest()
+    )
+
+
+@pytest.mark.parametrize("column", HASHED_COLUMNS)
+def test_every_hashed_column_changes_the_hash(column: str) -> None:
+    entry = an_entry(client_id="dashboard", case="SC-1", detail="x")
+    value = getattr(entry, column)
+    if isinstance(value, datetime):
+        other: object = value + timedelta(microseconds=1)
+    elif isinstance(value, int):
+        other = value + 1
+    elif isinstance(value, tuple):
+        other = (*value, "zzz")
+    else:
+        other = f"{value}!"
+
+    assert entry_hash(replace(entry, **{column: other})) != entry.entry_hash
+
+
+def test_entries_of_one_request_are_chained_in_order() -> None:
+    entries = chain(
+        [sample_draft(), sample_draft(), sample_draft()],
+        head_seq=0,
+        head_hash=GENESIS_HASH,
+        now=MOMENT,
+    )
+
+    assert [e.seq for e in entries] == [1, 2, 3]
+    assert [e.prev_hash for e in entries] == [
+        GENESIS_HASH,
+        entries[0].entry_hash,
+        entries[1].entry_hash,
+    ]
+
+
+def test_a_checkpoint_payload_covers_its_seq_hash_count_and_time() -> None:
+    payload = checkpoint_payload(last_seq=12, last_hash="b" * 64, count=12, time=MOMENT)
+
+    assert json.loads(payload) == {
+        "count": 12,
+        "last_hash": "b" * 64,
+        "last_seq": 12,
+        "time": "2025-06-01T08:30:00.000005Z",
+    }
+
+
+def test_the_public_surface_is_what_all_says() -> None:
+    exported = {
+        name
+        for name, value in vars(auth.ledger).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and name != "annotations"
+    }
+
+    assert set(auth.ledger.__all__) == exported
