@@ -120,6 +120,12 @@ def cmd_client(args: argparse.Namespace) -> int:
     return asyncio.run(run_client_command(_settings(args), args))
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from hub.audit import run_audit_command
+
+    return asyncio.run(run_audit_command(_settings(args), args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="Simpul data-integration hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -169,6 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     _common(revoke)
     revoke.add_argument("client_id")
     revoke.set_defaults(func=cmd_client)
+
+    audit = sub.add_parser("audit", help="the access ledger")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    check = audit_sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken entry")
+    _common(check)
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.set_defaults(func=cmd_audit)
+    retention = audit_sub.add_parser("prune", help="remove entries older than N days, leaving a signed checkpoint")
+    _common(retention)
+    retention.add_argument("--days", type=int, required=True)
+    retention.set_defaults(func=cmd_audit)
     return parser
 
 

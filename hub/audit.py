@@ -1,0 +1,78 @@
+"""`hub audit verify|prune`: checking the access ledger's chain and applying retention.
+
+Checkpoints left by pruning are signed with the hub issuer's key (a compact JWS over
+the checkpoint's canonical bytes) and verified with its public keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from auth.issuer import DevelopmentIssuer
+from auth.ledger import LedgerUnavailable, prune, verify
+from hub.identity import hub_issuer
+from hub.settings import ConfigError, Settings
+from hub.store import create_store_engine, create_tables
+
+
+def checkpoint_signer(issuer: DevelopmentIssuer):  # type: ignore[no-untyped-def]
+    keys = issuer.signing_key_set()
+
+    def sign(payload: bytes) -> str:
+        return jws.serialize_compact({"alg": "ES256"}, payload, keys)
+
+    return sign
+
+
+def checkpoint_verifier(issuer: DevelopmentIssuer):  # type: ignore[no-untyped-def]
+    keys = issuer.public_key_set()
+
+    def check(payload: bytes, signature: str) -> bool:
+        try:
+            return jws.deserialize_compact(signature, keys, algorithms=["ES256"]).payload == payload
+        except (JoseError, ValueError):
+            return False
+
+    return check
+
+
+async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_store_engine(settings.resolved_store_url)
+    issuer = hub_issuer(settings)
+    try:
+        await create_tables(engine)
+        if args.audit_command == "verify":
+            started = time.perf_counter()
+            try:
+                result = await verify(engine, verifier=checkpoint_verifier(issuer))
+            except LedgerUnavailable as exc:
+                raise ConfigError(f"the ledger cannot be read: {exc}") from exc
+            seconds = time.perf_counter() - started
+            if args.json:
+                print(json.dumps({**result.to_dict(), "seconds": round(seconds, 3)}, default=str))
+            elif result.ok:
+                print(f"ledger intact: {result.entries} entries verified in {seconds:.2f} s "
+                      f"(head seq {result.head_seq})")
+            else:
+                print(f"LEDGER BROKEN at seq {result.broken_seq}: {result.problem}: {result.detail}")
+            return 0 if result.ok else 1
+        if args.days < 1:
+            raise ConfigError("--days must be at least 1")
+        before = datetime.now(UTC) - timedelta(days=args.days)
+        try:
+            checkpoint = await prune(engine, before=before, signer=checkpoint_signer(issuer))
+        except LedgerUnavailable as exc:
+            raise ConfigError(f"nothing pruned: {exc}") from exc
+        if checkpoint is None:
+            print(f"nothing older than {before:%Y-%m-%d %H:%M} UTC to prune")
+        else:
+            print(f"pruned {checkpoint.count} entries up to seq {checkpoint.last_seq}; "
+                  f"signed checkpoint {checkpoint.last_hash[:16]}...")
+        return 0
+    finally:
+        await engine.dispose()
