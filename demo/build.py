@@ -3,6 +3,7 @@
     <data_dir>/population.db   BIODATA_WNI (or the table at `population_url`)
     <data_dir>/licensing.db    the licensing service's storage
     <data_dir>/complaints.db   the complaint service's storage
+    <data_dir>/surveys.jsonl   sample satisfaction-survey answers (the hub imports them)
     <data_dir>/manifest.json   counts, seed, generation date, seconds taken
 
 Residents stream from the generator into the population database; a bounded sample
@@ -24,6 +25,7 @@ from demo.generator.licensing_data import generate_applications, permit_types
 from demo.generator.people import generate_families
 from demo.generator.regions import load_region
 from demo.generator.sample import ResidentSample
+from demo.generator.surveys_data import SURVEYS_FILE, write_surveys
 from demo.population import load_population
 
 APPLICATIONS_PER_RESIDENT = 0.04
@@ -95,12 +97,17 @@ def build_demo_data(
                                        count=complaint_count, seed=seed, today=today),
     )
     say(f"complaints: {complaints} complaints ({time.perf_counter() - step:.1f} s)")
+    step = time.perf_counter()
+    surveys = write_surveys(data_dir / SURVEYS_FILE, licensing_url=f"sqlite:///{data_dir / 'licensing.db'}",
+                            seed=seed, today=today)
+    say(f"surveys: {surveys} satisfaction-survey answers ({time.perf_counter() - step:.1f} s)")
 
     manifest = {
         "residents": loaded,
         "families": families,
         "applications": applications,
         "complaints": complaints,
+        "surveys": surveys,
         "seed": seed,
         "generation_date": today.isoformat(),
         "region": region.name,

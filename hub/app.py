@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from connectors import build_source
+from connectors.surveys import SurveyStore
 from connectors.workdays import WorkCalendar
 from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
@@ -24,6 +25,7 @@ from auth.ledger import LedgerDraft, LedgerEntry, append as append_to_ledger, qu
 from auth.policy import PolicyError, load_policy
 from auth.purposes import load_purposes
 from schema.access import AccessControl, catalogue_of
+from schema.analytics.surveys import Surveys
 from schema.build import build_role_schema, build_schema
 from schema.context import Environment
 from schema.region import load_region
@@ -80,12 +82,17 @@ def create_app(
         max_page_size=settings.max_page_size,
         default_page_size=settings.default_page_size,
         trace_sources=settings.trace_sources,
+        surveys=Surveys(SurveyStore(store)),
     )
 
     def build_view(roles: frozenset[str]) -> HubGraphQL:
         return HubGraphQL(build_role_schema(full_schema, policy, roles), env=env)
 
-    graphql = RoleDispatcher(build_view)
+    # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
+    # credentials in the same header; the probes and the public page need none).
+    graphql = AuthenticationMiddleware(
+        RoleDispatcher(build_view), authenticate=authenticate or identity.authenticate
+    )
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -124,7 +131,6 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(AuthenticationMiddleware, authenticate=authenticate or identity.authenticate),
         ],
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,

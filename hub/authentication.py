@@ -11,21 +11,10 @@ from collections.abc import Awaitable, Callable
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from auth.principal import ANONYMOUS, Principal
+from auth.principal import Principal
 from hub.request_context import PRINCIPAL_KEY, request_id_of
 
 Authenticate = Callable[[str | None], Awaitable[Principal]]
-
-
-class Unauthenticated(Exception):
-    code = "UNAUTHENTICATED"
-
-
-async def no_issuer(header: str | None) -> Principal:
-    """The authenticator when no issuer is configured: everyone is anonymous."""
-    if header:
-        raise Unauthenticated("this hub has no token issuer configured")
-    return ANONYMOUS
 
 
 class AuthenticationMiddleware:

@@ -43,6 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from hub.app import create_app
     from hub.demo import demo_settings, demo_tokens, ensure_demo_data, start_demo_sources
+    from hub.demo_surveys import seed_demo_surveys
 
     base = load_settings(args.config, data_dir=args.data_dir)
     data_dir = base.data_dir
@@ -57,6 +58,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     stack = start_demo_sources(data_dir)
     try:
         settings = demo_settings(stack, host=args.host, port=args.port)
+        asyncio.run(seed_demo_surveys(settings))  # sample survey answers, once
         app = create_app(settings)
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
         server = uvicorn.Server(config)

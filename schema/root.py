@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from schema.analytics.query import MetricsQuery
 from schema.analytics.satisfaction import SatisfactionMutation, SatisfactionQuery
 from schema.ledger import LedgerQuery
 from schema.mutations import CoreMutation
@@ -12,7 +13,7 @@ from schema.tracking import TrackingQuery
 from schema.verification import VerificationQuery
 
 QUERY_PARTS: tuple[type, ...] = (CoreQuery, VerificationQuery, TrackingQuery, LedgerQuery,
-                                    SatisfactionQuery)
+                                    SatisfactionQuery, MetricsQuery)
 MUTATION_PARTS: tuple[type, ...] = (CoreMutation, SatisfactionMutation)
 
 Query = merge_types("Query", QUERY_PARTS)
