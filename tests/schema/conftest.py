@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from auth.ledger import LedgerDraft
 from auth.policy import Policy, load_policy
-from auth.principal import ANONYMOUS, Principal
+from auth.principal import Principal
 from auth.purposes import load_purposes
 from connectors.workdays import WorkCalendar
 from schema.access import AccessControl, catalogue_of
@@ -18,27 +17,10 @@ from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.region import load_region
 from schema.sources import Sources
+from harness import POPULATION_OFFICER, Execute, MemoryLedger
 from world import World, build_world
 
 REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
-
-Execute = Callable[..., Awaitable[dict[str, Any]]]
-
-POPULATION_OFFICER = Principal(subject="officer-1", roles=frozenset({"population_officer"}), department="disdukcapil")
-
-
-class MemoryLedger:
-    """Collects ledger drafts; `fail` makes the next writes raise."""
-
-    def __init__(self) -> None:
-        self.drafts: list[LedgerDraft] = []
-        self.fail = False
-
-    async def __call__(self, drafts: Sequence[LedgerDraft]) -> None:
-        if self.fail:
-            raise OSError("ledger store unreachable")
-        self.drafts.extend(drafts)
-
 
 @pytest.fixture
 def world() -> World:
@@ -118,5 +100,3 @@ def execute(env: Environment, role_schemas: Callable[[frozenset[str]], RoleSchem
 
     return run
 
-
-__all__ = ["ANONYMOUS", "Execute", "POPULATION_OFFICER"]

@@ -4,7 +4,7 @@ is recorded, and that nothing leaves when the ledger cannot be written."""
 from __future__ import annotations
 
 from auth.principal import ANONYMOUS, Principal
-from conftest import Execute, MemoryLedger
+from harness import Execute, MemoryLedger
 from world import SIMPANG_BARU, World
 
 LICENSING = Principal("lic-1", frozenset({"licensing_officer"}), department="dpmptsp")

@@ -21,7 +21,7 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchem
 
 from auth.policy import AccessKind, Policy, ReachedAs
 from auth.principal import ANONYMOUS, Principal
-from conftest import Execute
+from harness import Execute
 from schema.access import catalogue_of, visible_pairs
 from schema.build import RoleSchema
 from schema.context import Context, Environment

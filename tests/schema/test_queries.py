@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from auth.principal import Principal
-from conftest import Execute
+from harness import Execute
 from world import SIDOMULYO_BARAT, SIMPANG_BARU, World
 
 KELURAHAN_OFFICER = Principal(
