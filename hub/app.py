@@ -18,6 +18,7 @@ from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.identity import build_identity
+from hub.public import public_routes
 from hub.request_context import RequestIdMiddleware
 from hub.settings import ConfigError, Settings
 from hub.store import create_store_engine, create_tables
@@ -128,6 +129,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/oauth/token", token_endpoint(issuer=identity.issuer, engine=store), methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
+            *public_routes(build_view, env),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

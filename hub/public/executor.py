@@ -7,36 +7,47 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from auth.principal import ANONYMOUS
-from hub.graphql_view import RoleDispatcher
+from hub.graphql_view import HubGraphQL
+from schema.build import RoleSchema
 from schema.context import Context, Environment
 from schema.errors import format_error
 
 Execute = Callable[[str, dict[str, Any] | None, str], Awaitable[dict[str, Any]]]
+BuildView = Callable[[frozenset[str]], HubGraphQL]
 
 
-def anonymous_executor(graphql: RoleDispatcher, env: Environment) -> Execute:
+class PublicSchema:
+    """The anonymous role's schema, built on first use by the hub's view builder."""
+
+    def __init__(self, build_view: BuildView) -> None:
+        self._build_view = build_view
+        self._schema: RoleSchema | None = None
+
+    @property
+    def schema(self) -> RoleSchema:
+        if self._schema is None:
+            self._schema = self._build_view(ANONYMOUS.roles).schema  # type: ignore[assignment]
+        return self._schema  # type: ignore[return-value]
+
+    def has_root_field(self, name: str) -> bool:
+        """Whether the public may call this root query field (fields land as issues progress)."""
+        return name in self.schema._schema.query_type.fields
+
+    def root_field_arguments(self, name: str) -> dict[str, Any]:
+        """The graphql-core arguments of a public root query field ({} when absent)."""
+        field = self.schema._schema.query_type.fields.get(name)
+        return dict(field.args) if field is not None else {}
+
+
+def anonymous_executor(public: PublicSchema, env: Environment) -> Execute:
     """`await execute(query, variables, request_id)` -> `{"data": ..., "errors": [...]}`."""
 
     async def execute(query: str, variables: dict[str, Any] | None, request_id: str) -> dict[str, Any]:
-        schema = graphql.view_for(ANONYMOUS).schema
         ctx = Context.create(env, ANONYMOUS, request_id=request_id)
-        result = await schema.execute(query, variable_values=variables, context_value=ctx)
+        result = await public.schema.execute(query, variable_values=variables, context_value=ctx)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(e, request_id=request_id) for e in result.errors]
         return body
 
     return execute
-
-
-def has_root_field(graphql: RoleDispatcher, name: str, *, mutation: bool = False) -> bool:
-    """Whether the public schema offers a root field (fields land as issues progress)."""
-    schema = graphql.view_for(ANONYMOUS).schema._schema
-    root = schema.mutation_type if mutation else schema.query_type
-    return root is not None and name in root.fields
-
-
-def root_field_arguments(graphql: RoleDispatcher, name: str) -> dict[str, Any]:
-    """The graphql-core arguments of a public root query field ({} when absent)."""
-    field = graphql.view_for(ANONYMOUS).schema._schema.query_type.fields.get(name)
-    return dict(field.args) if field is not None else {}

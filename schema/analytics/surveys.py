@@ -54,6 +54,10 @@ class Surveys:
             self._fetched_at = self._monotonic()
         return [*self._permits, *self._others]
 
+    def other_services(self) -> list[SurveyService]:
+        """The configured services that are not permit types (no source call)."""
+        return list(self._others)
+
     async def service(self, code: str, fetch_permit_types: FetchPermitTypes) -> SurveyService | None:
         for known in self._others:
             if known.code == code:

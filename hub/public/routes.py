@@ -1,0 +1,166 @@
+"""The public transparency page: `/` (track a case, the latest performance report with
+charts, the satisfaction index) and `/survei` (the satisfaction survey).
+
+Pages are rendered on the server with Jinja2 (charts are inline SVG; no framework, no
+CDN) and gzip-compressed. Report figures come from the public schema in-process, as the
+anonymous caller, so the page shows exactly what `/graphql` shows the public. Tracking
+and the survey post to `/graphql` from a few lines of inline JavaScript; the survey also
+works without it (a form post to `/survei`).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from jinja2 import Environment as Templates
+from jinja2 import PackageLoader, select_autoescape
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route, request_response
+
+from connectors.errors import ConnectorError
+from hub.public.executor import BuildView, Execute, PublicSchema, anonymous_executor
+from hub.public.report import (
+    SATISFACTION_QUERY,
+    ReportPeriod,
+    chosen_period,
+    report_from,
+    report_query,
+    satisfaction_chart,
+)
+from hub.public.survey_form import DEMOGRAPHICS, QUESTIONS, SCALE, survey_input
+from hub.request_context import request_id_of
+from schema.analytics.surveys import SurveyService
+from schema.context import Environment
+
+log = logging.getLogger("simpul.public")
+
+CACHE_SECONDS = 60.0
+SUBMIT = ("mutation($i: SatisfactionSurveyInput!) { submitSatisfactionSurvey(input: $i) "
+          "{ receiptNumber } }")
+
+
+def _templates() -> Templates:
+    return Templates(loader=PackageLoader("hub.public", "templates"),
+                     autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def _headers(nonce: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+            "connect-src 'self'; form-action 'self'; img-src 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+
+
+class _Figures:
+    """The page's report and index per period, kept a minute (figures change slowly)."""
+
+    def __init__(self, execute: Execute, public: PublicSchema,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._execute = execute
+        self._public = public
+        self._clock = clock
+        self._cache: dict[ReportPeriod, tuple[float, dict[str, Any]]] = {}
+
+    async def for_period(self, period: ReportPeriod, request_id: str) -> dict[str, Any]:
+        cached = self._cache.get(period)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        figures = {"report": await self._report(period, request_id),
+                   "satisfaction": await self._satisfaction(period, request_id)}
+        if len(self._cache) > 64:
+            self._cache.clear()
+        self._cache[period] = (self._clock() + CACHE_SECONDS, figures)
+        return figures
+
+    async def _report(self, period: ReportPeriod, request_id: str) -> Any:
+        query = None
+        if self._public.has_root_field("performanceReport"):
+            query = report_query(self._public.root_field_arguments("performanceReport"), period)
+        if query is None:
+            return report_from(None, period)
+        body = await self._execute(query, None, request_id)
+        if body.get("errors") and not body.get("data"):
+            log.info("public page: performanceReport unavailable: %s", body["errors"][0].get("message"))
+        return report_from(body.get("data"), period)
+
+    async def _satisfaction(self, period: ReportPeriod, request_id: str) -> dict[str, Any] | None:
+        if not self._public.has_root_field("satisfactionIndex"):
+            return None
+        window = {"from": (period.last - timedelta(days=364)).isoformat(), "to": period.last.isoformat()}
+        body = await self._execute(SATISFACTION_QUERY, {"period": window}, request_id)
+        return (body.get("data") or {}).get("satisfactionIndex")
+
+
+def public_routes(build_view: BuildView, env: Environment) -> list[Route]:
+    """`/` and `/survei`, for the hub's route list; `build_view(roles)` is the hub's
+    GraphQL view builder (the public page uses the anonymous role's schema)."""
+    templates = _templates()
+    public = PublicSchema(build_view)
+    execute = anonymous_executor(public, env)
+    figures = _Figures(execute, public)
+    office = f"Kantor Camat {env.region.name}, {env.region.city}"
+
+    def render(name: str, **values: Any) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(12)
+        html = templates.get_template(name).render(office=office, nonce=nonce, **values)
+        return HTMLResponse(html, headers=_headers(nonce))
+
+    async def index(request: Request) -> HTMLResponse:
+        period = chosen_period(dict(request.query_params), today=env.today())
+        found = await figures.for_period(period, request_id_of(request.scope))
+        previous = period.first - timedelta(days=1)
+        satisfaction = found["satisfaction"]
+        return render("index.html", report=found["report"], satisfaction=satisfaction,
+                      satisfaction_chart=satisfaction_chart(satisfaction),
+                      previous=f"{previous.year}-{previous.month:02d}")
+
+    async def services() -> list[SurveyService]:
+        surveys = env.surveys
+        if surveys is None:
+            return []
+        try:
+            return await surveys.services(env.sources.licensing.permit_types)  # type: ignore[no-any-return]
+        except ConnectorError:
+            return surveys.other_services()  # type: ignore[no-any-return]
+
+    async def survey_page(request: Request, *, values: dict[str, str] | None = None,
+                          error: str | None = None, receipt: dict[str, Any] | None = None,
+                          status_code: int = 200) -> HTMLResponse:
+        response = render("survey.html", services=await services(), questions=QUESTIONS, scale=SCALE,
+                          demographics=DEMOGRAPHICS, key=secrets.token_urlsafe(16),
+                          values=values or {}, error=error, receipt=receipt)
+        response.status_code = status_code
+        return response
+
+    async def survey(request: Request) -> HTMLResponse:
+        if request.method == "GET":
+            return await survey_page(request)
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        data = survey_input(form)
+        if isinstance(data, str):
+            return await survey_page(request, values=form, error=data, status_code=400)
+        body = await execute(SUBMIT, {"i": data}, request_id_of(request.scope))
+        receipt = (body.get("data") or {}).get("submitSatisfactionSurvey")
+        if receipt is None:
+            message = (body.get("errors") or [{}])[0].get("message") or "Jawaban tidak dapat disimpan."
+            return await survey_page(request, values=form, error=message, status_code=400)
+        return await survey_page(request, receipt=receipt)
+
+    return [
+        Route("/", GZipMiddleware(request_response(index), minimum_size=500), methods=["GET", "HEAD"]),
+        Route("/survei", GZipMiddleware(request_response(survey), minimum_size=500),
+              methods=["GET", "HEAD", "POST"]),
+    ]
