@@ -11,23 +11,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from auth.ledger import LedgerDraft, LedgerEntry, append as append_to_ledger, query_entries
+from auth.oauth import jwks_endpoint, token_endpoint
 from connectors import build_source
+from connectors.metrics import MetricsView
 from connectors.surveys import SurveyStore
 from connectors.workdays import WorkCalendar
-from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.identity import build_identity
 from hub.public import public_routes
+from hub.refresh import MetricsRefresher
 from hub.request_context import RequestIdMiddleware
+from hub.schemas import SchemaSet, load_access
 from hub.settings import ConfigError, Settings
 from hub.store import create_store_engine, create_tables
-from auth.ledger import LedgerDraft, LedgerEntry, append as append_to_ledger, query_entries
-from auth.policy import PolicyError, load_policy
-from auth.purposes import load_purposes
-from schema.access import AccessControl, catalogue_of
+from schema.access import AccessControl
+from schema.analytics.service import MetricsService
 from schema.analytics.surveys import Surveys
-from schema.build import build_role_schema, build_schema
 from schema.context import Environment
 from schema.region import load_region
 from schema.sources import Sources
@@ -60,12 +61,8 @@ def create_app(
     sources = sources or build_sources(settings)
     identity = build_identity(settings)
     store = create_store_engine(settings.resolved_store_url)
-    full_schema = build_schema()
-    try:
-        policy = load_policy(settings.policy_file, catalogue=catalogue_of(full_schema._schema))
-        purposes = load_purposes(settings.purposes_file)
-    except PolicyError as exc:
-        raise ConfigError(str(exc)) from exc
+    policy, purposes = load_access(settings)
+    schemas = SchemaSet(policy)
 
     async def write_ledger(drafts: Sequence[LedgerDraft]) -> object:
         return await append_to_ledger(store, drafts)
@@ -84,10 +81,13 @@ def create_app(
         default_page_size=settings.default_page_size,
         trace_sources=settings.trace_sources,
         surveys=Surveys(SurveyStore(store)),
+        metrics=MetricsService(view=MetricsView(store), min_group_size=settings.report_min_group_size),
     )
+    refresher = MetricsRefresher(env.metrics.view, licensing=sources.licensing, complaints=sources.complaints,
+                                 calendar=env.calendar, today=env.today, interval=settings.metrics_refresh_seconds)
 
     def build_view(roles: frozenset[str]) -> HubGraphQL:
-        return HubGraphQL(build_role_schema(full_schema, policy, roles), env=env)
+        return HubGraphQL(schemas.for_roles(roles), env=env)
 
     # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
     # credentials in the same header; the probes and the public page need none).
@@ -113,9 +113,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         await create_tables(store)
+        refresher.start()
         try:
             yield {"env": env}
         finally:
+            await refresher.stop()
             for source in sources.all():
                 await source.aclose()
             await identity.aclose()

@@ -91,9 +91,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from schema.build import build_schema
+    from hub.schemas import load_access, role_sdl
 
-    print(build_schema().as_str())
+    settings = _settings(args)
+    policy, _ = load_access(settings)
+    if args.role is not None and args.role not in policy.roles:
+        raise ConfigError(f"unknown role {args.role!r}; roles: {', '.join(sorted(policy.roles))}")
+    print(role_sdl(policy, args.role))
     return 0
 
 

@@ -6,14 +6,14 @@ import argparse
 
 from auth.clients import add_client, list_clients, revoke_client
 from hub.settings import ConfigError, Settings
-from hub.store import create_store_engine, create_tables
+from hub.store import create_store_engine, create_tables, write_transaction
 
 
 async def run_client_command(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_store_engine(settings.resolved_store_url)
     try:
         await create_tables(engine)
-        async with engine.begin() as conn:
+        async with write_transaction(engine) as conn:
             if args.client_command == "add":
                 try:
                     client_id, secret = await add_client(

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     trace_sources: bool = False  # add `extensions.sources` to every response
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1, le=1000)
+    # service metrics (issue 6): seconds between refreshes of the metrics view from the
+    # sources' change feeds (0: only once at start-up), and the smallest group a public
+    # report shows (small-count suppression)
+    metrics_refresh_seconds: float = Field(default=60, ge=0, le=86400)
+    report_min_group_size: int = Field(default=5, ge=1, le=1000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -6,14 +6,17 @@ keeps data here defines its tables on its own MetaData; the store creates them a
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from auth.clients import metadata as clients_metadata
 from auth.ledger import ledger_metadata, prepare_engine
+from connectors.metrics import metrics_metadata
 from connectors.surveys import surveys_metadata
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -26,7 +29,7 @@ def async_url(url: str) -> str:
 
 
 def store_metadata() -> list[MetaData]:
-    return [clients_metadata, ledger_metadata, surveys_metadata]
+    return [clients_metadata, ledger_metadata, surveys_metadata, metrics_metadata]
 
 
 def create_store_engine(url: str) -> AsyncEngine:
@@ -47,3 +50,14 @@ async def create_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         for metadata in store_metadata():
             await conn.run_sync(metadata.create_all)
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction that takes SQLite's write lock at BEGIN (BEGIN IMMEDIATE), so that a
+    read-then-write never fails with "database is locked" when another writer got in
+    between; an ordinary transaction on PostgreSQL."""
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with conn.begin():
+            yield conn

@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from jinja2 import Environment as Templates
@@ -72,17 +72,18 @@ class _Figures:
         self._execute = execute
         self._public = public
         self._clock = clock
-        self._cache: dict[ReportPeriod, tuple[float, dict[str, Any]]] = {}
+        self._cache: dict[tuple[ReportPeriod, date], tuple[float, dict[str, Any]]] = {}
 
-    async def for_period(self, period: ReportPeriod, request_id: str) -> dict[str, Any]:
-        cached = self._cache.get(period)
+    async def for_period(self, period: ReportPeriod, index_until: date, request_id: str) -> dict[str, Any]:
+        key = (period, index_until)
+        cached = self._cache.get(key)
         if cached is not None and cached[0] > self._clock():
             return cached[1]
         figures = {"report": await self._report(period, request_id),
-                   "satisfaction": await self._satisfaction(period, request_id)}
+                   "satisfaction": await self._satisfaction(index_until, request_id)}
         if len(self._cache) > 64:
             self._cache.clear()
-        self._cache[period] = (self._clock() + CACHE_SECONDS, figures)
+        self._cache[key] = (self._clock() + CACHE_SECONDS, figures)
         return figures
 
     async def _report(self, period: ReportPeriod, request_id: str) -> Any:
@@ -96,10 +97,11 @@ class _Figures:
             log.info("public page: performanceReport unavailable: %s", body["errors"][0].get("message"))
         return report_from(body.get("data"), period)
 
-    async def _satisfaction(self, period: ReportPeriod, request_id: str) -> dict[str, Any] | None:
+    async def _satisfaction(self, until: date, request_id: str) -> dict[str, Any] | None:
+        """The index of the 365 days up to `until`."""
         if not self._public.has_root_field("satisfactionIndex"):
             return None
-        window = {"from": (period.last - timedelta(days=364)).isoformat(), "to": period.last.isoformat()}
+        window = {"from": (until - timedelta(days=364)).isoformat(), "to": until.isoformat()}
         body = await self._execute(SATISFACTION_QUERY, {"period": window}, request_id)
         return (body.get("data") or {}).get("satisfactionIndex")
 
@@ -119,8 +121,12 @@ def public_routes(build_view: BuildView, env: Environment) -> list[Route]:
         return HTMLResponse(html, headers=_headers(nonce))
 
     async def index(request: Request) -> HTMLResponse:
-        period = chosen_period(dict(request.query_params), today=env.today())
-        found = await figures.for_period(period, request_id_of(request.scope))
+        params = dict(request.query_params)
+        today = env.today()
+        period = chosen_period(params, today=today)
+        # the index of the last 365 days; of the 365 days up to a period asked for
+        until = min(period.last, today) if params else today
+        found = await figures.for_period(period, until, request_id_of(request.scope))
         previous = period.first - timedelta(days=1)
         satisfaction = found["satisfaction"]
         return render("index.html", report=found["report"], satisfaction=satisfaction,

@@ -164,8 +164,9 @@ class ServiceMetrics:
     period: Period
     filter: strawberry.Private[m.MetricsFilter]
 
-    @strawberry.field(description="Permit applications received within the period.")
-    async def applications(self, info: Info[Context, None]) -> ApplicationMetrics:
+    @strawberry.field(description="Permit applications received within the period; null with "
+                      "FORBIDDEN for a role without licensing aggregates.")
+    async def applications(self, info: Info[Context, None]) -> ApplicationMetrics | None:
         ctx = info.context
         flt = _scoped(ctx, APPLICATIONS, self.filter)
         result = await metrics_service(ctx).view.application_metrics(
@@ -187,8 +188,9 @@ class ServiceMetrics:
             ],
         )
 
-    @strawberry.field(description="Complaints submitted within the period.")
-    async def complaints(self, info: Info[Context, None]) -> ComplaintMetrics:
+    @strawberry.field(description="Complaints submitted within the period; null with FORBIDDEN "
+                      "for a role without complaint aggregates.")
+    async def complaints(self, info: Info[Context, None]) -> ComplaintMetrics | None:
         ctx = info.context
         flt = _scoped(ctx, COMPLAINTS, self.filter)
         result = await metrics_service(ctx).view.complaint_metrics(

@@ -3,11 +3,10 @@ in a temp dir, and role schemas built from the default policy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, datetime, timezone
+from collections.abc import AsyncIterator, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -16,14 +15,7 @@ from auth.policy import Policy, load_policy
 from auth.principal import ANONYMOUS, Principal
 from auth.purposes import load_purposes
 from connectors.memory import InMemoryComplaintSource, InMemoryLicensingSource, InMemoryPopulationSource
-from connectors.records import (
-    ApplicantKind,
-    ApplicationRecord,
-    ApplicationStatus,
-    PermitType,
-    RequestKind,
-    StatusChange,
-)
+from connectors.records import ApplicationStatus
 from connectors.surveys import SurveyStore, surveys_metadata
 from connectors.workdays import WorkCalendar
 from schema.access import AccessControl, catalogue_of
@@ -33,38 +25,9 @@ from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.region import load_region
 from schema.sources import Sources
+from survey_world import IN_PROGRESS, ISSUED_IUMK, ISSUED_PBG, IUMK, NOW, PBG, Execute, application
 
 REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
-WIB = ZoneInfo("Asia/Jakarta")
-PBG = PermitType("PBG", "Persetujuan Bangunan Gedung", 20)
-IUMK = PermitType("IUMK", "Izin Usaha Mikro dan Kecil", 3)
-ISSUED_PBG = "503/DPMPTSP/2025/000001-AB12"
-ISSUED_IUMK = "503/DPMPTSP/2025/000002-CD34"
-IN_PROGRESS = "503/DPMPTSP/2025/000003-EF56"
-NOW = datetime(2025, 8, 20, 3, 0, tzinfo=timezone.utc)
-
-Execute = Callable[..., Awaitable[dict[str, Any]]]
-
-
-def application(number: str, permit: PermitType, status: ApplicationStatus, source_status: str) -> ApplicationRecord:
-    at = datetime(2025, 6, 2, 9, 0, tzinfo=WIB)
-    return ApplicationRecord(
-        number=number,
-        applicant_kind=ApplicantKind.PERSON,
-        applicant_nik="1471080101800001",
-        applicant_name="Budi Santoso",
-        company_name=None,
-        permit_type=permit,
-        request_kind=RequestKind.NEW,
-        received_at=at,
-        file_complete_at=at,
-        kelurahan_code="1471081001",
-        business_address=None,
-        status=status,
-        source_status=source_status,
-        history=(StatusChange(ApplicationStatus.SUBMITTED, "DIAJUKAN", at),),
-        finished_at=at if status is ApplicationStatus.ISSUED else None,
-    )
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from connectors.records import (
 WIB = ZoneInfo("Asia/Jakarta")
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 SIMPANG_BARU = "1471081001"
-DELIMA = "1471081002"
+DELIMA = "1471081005"
 IUMK = PermitType("IUMK", "Izin Usaha Mikro Kecil", 3)
 PBG = PermitType("PBG", "Persetujuan Bangunan Gedung", 20)
 REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import IN_PROGRESS, ISSUED_IUMK, ISSUED_PBG, Execute
+from survey_world import IN_PROGRESS, ISSUED_IUMK, ISSUED_PBG, Execute
 
 from auth.principal import ANONYMOUS, Principal
 from connectors.surveys import SurveyStore

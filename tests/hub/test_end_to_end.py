@@ -148,13 +148,13 @@ def test_a_citizen_sees_who_looked_at_their_data_but_not_the_officer(client: Tes
 
 def test_a_service_account_gets_a_token_with_its_roles_and_purpose(client: TestClient, settings: Settings) -> None:
     from auth.clients import add_client
-    from hub.store import create_tables
+    from hub.store import create_tables, write_transaction
 
     async def register() -> tuple[str, str]:
         engine = create_store_engine(settings.resolved_store_url)
         try:
             await create_tables(engine)
-            async with engine.begin() as conn:
+            async with write_transaction(engine) as conn:
                 return await add_client(conn, roles=["analyst"], purpose="statistics", name="dashboard")
         finally:
             await engine.dispose()
