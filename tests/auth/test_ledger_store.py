@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import MetaData, event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -25,7 +26,7 @@ from auth.ledger import (
     register_tables,
     verify,
 )
-from auth.ledger.tables import ledger_entries, ledger_head
+from auth.ledger.tables import ledger_entries, ledger_head, ledger_metadata
 from auth.ledger.testing import create_ledger_tables, sample_draft
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,13 +35,9 @@ PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 EngineFactory = Callable[[], AsyncEngine]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        return
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pg_database() -> AsyncIterator[str]:
+    """One throwaway PostgreSQL database per module; tests reset the tables."""
     name = f"ledger_test_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:
@@ -51,6 +48,22 @@ async def database_url(
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def drop_ledger_tables(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(ledger_metadata.drop_all)
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    await drop_ledger_tables(url)
+    return url
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -25,7 +26,12 @@ from auth.ledger import (
 )
 from auth.ledger.model import ENTRY_COLUMNS
 from auth.ledger.store import chain
-from auth.ledger.tables import ledger_checkpoints, ledger_entries, ledger_head
+from auth.ledger.tables import (
+    ledger_checkpoints,
+    ledger_entries,
+    ledger_head,
+    ledger_metadata,
+)
 from auth.ledger.testing import (
     create_ledger_tables,
     hmac_signer,
@@ -38,29 +44,41 @@ KEY = b"test-checkpoint-key"
 JANUARY = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pg_database() -> AsyncIterator[str]:
+    """One throwaway PostgreSQL database per module; tests reset the tables."""
+    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def drop_ledger_tables(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(ledger_metadata.drop_all)
+    await engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def ledger(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[AsyncEngine]:
     if request.param == "sqlite":
-        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
-        await create_ledger_tables(engine)
-        yield engine
-        await engine.dispose()
-        return
-    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_async_engine(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
-    try:
-        await create_ledger_tables(engine)
-        yield engine
-    finally:
-        await engine.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    else:
+        url = request.getfixturevalue("pg_database")
+        await drop_ledger_tables(url)
+    engine = create_async_engine(url)
+    await create_ledger_tables(engine)
+    yield engine
+    await engine.dispose()
 
 
 def clock_at(moment: datetime) -> Callable[[], datetime]:
