@@ -12,7 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 from connectors.records import Sex
-from connectors.surveys import AgeGroup, Education, Occupation, SurveyResponse, SurveyStore
+from connectors.surveys import (
+    AgeGroup,
+    Education,
+    Occupation,
+    SurveyResponse,
+    SurveyStore,
+)
 from hub.settings import Settings
 from hub.store import create_store_engine, create_tables
 

@@ -58,6 +58,8 @@ class LedgerWriter:
         except asyncio.CancelledError:
             if pending in self._pending:  # not yet in a transaction: drop it
                 self._pending.remove(pending)
+            else:  # in flight: nobody will read its outcome
+                done.add_done_callback(lambda f: f.cancelled() or f.exception())
             raise
         try:
             return done.result()

@@ -8,7 +8,12 @@ from connectors.surveys.errors import (
     SurveyError,
     SurveyStoreUnavailable,
 )
-from connectors.surveys.store import ScoreTotals, SurveyReceipt, SurveyResponse, SurveyStore
+from connectors.surveys.store import (
+    ScoreTotals,
+    SurveyReceipt,
+    SurveyResponse,
+    SurveyStore,
+)
 from connectors.surveys.tables import surveys_metadata
 
 __all__ = [

@@ -14,7 +14,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
@@ -22,7 +22,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors.records import Sex
-from connectors.surveys.codes import MAX_SCORE, MIN_SCORE, SCORE_COUNT, AgeGroup, Education, Occupation
+from connectors.surveys.codes import (
+    MAX_SCORE,
+    MIN_SCORE,
+    SCORE_COUNT,
+    AgeGroup,
+    Education,
+    Occupation,
+)
 from connectors.surveys.errors import (
     AlreadySurveyed,
     IdempotencyConflict,
@@ -100,7 +107,7 @@ def _receipt_number() -> str:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class SurveyStore:
@@ -108,7 +115,7 @@ class SurveyStore:
         self,
         engine: AsyncEngine,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         local_zone: ZoneInfo = JAKARTA,
     ) -> None:
         self._engine = engine
@@ -129,7 +136,7 @@ class SurveyStore:
                                          operation=operation) from exc
 
     def _row(self, response: SurveyResponse) -> dict[str, object]:
-        at = _aware(response.submitted_at or self._clock()).astimezone(timezone.utc)
+        at = _aware(response.submitted_at or self._clock()).astimezone(UTC)
         row: dict[str, object] = {
             "receipt": _receipt_number(),
             "service": response.service,

@@ -12,11 +12,23 @@ import strawberry
 from strawberry.types import Info
 
 from connectors.records import APPLICATION_FINISHED, PermitType
-from connectors.surveys import AgeGroup, Education, Occupation, SurveyError, SurveyResponse
+from connectors.surveys import (
+    AgeGroup,
+    Education,
+    Occupation,
+    SurveyError,
+    SurveyResponse,
+)
 from connectors.surveys import SurveyReceipt as ReceiptRecord
-from schema.analytics.ikm import ELEMENTS, IkmResult, InvalidScores, checked_scores, displayed
+from schema.analytics.ikm import (
+    ELEMENTS,
+    IkmResult,
+    InvalidScores,
+    checked_scores,
+    displayed,
+)
 from schema.analytics.period import DayRange, Period, PeriodInput, checked_period
-from schema.analytics.surveys import SurveyService, Surveys, satisfaction_summary
+from schema.analytics.surveys import Surveys, SurveyService, satisfaction_summary
 from schema.context import Context
 from schema.errors import BadUserInput, HubError
 from schema.types.common import Sex

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ IUMK = PermitType("IUMK", "Izin Usaha Mikro dan Kecil", 3)
 ISSUED_PBG = "503/DPMPTSP/2025/000001-AB12"
 ISSUED_IUMK = "503/DPMPTSP/2025/000002-CD34"
 IN_PROGRESS = "503/DPMPTSP/2025/000003-EF56"
-NOW = datetime(2025, 8, 20, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 8, 20, 3, 0, tzinfo=UTC)
 
 Execute = Callable[..., Awaitable[dict[str, Any]]]
 

@@ -4,7 +4,7 @@ leave) are closed, so the first working days after Thursday 27 March are 8, 9, 1
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from metrics_cases import application, complaint
@@ -58,7 +58,7 @@ def test_an_application_without_a_complete_file_has_no_service_level_clock(calen
 
 def test_times_are_stored_as_jakarta_wall_clock(calendar: WorkCalendar) -> None:
     record = application("A-5")
-    utc = datetime(2025, 3, 26, 18, 0, tzinfo=timezone.utc)  # 27 March 01:00 in Jakarta
+    utc = datetime(2025, 3, 26, 18, 0, tzinfo=UTC)  # 27 March 01:00 in Jakarta
     from dataclasses import replace
 
     fact = application_fact(replace(record, file_complete_at=utc), calendar, date(2025, 5, 1))

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from metrics_cases import DELIMA, PBG, REGION_FILE, SIMPANG_BARU, application, complaint
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from auth.policy import load_policy
 from auth.principal import ANONYMOUS, Principal
@@ -32,7 +33,6 @@ from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.region import load_region
 from schema.sources import Sources
-from sqlalchemy.ext.asyncio import create_async_engine
 
 S = ComplaintStatus
 TODAY = date(2025, 6, 30)

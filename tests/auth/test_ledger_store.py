@@ -58,16 +58,17 @@ async def drop_ledger_tables(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
     url: str = request.getfixturevalue("pg_database")
-    await drop_ledger_tables(url)
     return url
 
 
 @pytest.fixture
 async def engine_factory(database_url: str) -> AsyncIterator[EngineFactory]:
+    if database_url.startswith("postgresql"):
+        await drop_ledger_tables(database_url)
     engines: list[AsyncEngine] = []
 
     def make() -> AsyncEngine:

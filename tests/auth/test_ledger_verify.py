@@ -67,15 +67,18 @@ async def drop_ledger_tables(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def ledger(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[AsyncEngine]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-    else:
-        url = request.getfixturevalue("pg_database")
-        await drop_ledger_tables(url)
-    engine = create_async_engine(url)
+        return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
+@pytest.fixture
+async def ledger(database_url: str) -> AsyncIterator[AsyncEngine]:
+    if database_url.startswith("postgresql"):
+        await drop_ledger_tables(database_url)
+    engine = create_async_engine(database_url)
     await create_ledger_tables(engine)
     yield engine
     await engine.dispose()

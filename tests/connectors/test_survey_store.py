@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from connectors.surveys import (
 )
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-AUG_20 = datetime(2025, 8, 20, 3, 0, tzinfo=timezone.utc)
+AUG_20 = datetime(2025, 8, 20, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -76,8 +76,8 @@ async def test_a_submitted_survey_gets_a_receipt_and_counts_in_the_totals(store:
 
 async def test_totals_filter_by_service_and_local_day_both_ends_inclusive(store: SurveyStore) -> None:
     # 31 August 18:00 UTC is 1 September 01:00 in Jakarta: a September response
-    await store.submit(response(submitted_at=datetime(2025, 8, 31, 18, 0, tzinfo=timezone.utc)))
-    await store.submit(response(submitted_at=datetime(2025, 8, 1, 0, 0, tzinfo=timezone.utc)))
+    await store.submit(response(submitted_at=datetime(2025, 8, 31, 18, 0, tzinfo=UTC)))
+    await store.submit(response(submitted_at=datetime(2025, 8, 1, 0, 0, tzinfo=UTC)))
     await store.submit(response(service="PENGADUAN"))
     august = await store.totals(service="PBG", first_day=date(2025, 8, 1), last_day=date(2025, 8, 31))
     september = await store.totals(service="PBG", first_day=date(2025, 9, 1), last_day=date(2025, 9, 1))
@@ -154,7 +154,7 @@ async def test_values_the_store_cannot_hold_are_refused(store: SurveyStore, bad:
 
 async def test_seed_responses_import_in_batches(store: SurveyStore) -> None:
     loaded = await store.import_responses(
-        response(service="IUMK", submitted_at=datetime(2025, 1, 1, 3, tzinfo=timezone.utc))
+        response(service="IUMK", submitted_at=datetime(2025, 1, 1, 3, tzinfo=UTC))
         for _ in range(2500)
     )
     assert loaded == 2500
@@ -162,8 +162,10 @@ async def test_seed_responses_import_in_batches(store: SurveyStore) -> None:
     assert await store.latest_day() == date(2025, 1, 1)
 
 
-async def test_an_unreachable_store_is_source_unavailable(tmp_path: Path) -> None:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'hub.db'}")
+async def test_a_broken_store_is_source_unavailable(tmp_path: Path) -> None:
+    broken = tmp_path / "hub.db"
+    broken.write_bytes(b"this is not a database" * 100)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{broken}")
     try:
         with pytest.raises(SurveyStoreUnavailable) as caught:
             await SurveyStore(engine).count()

@@ -3,11 +3,15 @@ application, a complaint, and a hub store holding a few survey answers."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from connectors.memory import InMemoryComplaintSource, InMemoryLicensingSource, InMemoryPopulationSource
+from connectors.memory import (
+    InMemoryComplaintSource,
+    InMemoryLicensingSource,
+    InMemoryPopulationSource,
+)
 from connectors.records import (
     ApplicantKind,
     ApplicationRecord,
@@ -32,7 +36,7 @@ IUMK = PermitType("IUMK", "Izin Usaha Mikro dan Kecil", 3)
 ISSUED = "503/DPMPTSP/2025/000001-AB12"
 RUNNING = "503/DPMPTSP/2025/000002-CD34"
 COMPLAINT = "LPR-2025-0001Q"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def _application(number: str, status: ApplicationStatus, source_status: str, permit: PermitType) -> ApplicationRecord:

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from public_world import ANSWERS, ISSUED, RUNNING, public_settings, public_sources, seed_surveys
+from public_world import (
+    ANSWERS,
+    ISSUED,
+    RUNNING,
+    public_settings,
+    public_sources,
+    seed_surveys,
+)
 
 from hub.app import create_app
 

@@ -50,7 +50,7 @@ def test_the_satisfaction_index_is_drawn_per_element_as_inline_svg(client: TestC
     html = client.get("/").text
     # 3 answers: sums 11 10 10 11 10 10 11 8 10 = 91; 91 / 27 x 25 = 84.26, B
     assert "84,26" in html and "mutu B (Baik)" in html and "3 responden" in html
-    chart = re.search(r'<figure id="grafik-ikm">(.*?)</figure>', html, re.S)
+    chart = re.search(r'<figure id="grafik-ikm">(.*?)</figure>', html, re.DOTALL)
     assert chart is not None
     assert chart.group(1).count('class="bar"') == 9
     assert "U1 Persyaratan" in chart.group(1)
