@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 
 from auth.ledger import LedgerDraft, LedgerEntry, append as append_to_ledger, query_entries
 from auth.oauth import jwks_endpoint, token_endpoint
@@ -126,7 +126,6 @@ def create_app(
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/oauth/token", token_endpoint(issuer=identity.issuer, engine=store), methods=["POST"]),

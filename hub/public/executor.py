@@ -31,11 +31,13 @@ class PublicSchema:
 
     def has_root_field(self, name: str) -> bool:
         """Whether the public may call this root query field (fields land as issues progress)."""
-        return name in self.schema._schema.query_type.fields
+        query = self.schema._schema.query_type
+        return query is not None and name in query.fields
 
     def root_field_arguments(self, name: str) -> dict[str, Any]:
         """The graphql-core arguments of a public root query field ({} when absent)."""
-        field = self.schema._schema.query_type.fields.get(name)
+        query = self.schema._schema.query_type
+        field = query.fields.get(name) if query is not None else None
         return dict(field.args) if field is not None else {}
 
 

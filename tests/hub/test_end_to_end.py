@@ -56,6 +56,9 @@ def test_a_kelurahan_officer_gets_citizens_applications_and_complaints_of_its_ke
     assert "errors" not in body, body.get("errors")
     edges = body["data"]["citizens"]["edges"]
     assert edges and all(e["node"]["kelurahan"]["code"] == kelurahan for e in edges)
+    # the row rule was pushed down: the registry returned no row of another kelurahan
+    listed = next(t for t in body["extensions"]["sources"] if t["operation"] == "list_citizens")
+    assert listed["items"] == len(edges)
     assert calls(body) == {
         ("population", "list_citizens"): 1,
         ("licensing", "applications_by_applicant"): 1,
