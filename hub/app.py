@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from auth.ledger import LedgerDraft, LedgerEntry, append as append_to_ledger, query_entries
+from auth.ledger import LedgerDraft, LedgerEntry, LedgerWriter, query_entries
 from auth.oauth import jwks_endpoint, token_endpoint
 from connectors import build_source
 from connectors.metrics import MetricsView
@@ -64,8 +64,11 @@ def create_app(
     policy, purposes = load_access(settings)
     schemas = SchemaSet(policy)
 
+    # group commit: concurrent requests share one durable transaction, each gets its own entries
+    ledger_writer = LedgerWriter(store)
+
     async def write_ledger(drafts: Sequence[LedgerDraft]) -> object:
-        return await append_to_ledger(store, drafts)
+        return await ledger_writer.append(drafts)
 
     async def read_ledger(**filters: object) -> list[LedgerEntry]:
         return await query_entries(store, **filters)  # type: ignore[arg-type]
