@@ -132,6 +132,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(run_audit_command(_settings(args), args))
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from hub.bench import BenchOptions, main as bench_main
+
+    base = load_settings(args.config)
+    options = BenchOptions(
+        residents=args.residents, data_dir=args.data_dir, concurrency=args.concurrency,
+        duration=args.duration, warmup=args.warmup, direct=args.direct, check_batching=args.check_batching,
+        json_path=args.json, operations=tuple(n for n in (args.operations or "").split(",") if n),
+        hub_settings=tuple(args.hub_setting), progress=not args.quiet,
+    )
+    return bench_main(options, hub_data_dir=base.data_dir, region_file=base.resolved_region_file)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="Simpul data-integration hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -192,6 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(retention)
     retention.add_argument("--days", type=int, required=True)
     retention.set_defaults(func=cmd_audit)
+
+    bench = sub.add_parser("bench", help="measure the hub against the sample sources at a given scale")
+    bench.add_argument("--config", type=Path, help="TOML file for the region file and default data directory")
+    bench.add_argument("--data-dir", type=Path, default=None,
+                       help="sample data directory (default: <hub data dir>/bench-<residents>)")
+    bench.add_argument("--residents", type=int, default=300_000)
+    bench.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
+    bench.add_argument("--duration", type=float, default=20.0, help="seconds measured per phase (default 20)")
+    bench.add_argument("--warmup", type=float, default=3.0, help="seconds run first, not measured (default 3)")
+    bench.add_argument("--direct", action="store_true", help="also run the same fetches straight against the sources")
+    bench.add_argument("--check-batching", action="store_true", help="exit 1 if an operation exceeds its depth")
+    bench.add_argument("--json", type=Path, default=None, help="results file (default bench-results-<residents>.json)")
+    bench.add_argument("--operations", default=None, help="comma-separated operation names (default: the whole mix)")
+    bench.add_argument("--hub-setting", action="append", default=[], metavar="KEY=VALUE",
+                       help="a TOML `key = value` line for the hub's configuration (repeatable)")
+    bench.add_argument("--quiet", action="store_true", help="no progress lines")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

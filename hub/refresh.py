@@ -53,7 +53,7 @@ class MetricsRefresher:
             )
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a refresh must never take the hub down
+        except Exception as exc:
             self.failures += 1
             log.warning("metrics refresh failed (will retry in %ss): %s", self._interval, exc,
                         exc_info=log.isEnabledFor(logging.DEBUG))

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from connectors.resilience import ResiliencePolicy
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +33,30 @@ class SourceSettings(BaseModel):
     api_key: SecretStr | None = None
     timeout: float = Field(default=5.0, gt=0, le=120)
     mapping: dict[str, Any] = Field(default_factory=dict)
+    # resilience (issue 5): see connectors.resilience.ResiliencePolicy
+    deadline: float | None = Field(default=None, gt=0, le=120)  # a read with its retries; default: timeout
+    retries: int = Field(default=2, ge=0, le=10)  # reads only
+    backoff: float = Field(default=0.05, ge=0, le=10)
+    write_retries: int = Field(default=2, ge=0, le=10)  # always with the same idempotency key
+    write_backoff: float = Field(default=0.5, ge=0, le=30)
+    circuit_threshold: int = Field(default=5, ge=1, le=1000)
+    circuit_cooldown: float = Field(default=30.0, gt=0, le=3600)
+    cache_ttl: float = Field(default=300.0, ge=0, le=86400)  # stale answers served when down; 0: off
+    cache_size: int = Field(default=10_000, ge=0, le=1_000_000)
+
+    def resilience(self) -> ResiliencePolicy:
+        return ResiliencePolicy(
+            timeout=self.timeout,
+            deadline=self.deadline,
+            retries=self.retries,
+            backoff=self.backoff,
+            write_retries=self.write_retries,
+            write_backoff=self.write_backoff,
+            circuit_threshold=self.circuit_threshold,
+            circuit_cooldown=self.circuit_cooldown,
+            cache_ttl=self.cache_ttl,
+            cache_size=self.cache_size,
+        )
 
     def connector_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"backend": self.backend, "timeout": self.timeout}
@@ -41,6 +67,26 @@ class SourceSettings(BaseModel):
         if self.mapping:
             config["mapping"] = self.mapping
         return config
+
+
+class RateLimitSettings(BaseModel):
+    """Requests per window on `/graphql`, per client (a service account or user, else
+    the client address) by its role, and optionally per role for all its clients
+    together. In-process unless the hub's `redis_url` is set (then shared)."""
+
+    enabled: bool = True
+    window_seconds: float = Field(default=60.0, gt=0, le=86400)
+    per_client: dict[str, int] = Field(default_factory=lambda: {"anonymous": 300, "default": 3000})
+    per_role: dict[str, int] = Field(default_factory=dict)
+    key_prefix: str = "simpul:ratelimit:"
+
+    @field_validator("per_client", "per_role")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if v < 1}
+        if bad:
+            raise ValueError(f"limits must be at least 1 request per window: {bad}")
+        return value
 
 
 class IssuerSettings(BaseModel):
@@ -76,6 +122,7 @@ class Settings(BaseSettings):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     issuer: IssuerSettings = Field(default_factory=IssuerSettings)
     trace_sources: bool = False  # add `extensions.sources` to every response
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1, le=1000)
     # service metrics (issue 6): seconds between refreshes of the metrics view from the

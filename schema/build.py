@@ -12,13 +12,21 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from auth.policy import Policy
+from auth.policy import Limits, Policy
 from schema.access import visible_pairs
+from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, QueryCostLimiter
 from schema.extensions.personal_data import PersonalDataExtension
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.root import Mutation, Query
@@ -26,8 +34,11 @@ from schema.selection import SelectionIndex
 
 Visibility = Callable[[str, str], bool]
 
+# defaults for a role whose policy sets no limit (`limits:` in the policy file)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
+MAX_TOKENS = 5000
+MAX_QUERY_COST = 1000
 
 
 def _everything(type_name: str, field_name: str) -> bool:
@@ -54,17 +65,27 @@ class RoleSchema(strawberry.Schema):
         return [f for f in fields if self._visible(type_name, converter.get_graphql_name(f))]
 
 
-def build_schema(*, visible: Visibility = _everything, with_mutation: bool = True) -> RoleSchema:
+def build_schema(
+    *, visible: Visibility = _everything, with_mutation: bool = True, limits: Limits | None = None
+) -> RoleSchema:
+    """A schema showing the `visible` fields, refusing documents over `limits` (depth,
+    cost, introspection; a limit left None takes the default above)."""
+    limits = limits or Limits()
+    max_depth = limits.max_depth or MAX_DEPTH
+    max_cost = limits.max_query_cost or MAX_QUERY_COST
     return RoleSchema(
         query=Query,
         mutation=Mutation if with_mutation else None,
         visible=visible,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *([DisableIntrospection] if limits.introspection is False else []),
+            lambda: QueryCostLimiter(maximum=max_cost, list_estimate=DEFAULT_LIST_ESTIMATE),
             PersonalDataExtension,
             SourceTraceExtension,
         ],
@@ -75,4 +96,6 @@ def build_role_schema(full: RoleSchema, policy: Policy, roles: frozenset[str]) -
     """The schema for a principal holding `roles`."""
     pairs = visible_pairs(policy, roles, full._schema)
     has_mutation = any(t == "Mutation" for t, _ in pairs)
-    return build_schema(visible=lambda t, f: (t, f) in pairs, with_mutation=has_mutation)
+    return build_schema(
+        visible=lambda t, f: (t, f) in pairs, with_mutation=has_mutation, limits=policy.limits(roles)
+    )

@@ -67,11 +67,16 @@ def error_extensions(exc: BaseException | None) -> dict[str, Any] | None:
 def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
     """The JSON form of one error, masking anything unexpected."""
     original = error.original_error
+    if isinstance(original, GraphQLError):
+        # graphql-core wraps its own input coercion errors (a bad enum value in a variable)
+        original = None
     if original is None:
         # parse and validation errors, and errors graphql-core raised for bad variables
         formatted = error.formatted
         extensions = dict(formatted.get("extensions") or {})
-        extensions.setdefault("code", "BAD_USER_INPUT" if error.path else "GRAPHQL_VALIDATION_FAILED")
+        extensions.setdefault(
+            "code", "BAD_USER_INPUT" if error.path or error.original_error else "GRAPHQL_VALIDATION_FAILED"
+        )
         formatted["extensions"] = extensions
         return dict(formatted)
     extensions = error_extensions(original)

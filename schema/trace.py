@@ -11,19 +11,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from connectors.resilience import observe_stale
+
 
 @dataclass(slots=True)
 class _Tally:
     calls: int = 0
     items: int = 0
     seconds: float = 0.0
+    stale: bool = False  # some answer came from the stale cache of a down source
 
 
 class Measurement:
-    __slots__ = ("items",)
+    __slots__ = ("items", "stale")
 
     def __init__(self) -> None:
         self.items = 0
+        self.stale = False
 
 
 class SourceTrace:
@@ -37,15 +41,25 @@ class SourceTrace:
         measurement = Measurement()
         started = time.perf_counter()
         try:
-            yield measurement
+            with observe_stale() as observed:
+                yield measurement
         finally:
             tally = self._tallies.setdefault((source, operation), _Tally())
             tally.calls += 1
             tally.items += measurement.items
             tally.seconds += time.perf_counter() - started
+            tally.stale = tally.stale or measurement.stale or observed.stale
 
     def calls(self, source: str | None = None) -> int:
         return sum(t.calls for (s, _), t in self._tallies.items() if source in (None, s))
+
+    def stale(self) -> list[dict[str, str]]:
+        """The source operations answered from the stale cache in this request."""
+        return [
+            {"source": source, "operation": operation}
+            for (source, operation), tally in sorted(self._tallies.items())
+            if tally.stale
+        ]
 
     def as_list(self) -> list[dict[str, object]]:
         return [
@@ -55,6 +69,7 @@ class SourceTrace:
                 "calls": tally.calls,
                 "items": tally.items,
                 "ms": round(tally.seconds * 1000, 2),
+                **({"stale": True} if tally.stale else {}),
             }
             for (source, operation), tally in sorted(self._tallies.items())
         ]

@@ -6,7 +6,12 @@ Public names are re-exported here; the other modules are internals.
 
 from __future__ import annotations
 
-from connectors.metrics.facts import FOLLOW_UP_DAYS, VERIFICATION_DAYS, application_fact, complaint_fact
+from connectors.metrics.facts import (
+    FOLLOW_UP_DAYS,
+    VERIFICATION_DAYS,
+    application_fact,
+    complaint_fact,
+)
 from connectors.metrics.model import (
     ApplicationMetrics,
     ApplicationSummary,
@@ -18,7 +23,12 @@ from connectors.metrics.model import (
     ServiceMetrics,
     StatusCount,
 )
-from connectors.metrics.tables import application_facts, complaint_facts, metrics_metadata, refresh_state
+from connectors.metrics.tables import (
+    application_facts,
+    complaint_facts,
+    metrics_metadata,
+    refresh_state,
+)
 from connectors.metrics.view import MetricsView
 
 __all__ = [

@@ -94,10 +94,10 @@ async def grouped_percentiles(
     )
     wanted = []
     for point in points:
-        low = (literal_column(str(point.numerator)) * (ranked.c.n - 1)).op("/")(
+        rank = (literal_column(str(point.numerator)) * (ranked.c.n - 1)).op("/")(
             literal_column(str(point.denominator))
         )
-        wanted += [ranked.c.rn == low, ranked.c.rn == low + 1]
+        wanted += [ranked.c.rn == rank, ranked.c.rn == rank + 1]
     stmt = select(ranked.c.g, ranked.c.rn, ranked.c.n, ranked.c.v).where(or_(*wanted))
     ranks: dict[Any, dict[int, float]] = {}
     sizes: dict[Any, int] = {}

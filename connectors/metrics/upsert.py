@@ -21,7 +21,7 @@ async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, A
     """Insert `rows`, replacing every non-key column of rows whose key already exists."""
     if not rows:
         return 0
-    stmt = DIALECTS[conn.dialect.name](table)
+    stmt: Any = DIALECTS[conn.dialect.name](table)
     keys = [c.name for c in table.primary_key.columns]
     stmt = stmt.on_conflict_do_update(
         index_elements=keys,

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, false, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors.metrics import queries
-from connectors.metrics.facts import age_application, age_complaint, application_fact, complaint_fact
+from connectors.metrics.facts import (
+    age_application,
+    age_complaint,
+    application_fact,
+    complaint_fact,
+)
 from connectors.metrics.model import (
     ApplicationMetrics,
     ComplaintMetrics,
@@ -46,7 +51,7 @@ MAX_BATCH = 1000
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _Kind:
@@ -182,11 +187,11 @@ class MetricsView:
         if not rows:
             return 0
         updates = [self._aged_row(table, row, calendar, today) for row in rows]
-        values = {name: bindparam(name) for name in updates[0] if name != "key"}
-        stmt = update(table).where(c.number == bindparam("key")).values(values)
+        values: dict[str, Any] = {name: bindparam(name) for name in updates[0] if name != "key"}
+        change = update(table).where(c.number == bindparam("key")).values(values)
         async with self._engine.begin() as conn:
             for start in range(0, len(updates), MAX_BATCH):
-                await conn.execute(stmt, updates[start : start + MAX_BATCH])
+                await conn.execute(change, updates[start : start + MAX_BATCH])
         return len(updates)
 
     @staticmethod
@@ -232,7 +237,7 @@ class MetricsView:
     async def _write_state(
         self, conn: AsyncConnection, source_id: str, *, cursor: str | None, backfilled: bool, records: int
     ) -> None:
-        now = self._clock().astimezone(timezone.utc).replace(tzinfo=None)
+        now = self._clock().astimezone(UTC).replace(tzinfo=None)
         await upsert(
             conn,
             refresh_state,
@@ -246,7 +251,7 @@ class MetricsView:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return Freshness({source: at.replace(tzinfo=timezone.utc) for source, at in rows})
+        return Freshness({source: at.replace(tzinfo=UTC) for source, at in rows})
 
     # -- metrics -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ when the view was last brought up to date from the sources' change feeds.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -79,7 +80,7 @@ class ApplicationFigures:
     p90_working_days: float | None
 
     @staticmethod
-    def values(s: m.ApplicationSummary) -> dict[str, object]:
+    def values(s: m.ApplicationSummary) -> dict[str, Any]:
         return {
             "total": s.total, "finished": s.finished, "on_time": s.on_time, "late": s.late,
             "on_time_share": s.on_time_share, "backlog": s.backlog, "overdue": s.overdue,
@@ -122,7 +123,7 @@ class ComplaintFigures:
     median_verification_days: float | None
 
     @staticmethod
-    def values(s: m.ComplaintSummary) -> dict[str, object]:
+    def values(s: m.ComplaintSummary) -> dict[str, Any]:
         return {
             "total": s.total, "finished": s.finished, "backlog": s.backlog,
             "verification_due": s.verification_due, "verified_within_3_days": s.verified_in_time,

@@ -75,7 +75,7 @@ def applications() -> list:
 def complaints() -> list:
     records = []
     for i in range(8):
-        name, nik = names_and_niks(300 + i)
+        _, nik = names_and_niks(300 + i)
         records.append(complaint(f"LPR-{i:03d}", submitted=date(2025, 5, 6),
                                  steps=((S.VERIFIED, date(2025, 5, 7)), (S.DISPOSED, date(2025, 5, 8))),
                                  nik=nik, kelurahan=DELIMA if i < 6 else SIMPANG_BARU))

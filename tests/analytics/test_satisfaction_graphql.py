@@ -129,8 +129,10 @@ INDEX = """query($service: String, $period: PeriodInput) {
 }"""
 
 AUGUST = {"from": "2025-08-01", "to": "2025-08-31"}
+# DESIGN.md: auditors see the ledger only, operators source health; everyone else, and
+# the public, reads the index
 ROLES = ["population_officer", "kelurahan_officer", "licensing_officer", "complaint_officer",
-         "analyst", "auditor", "citizen", "operator"]
+         "analyst", "citizen", "anonymous"]
 
 
 def survey(scores: list[int] | None = None, **fields: object) -> dict[str, object]:

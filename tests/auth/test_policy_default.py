@@ -228,7 +228,8 @@ ROOTS = {
         },
         set(),
     ),
-    "auditor": ({"me", "accessLedger"}, set()),
+    # the public reports are public: every role may read them
+    "auditor": ({"me", "accessLedger", "performanceReport", "satisfactionIndex"}, set()),
     "citizen": (
         {
             "me",
@@ -246,7 +247,7 @@ ROOTS = {
         },
         {"submitComplaint", "submitSatisfactionSurvey"},
     ),
-    "operator": ({"me", "sources"}, set()),
+    "operator": ({"me", "sources", "performanceReport", "satisfactionIndex"}, set()),
     "anonymous": (
         {"me", "trackApplication", "trackComplaint", "performanceReport", "satisfactionIndex"},
         {"submitComplaint", "submitSatisfactionSurvey"},

@@ -138,7 +138,7 @@ def _unwrap(gtype: Any) -> Any:
     return gtype
 
 
-def selection(schema: GraphQLSchema, type_name: str, depth: int) -> str:
+def selection(schema: GraphQLSchema, type_name: str, depth: int, max_depth: int = MAX_DEPTH) -> str:
     gtype = schema.type_map[type_name]
     assert isinstance(gtype, GraphQLObjectType)
     parts = ["__typename"]
@@ -147,9 +147,10 @@ def selection(schema: GraphQLSchema, type_name: str, depth: int) -> str:
             continue
         target = _unwrap(field.type)
         if isinstance(target, GraphQLObjectType):
-            if depth >= MAX_DEPTH:
+            if depth >= max_depth:
                 continue
-            parts.append(f"{name} {{ ... on {target.name} {{ {selection(schema, target.name, depth + 1)} }} }}")
+            inner = selection(schema, target.name, depth + 1, max_depth)
+            parts.append(f"{name} {{ ... on {target.name} {{ {inner} }} }}")
         elif depth == 1:  # aliases on the first level (a document may hold 30 at most)
             parts.append(f"x_{name}: {name}")
         else:
@@ -169,14 +170,14 @@ ARGUMENTS: dict[str, Callable[[], list[str]]] = {
 }
 
 
-def queries(schema: GraphQLSchema) -> Iterator[str]:
+def queries(schema: GraphQLSchema, max_depth: int = MAX_DEPTH) -> Iterator[str]:
     query_type = schema.query_type
     assert query_type is not None
     for name, field in query_type.fields.items():
         if name in SKIPPED_ROOTS:
             continue
         target = _unwrap(field.type)
-        body = selection(schema, target.name, 1) if isinstance(target, GraphQLObjectType) else ""
+        body = selection(schema, target.name, 1, max_depth) if isinstance(target, GraphQLObjectType) else ""
         inner = f"{{ ... on {target.name} {{ {body} }} }}" if body else ""
         if name in ARGUMENTS:
             for args in ARGUMENTS[name]():
@@ -214,8 +215,14 @@ async def test_no_role_ever_receives_a_value_its_policy_withholds(
     allowed = allowed_values(env, principal)
     violations: list[str] = []
     returned = 0
-    for query in queries(schema):
-        body = await execute(query, principal=principal, purpose=purpose, case=case)
+    # the deepest selection the role's query-cost limit admits, root field by root field
+    by_depth = [list(queries(schema, depth)) for depth in range(MAX_DEPTH, 0, -1)]
+    for variants in zip(*by_depth, strict=True):
+        for query in variants:
+            body = await execute(query, principal=principal, purpose=purpose, case=case)
+            codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+            if "QUERY_TOO_COMPLEX" not in codes:
+                break
         for error in body.get("errors", []):
             assert error["extensions"]["code"] in {"FORBIDDEN", "NOT_FOUND"}, (query, error)
         check(body["data"], allowed, violations)

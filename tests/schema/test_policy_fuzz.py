@@ -30,6 +30,7 @@ KEYS = [c.nik for c in WORLD.citizens] + [a.number for a in WORLD.applications] 
 ] + [c.family_number for c in WORLD.citizens]
 EXPECTED_CODES = {  # SOURCE_UNAVAILABLE: analytics stores are not configured in these tests
     "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "PURPOSE_REQUIRED", "SOURCE_UNAVAILABLE",
+    "QUERY_TOO_COMPLEX", "RATE_LIMITED",
 }
 
 

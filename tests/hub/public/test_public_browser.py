@@ -28,7 +28,6 @@ from hub.app import create_app
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -138,7 +137,7 @@ def test_the_survey_is_answered_in_the_browser(page, hub_url: str) -> None:  # t
     assert "SKM-" in page.inner_text("#tanda-terima")
 
 
-def test_the_page_fits_a_phone_screen(browser, hub_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_fits_a_phone_screen(browser, hub_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True, locale="id-ID")
     try:
@@ -147,8 +146,8 @@ def test_the_page_fits_a_phone_screen(browser, hub_url: str) -> None:  # type: i
         track(page, ISSUED)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "public-phone.png"), full_page=True)
-        assert (SCREENSHOTS / "public-phone.png").stat().st_size > 10_000
+        shot = tmp_path / "public-phone.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
     finally:
         context.close()

@@ -69,7 +69,7 @@ def test_the_page_is_small_and_compressed_and_loads_nothing_from_elsewhere(clien
     assert f'<script nonce="{nonce}">' in raw.text
 
 
-def test_without_a_performance_report_the_page_says_so(client: TestClient) -> None:
+def test_a_month_is_chosen_by_query_parameter(client: TestClient) -> None:
     html = client.get("/?bulan=2025-07").text
     assert "Juli 2025" in html
 

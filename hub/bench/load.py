@@ -1,0 +1,250 @@
+"""The load: closed-loop clients running the operation mix for a set time.
+
+Each of `concurrency` clients runs every operation once, then picks operations by
+weight (from its own seeded random stream), sends each and waits for the answer, over
+and over until the time is up.
+Requests that start during the warm-up are not kept. The same driver runs the hub
+phase (GraphQL over HTTP) and the direct phase (the connectors, no GraphQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import psutil
+
+from hub.bench.direct import DirectSources
+from hub.bench.operations import Operation, Pick
+from hub.bench.samples import Samples, Tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    ms: float
+    error: str | None = None  # an error code; None when the request succeeded
+    calls: dict[str, int] | None = None  # source id -> calls (from `extensions.sources`)
+
+
+@dataclass
+class PhaseResult:
+    name: str  # "hub" or "direct"
+    seconds: float  # the measured window
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    processes: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> peak RSS, CPU
+
+
+Runner = Callable[[Operation, Pick], Awaitable[Sample]]
+
+
+class ProcessMonitor:
+    """Peak RSS and CPU time of some processes (the hub, the sources), sampled in the
+    background while a phase runs."""
+
+    def __init__(self, pids: dict[str, int], *, interval: float = 0.1) -> None:
+        self._procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self._interval = interval
+        self.peak_rss: dict[str, int] = dict.fromkeys(self._procs, 0)
+        self.rss: dict[str, int] = dict.fromkeys(self._procs, 0)
+        self._cpu_start: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def _cpu(self, proc: psutil.Process) -> float:
+        times = proc.cpu_times()
+        return times.user + times.system
+
+    def _sample(self) -> None:
+        for name, proc in self._procs.items():
+            try:
+                rss = proc.memory_info().rss
+            except psutil.Error:
+                continue
+            self.rss[name] = rss
+            self.peak_rss[name] = max(self.peak_rss[name], rss)
+
+    async def _run(self) -> None:
+        while True:
+            self._sample()
+            await asyncio.sleep(self._interval)
+
+    def start(self) -> None:
+        self._sample()
+        self.mark()
+        self._task = asyncio.create_task(self._run())
+
+    def mark(self) -> None:
+        """Count CPU time from now (the end of the warm-up)."""
+        for name, proc in self._procs.items():
+            try:
+                self._cpu_start[name] = self._cpu(proc)
+            except psutil.Error:
+                continue
+
+    async def stop(self) -> dict[str, dict[str, float]]:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._sample()
+        report = {}
+        for name, proc in self._procs.items():
+            try:
+                cpu = self._cpu(proc) - self._cpu_start.get(name, 0.0)
+            except psutil.Error:
+                cpu = float("nan")
+            report[name] = {"peak_rss_mb": round(self.peak_rss[name] / 2**20, 1), "cpu_seconds": round(cpu, 2)}
+        return report
+
+
+class Progress:
+    """A line a second on stderr: phase, time, requests per second, errors, hub RSS."""
+
+    def __init__(self, phase: str, *, warmup: float, duration: float, monitor: ProcessMonitor | None,
+                 enabled: bool) -> None:
+        self.phase, self.warmup, self.duration = phase, warmup, duration
+        self.monitor, self.enabled = monitor, enabled
+        self.done = 0
+        self.errors = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        started = time.perf_counter()
+        last = 0
+        while True:
+            await asyncio.sleep(1.0)
+            elapsed = time.perf_counter() - started
+            stage = "warm-up" if elapsed < self.warmup else "measure"
+            line = (f"  [{self.phase} {stage} {elapsed:5.1f}/{self.warmup + self.duration:.0f} s] "
+                    f"{self.done - last:5d} req/s  errors {self.errors}")
+            if self.monitor is not None and "hub" in self.monitor.rss:
+                line += f"  hub RSS {self.monitor.rss['hub'] / 2**20:.0f} MB"
+            last = self.done
+            print(line, file=sys.stderr, flush=True)
+
+    def start(self) -> None:
+        if self.enabled:
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def drive(
+    phase: str,
+    operations: Sequence[Operation],
+    runner: Runner,
+    *,
+    samples: Samples,
+    tokens: Tokens,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    seed: int,
+    monitor: ProcessMonitor | None = None,
+    progress: bool = True,
+) -> PhaseResult:
+    result = PhaseResult(phase, duration, {op.name: [] for op in operations})
+    weights = [op.weight for op in operations]
+    shown = Progress(phase, warmup=warmup, duration=duration, monitor=monitor, enabled=progress)
+    started = time.perf_counter()
+    measure_from = started + warmup
+    deadline = measure_from + duration
+
+    async def client(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        # every operation once first (from a different one per client), then the mix
+        first_round = [operations[(index + i) % len(operations)] for i in range(len(operations))]
+        while time.perf_counter() < deadline:
+            op = first_round.pop(0) if first_round else rng.choices(operations, weights)[0]
+            pick = op.pick(samples, tokens, rng)
+            sent = time.perf_counter()
+            sample = await runner(op, pick)
+            shown.done += 1
+            if sample.error is not None:
+                shown.errors += 1
+            if sent >= measure_from and sent < deadline:
+                result.samples[op.name].append(sample)
+
+    if monitor is not None:
+        monitor.start()
+        asyncio.get_running_loop().call_later(warmup, monitor.mark)
+    shown.start()
+    try:
+        await asyncio.gather(*(client(i) for i in range(concurrency)))
+    finally:
+        await shown.stop()
+        if monitor is not None:
+            result.processes = await monitor.stop()
+    return result
+
+
+def hub_runner(client: httpx.AsyncClient) -> Runner:
+    """One GraphQL request over HTTP; the clock stops when the whole body is read."""
+
+    async def run(op: Operation, pick: Pick) -> Sample:
+        body = {"query": op.query, "variables": pick.variables}
+        started = time.perf_counter()
+        try:
+            response = await client.post("/graphql", json=body, headers=pick.headers)
+        except httpx.TimeoutException:
+            return Sample((time.perf_counter() - started) * 1000, "TIMEOUT")
+        except httpx.HTTPError:
+            return Sample((time.perf_counter() - started) * 1000, "TRANSPORT")
+        ms = (time.perf_counter() - started) * 1000
+        return Sample(ms, *_outcome(response))
+
+    return run
+
+
+def _outcome(response: httpx.Response) -> tuple[str | None, dict[str, int] | None]:
+    try:
+        payload: Any = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return f"HTTP_{response.status_code}", None
+    if not isinstance(payload, dict):
+        return f"HTTP_{response.status_code}", None
+    calls: dict[str, int] = {}
+    for entry in (payload.get("extensions") or {}).get("sources") or ():
+        calls[entry["source"]] = calls.get(entry["source"], 0) + int(entry["calls"])
+    errors = payload.get("errors")
+    if errors:
+        code = ((errors[0] or {}).get("extensions") or {}).get("code") or "GRAPHQL_ERROR"
+        return str(code), calls
+    if response.status_code != 200:
+        return f"HTTP_{response.status_code}", calls
+    if payload.get("data") is None:
+        return "NO_DATA", calls
+    return None, calls
+
+
+def first_error(response: httpx.Response) -> str | None:
+    """The first problem of a response, as a message for a person (None: no problem)."""
+    error, _ = _outcome(response)
+    if error is None:
+        return None
+    try:
+        errors = orjson.loads(response.content).get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        return f"{error}: {response.text[:300]}"
+    return f"{error}: {errors[0].get('message') if errors else response.text[:300]}"
+
+
+def direct_runner(sources: DirectSources) -> Runner:
+    async def run(op: Operation, pick: Pick) -> Sample:
+        started = time.perf_counter()
+        try:
+            await op.direct(sources, pick.key)
+        except Exception as exc:  # noqa: BLE001 - counted as an error of this request
+            return Sample((time.perf_counter() - started) * 1000, getattr(exc, "code", type(exc).__name__))
+        return Sample((time.perf_counter() - started) * 1000)
+
+    return run

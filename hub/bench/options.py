@@ -1,0 +1,59 @@
+"""What a benchmark run is asked to do, checked before anything starts."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class BenchError(Exception):
+    """A benchmark that cannot run; `code` names why (printed as `[CODE] message`)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.args[0]}"
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    residents: int = 300_000
+    data_dir: Path | None = None  # the sample data; default <hub data dir>/bench-<residents>
+    concurrency: int = 8
+    duration: float = 20.0  # seconds measured, per phase
+    warmup: float = 3.0  # seconds run first and not measured
+    direct: bool = False  # also run the same fetches straight against the sources
+    check_batching: bool = False  # exit 1 when an operation makes more calls than its depth
+    json_path: Path | None = None  # default bench-results-<residents>.json in the current dir
+    operations: tuple[str, ...] = ()  # only these (default: the whole mix)
+    hub_settings: tuple[str, ...] = ()  # extra `key = value` TOML lines for the hub
+    seed: int = 7
+    progress: bool = True
+
+    def checked(self) -> BenchOptions:
+        if not 50 <= self.residents <= 5_000_000:
+            raise BenchError("BAD_ARGUMENT", "--residents must be between 50 and 5,000,000")
+        if not 1 <= self.concurrency <= 512:
+            raise BenchError("BAD_ARGUMENT", "--concurrency must be between 1 and 512")
+        if not 0.5 <= self.duration <= 3600:
+            raise BenchError("BAD_ARGUMENT", "--duration must be between 0.5 and 3600 seconds")
+        if not 0 <= self.warmup <= 600:
+            raise BenchError("BAD_ARGUMENT", "--warmup must be between 0 and 600 seconds")
+        for line in self.hub_settings:
+            try:
+                tomllib.loads(line)
+            except tomllib.TOMLDecodeError as exc:
+                raise BenchError(
+                    "BAD_ARGUMENT", f"--hub-setting {line!r} is not a TOML `key = value` line ({exc})"
+                ) from exc
+        return self
+
+    def bench_dir(self, hub_data_dir: Path) -> Path:
+        return self.data_dir or hub_data_dir / f"bench-{self.residents}"
+
+    def results_path(self) -> Path:
+        return self.json_path or Path(f"bench-results-{self.residents}.json")
+

@@ -1,0 +1,138 @@
+"""Figures from the samples: per operation throughput, latency percentiles, errors,
+source calls per request and the batching verdict; the table and the JSON."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from hub.bench.load import PhaseResult, Sample
+from hub.bench.operations import Operation
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of unsorted values; None for none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def batching(op: Operation, samples: Sequence[Sample]) -> dict[str, Any]:
+    """Source calls per request against the nesting depth per source. OK when no
+    successful request made more calls to a source than its depth (and none to a source
+    the operation should not reach)."""
+    answered = [s.calls for s in samples if s.error is None and s.calls is not None]
+    sources = sorted(set(op.depth) | {source for calls in answered for source in calls})
+    per_source = {}
+    for source in sources:
+        counts = [calls.get(source, 0) for calls in answered]
+        per_source[source] = {
+            "expected": op.depth.get(source, 0),
+            "mean": _round(sum(counts) / len(counts)) if counts else None,
+            "max": max(counts) if counts else None,
+        }
+    if not answered:
+        verdict = "NO DATA"
+    elif all(entry["max"] <= entry["expected"] for entry in per_source.values()):
+        verdict = "OK"
+    else:
+        verdict = "FAIL"
+    return {"verdict": verdict, "sources": per_source}
+
+
+def summarise(op: Operation, samples: Sequence[Sample], seconds: float, *, with_calls: bool) -> dict[str, Any]:
+    latencies = [s.ms for s in samples if s.error is None]
+    errors = Counter(s.error for s in samples if s.error is not None)
+    summary: dict[str, Any] = {
+        "requests": len(samples),
+        "rps": _round(len(samples) / seconds if seconds else 0.0, 1),
+        "p50_ms": _round(percentile(latencies, 50)),
+        "p95_ms": _round(percentile(latencies, 95)),
+        "p99_ms": _round(percentile(latencies, 99)),
+        "mean_ms": _round(sum(latencies) / len(latencies)) if latencies else None,
+        "max_ms": _round(max(latencies)) if latencies else None,
+        "errors": sum(errors.values()),
+        "error_codes": dict(errors),
+    }
+    if with_calls:
+        summary["batching"] = batching(op, samples)
+    return summary
+
+
+def phase_summary(operations: Sequence[Operation], phase: PhaseResult) -> dict[str, Any]:
+    with_calls = phase.name == "hub"
+    return {
+        "seconds": phase.seconds,
+        "processes": phase.processes,
+        "operations": {
+            op.name: summarise(op, phase.samples.get(op.name, []), phase.seconds, with_calls=with_calls)
+            for op in operations
+        },
+    }
+
+
+def overhead(hub: dict[str, Any], direct: dict[str, Any]) -> dict[str, float | None]:
+    """Hub p50 / direct p50, per operation."""
+    ratios: dict[str, float | None] = {}
+    for name, figures in hub["operations"].items():
+        base = direct["operations"].get(name, {}).get("p50_ms")
+        ratios[name] = _round(figures["p50_ms"] / base) if figures["p50_ms"] and base else None
+    return ratios
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _calls(entry: dict[str, Any]) -> str:
+    names = {"population": "pop", "licensing": "lic", "complaints": "com"}
+    parts = [
+        f"{names.get(source, source)} {_ms(figures['mean']) if figures['mean'] is not None else '-'}"
+        f"/{figures['expected']}"
+        for source, figures in entry["sources"].items()
+    ]
+    return " ".join(parts) or "none"
+
+
+def table(results: dict[str, Any]) -> str:
+    """The human-readable report."""
+    lines = []
+    hub = results["phases"]["hub"]
+    direct = results["phases"].get("direct")
+    ratios = results.get("overhead_p50") or {}
+    head = f"{'operation':<18} {'rps':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'err':>5}  {'calls/req (mean/depth)':<28} batch"
+    if direct:
+        head += f"  {'direct p50':>10} {'ratio':>6}"
+    lines += [head, "-" * len(head)]
+    for name, f in hub["operations"].items():
+        line = (f"{name:<18} {f['rps']:>7.1f} {_ms(f['p50_ms']):>7} {_ms(f['p95_ms']):>7} {_ms(f['p99_ms']):>7} "
+                f"{f['errors']:>5}  {_calls(f['batching']):<28} {f['batching']['verdict']}")
+        if direct:
+            d = direct["operations"].get(name, {})
+            ratio = ratios.get(name)
+            line += f"  {_ms(d.get('p50_ms')):>10} {('-' if ratio is None else f'{ratio:.2f}x'):>6}"
+        lines.append(line)
+    total = sum(f["rps"] for f in hub["operations"].values())
+    lines.append(f"{'all':<18} {total:>7.1f}   (latencies in ms; calls: mean source calls per request / nesting depth)")
+    processes = hub.get("processes") or {}
+    if "hub" in processes:
+        lines.append(f"hub peak RSS {processes['hub']['peak_rss_mb']:.0f} MB; CPU seconds during the measured "
+                     f"run: " + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in processes.items()))
+    for name, f in hub["operations"].items():
+        if f["error_codes"]:
+            lines.append(f"errors in {name}: {f['error_codes']}")
+    if direct:
+        for name, f in direct["operations"].items():
+            if f["error_codes"]:
+                lines.append(f"direct errors in {name}: {f['error_codes']}")
+    for notice in results.get("notices", ()):
+        lines.append(f"note: {notice}")
+    return "\n".join(lines)

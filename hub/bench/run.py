@@ -1,0 +1,221 @@
+"""`hub bench`: one run, from sample data to the report.
+
+1. sample data at the asked scale (generated once per data directory, then reused);
+2. the sample sources and the hub in its own process (uvicorn), as in production;
+3. keys sampled from the sources, tokens from the development issuer;
+4. one request per operation to check it works, then the hub phase under load;
+5. with `--direct`, the same fetches straight against the sources (same SQL and HTTP);
+6. the table on stdout, everything as JSON, and the batching verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hub.bench.direct import DirectSources
+from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner
+from hub.bench.operations import Operation, default_mix
+from hub.bench.options import BenchError, BenchOptions
+from hub.bench.report import overhead, phase_summary, table
+from hub.bench.samples import Samples, Tokens, sample_keys
+from hub.bench.stack import BenchStack, prepare_data, running_stack
+from hub.settings import Settings
+
+METRICS_WAIT_SECONDS = 300
+METRICS_PROBE = "{ serviceMetrics { asOf } }"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def select_operations(names: Sequence[str], *, schema_sdl: str) -> tuple[list[Operation], list[str]]:
+    """The mix (or the named part of it), minus operations whose root field the hub
+    does not have yet; the notices say what was left out."""
+    mix = default_mix()
+    known = {op.name for op in mix}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BenchError("BAD_ARGUMENT", f"unknown operation(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    chosen = [op for op in mix if not names or op.name in names]
+    notices = []
+    kept = []
+    for op in chosen:
+        if op.root_field and f"  {op.root_field}(" not in schema_sdl and f"  {op.root_field}:" not in schema_sdl:
+            notices.append(f"{op.name} skipped: the hub's schema has no `{op.root_field}` yet")
+            continue
+        kept.append(op)
+    if not kept:
+        raise BenchError("NOTHING_TO_RUN", "no operation of the mix can run against this hub")
+    return kept, notices
+
+
+def _schema_sdl(settings: Settings) -> str:
+    from hub.schemas import load_access, role_sdl
+
+    policy, _ = load_access(settings)
+    return role_sdl(policy, None)
+
+
+async def _wait_for_metrics(client: httpx.AsyncClient, tokens: Tokens) -> str | None:
+    """The dashboard reads a view the hub fills at start-up: wait for its first refresh."""
+    headers = {"Authorization": f"Bearer {tokens.of('analyst')}"}
+    deadline = time.monotonic() + METRICS_WAIT_SECONDS
+    announced = False
+    while time.monotonic() < deadline:
+        response = await client.post("/graphql", json={"query": METRICS_PROBE}, headers=headers)
+        data = response.json().get("data") or {}
+        if (data.get("serviceMetrics") or {}).get("asOf"):
+            return None
+        if not announced:
+            _say("  waiting for the hub's first metrics refresh ...")
+            announced = True
+        await asyncio.sleep(0.5)
+    return f"the metrics view was not refreshed within {METRICS_WAIT_SECONDS} s; service_metrics reads an empty view"
+
+
+async def _preflight(client: httpx.AsyncClient, operations: Sequence[Operation], samples: Samples,
+                     tokens: Tokens, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    for op in operations:
+        pick = op.pick(samples, tokens, rng)
+        response = await client.post("/graphql", json={"query": op.query, "variables": pick.variables},
+                                     headers=pick.headers)
+        problem = first_error(response)
+        if problem is not None:
+            raise BenchError("OPERATION_FAILED", f"{op.name} failed on its first request: {problem}")
+
+
+async def _phases(stack: BenchStack, operations: list[Operation], options: BenchOptions,
+                  notices: list[str]) -> tuple[Samples, PhaseResult, PhaseResult | None]:
+    sources = DirectSources.build(stack.settings, with_store=options.direct)
+    try:
+        _say("Sampling keys from the sources ...")
+        samples = await sample_keys(sources, seed=options.seed)
+        tokens = Tokens(stack.settings)
+        limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
+        async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as client:
+            if any(op.name == "service_metrics" for op in operations):
+                notice = await _wait_for_metrics(client, tokens)
+                if notice:
+                    notices.append(notice)
+            await _preflight(client, operations, samples, tokens, options.seed)
+            pids = {"hub": stack.hub_pid, **{s.name: s.process.pid for s in stack.sources.services}}
+            _say(f"Hub phase: {options.concurrency} clients, {options.warmup:g} s warm-up, {options.duration:g} s measured")
+            hub = await drive(
+                "hub", operations, hub_runner(client), samples=samples, tokens=tokens,
+                concurrency=options.concurrency, duration=options.duration, warmup=options.warmup,
+                seed=options.seed, monitor=ProcessMonitor(pids), progress=options.progress,
+            )
+        direct = None
+        if options.direct:
+            _say("Direct phase: the same fetches through the connectors, no GraphQL, no policy")
+            pids = {"bench (direct)": os.getpid(), **{s.name: s.process.pid for s in stack.sources.services}}
+            direct = await drive(
+                "direct", operations, direct_runner(sources), samples=samples, tokens=tokens,
+                concurrency=options.concurrency, duration=options.duration, warmup=options.warmup,
+                seed=options.seed, monitor=ProcessMonitor(pids), progress=options.progress,
+            )
+        return samples, hub, direct
+    finally:
+        await sources.aclose()
+
+
+def _environment() -> dict[str, Any]:
+    def version(name: str) -> str | None:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "server": {
+            "asgi": f"uvicorn {version('uvicorn')}",
+            "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+            "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        },
+        "strawberry": version("strawberry-graphql"),
+    }
+
+
+def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -> dict[str, Any]:
+    """Run the benchmark and return its results (what `--json` writes)."""
+    options = options.checked()
+    data_dir = options.bench_dir(hub_data_dir)
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    _say(f"Sample data in {data_dir} ({options.residents:,} residents; generated once, then reused)")
+    began = time.perf_counter()
+    manifest = prepare_data(data_dir, residents=options.residents, region_file=region_file)
+    _say(f"  ready in {time.perf_counter() - began:.1f} s: {manifest.get('residents')} residents, "
+         f"{manifest.get('applications')} applications, {manifest.get('complaints')} complaints")
+    with running_stack(data_dir, manifest=manifest, extra_settings=options.hub_settings) as stack:
+        _say(f"Hub at {stack.url} (pid {stack.hub_pid})")
+        operations, notices = select_operations(options.operations, schema_sdl=_schema_sdl(stack.settings))
+        for notice in notices:
+            _say(f"  note: {notice}")
+        samples, hub, direct = asyncio.run(_phases(stack, operations, options, notices))
+    phases = {"hub": phase_summary(operations, hub)}
+    if direct is not None:
+        phases["direct"] = phase_summary(operations, direct)
+    verdicts = [f["batching"]["verdict"] for f in phases["hub"]["operations"].values()]
+    return {
+        "benchmark": "hub bench",
+        "started_at": started_at,
+        "residents": options.residents,
+        "data": {k: manifest.get(k) for k in ("residents", "families", "applications", "complaints", "seed")},
+        "data_dir": str(data_dir),
+        "options": {
+            "concurrency": options.concurrency, "duration": options.duration, "warmup": options.warmup,
+            "direct": options.direct, "seed": options.seed, "hub_settings": list(options.hub_settings),
+        },
+        "environment": _environment(),
+        "samples": {"citizens": len(samples.citizen_niks), "applications": len(samples.application_numbers),
+                    "kelurahan": len(samples.kelurahan_codes)},
+        "operations": {op.name: {"title": op.title, "weight": op.weight, "depth": op.depth} for op in operations},
+        "phases": phases,
+        "overhead_p50": overhead(phases["hub"], phases["direct"]) if direct is not None else None,
+        "batching_ok": all(v == "OK" for v in verdicts),
+        "notices": notices,
+    }
+
+
+def main(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -> int:
+    """The command: run, print the table, write the JSON; 1 when `--check-batching`
+    finds an operation over its depth, 2 when the benchmark cannot run."""
+    try:
+        results = run_bench(options, hub_data_dir=hub_data_dir, region_file=region_file)
+    except BenchError as exc:
+        print(f"hub bench: {exc}", file=sys.stderr)
+        return 2
+    print(table(results), flush=True)
+    path = options.results_path()
+    try:
+        path.write_text(json.dumps(results, indent=2) + "\n")
+    except OSError as exc:
+        print(f"hub bench: [CANNOT_WRITE_RESULTS] {path}: {exc}", file=sys.stderr)
+        return 2
+    print(f"results written to {path}", flush=True)
+    if options.check_batching and not results["batching_ok"]:
+        failed = [n for n, f in results["phases"]["hub"]["operations"].items() if f["batching"]["verdict"] != "OK"]
+        print(f"hub bench: [BATCHING] more source calls than the nesting depth in: {', '.join(failed)}",
+              file=sys.stderr)
+        return 1
+    return 0

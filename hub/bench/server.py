@@ -1,0 +1,57 @@
+"""The hub under uvicorn in its own process, for the benchmark.
+
+    python -m hub.bench.server --config FILE [--host 127.0.0.1] [--port 0]
+
+Builds `create_app(load_settings(config))`, listens (port 0: a free port), and prints
+`ready <url>` on stdout once the application has started (after its lifespan
+start-up), which is what `hub.processes.start_service` waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from hub.app import create_app
+from hub.settings import ConfigError, load_settings
+
+
+class _ReadyServer(uvicorn.Server):
+    """A uvicorn server that announces its URL once it accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self._url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            print(f"ready {self._url}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hub.bench.server")
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    try:
+        app = create_app(load_settings(args.config))
+    except ConfigError as exc:
+        print(f"hub bench server: {exc}", file=sys.stderr)
+        return 2
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    _ReadyServer(config, f"http://{host}:{port}").run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

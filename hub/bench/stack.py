@@ -1,0 +1,128 @@
+"""The system under test: sample data, the sample sources and the hub in its own process.
+
+The hub runs as in production: under uvicorn, in a separate process, reading a TOML
+configuration written here (the demo's sources, the development issuer for tokens,
+source traces on so every response tells which source calls it made, pages of up to
+1,000 rows, a fresh store per run so the access ledger does not grow across runs).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.demo import DemoSources, ensure_demo_data, start_demo_sources
+from hub.processes import RunningService, ServiceStartError, start_service
+from hub.settings import ConfigError, Settings, load_settings
+
+from hub.bench.options import BenchError
+
+BENCH_CONFIG = "hub-bench.toml"
+BENCH_STORE = "hub-bench.db"
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass
+class BenchStack:
+    data_dir: Path
+    manifest: dict
+    sources: DemoSources
+    hub: RunningService
+    settings: Settings  # the hub's settings, as its process reads them
+
+    @property
+    def url(self) -> str:
+        return self.hub.url
+
+    @property
+    def hub_pid(self) -> int:
+        return self.hub.process.pid
+
+
+def _fresh_store(data_dir: Path) -> Path:
+    store = data_dir / BENCH_STORE
+    for path in (store, *(store.with_name(store.name + s) for s in ("-wal", "-shm", "-journal"))):
+        path.unlink(missing_ok=True)
+    return store
+
+
+def _rate_limits_off(given: Sequence[str]) -> list[str]:
+    """Lines that switch off any rate limiting the hub's settings offer (a benchmark
+    measures cost, not policy), unless the caller set that key with --hub-setting."""
+    lines = []
+    for name, info in Settings.model_fields.items():
+        if "rate" not in name or any(line.strip().startswith(name) for line in given):
+            continue
+        annotation = info.annotation
+        if annotation is bool:
+            lines.append(f"{name} = false")
+        elif isinstance(annotation, type) and "enabled" in getattr(annotation, "model_fields", {}):
+            lines.append(f"{name}.enabled = false")
+    return lines
+
+
+def write_bench_config(sources: DemoSources, *, extra: Sequence[str] = ()) -> Path:
+    """The hub's configuration for the run; `extra` lines (`key = value`) come first so
+    they may set any top-level setting, e.g. a rate limiter's limits."""
+    data_dir = sources.data_dir
+    lines = [
+        "# Written by `hub bench` for its own hub process.",
+        *_rate_limits_off(extra),
+        *extra,
+        f"data_dir = {json.dumps(str(data_dir))}",
+        f"store_url = {json.dumps('sqlite+aiosqlite:///' + str(_fresh_store(data_dir)))}",
+        "trace_sources = true",
+        f"max_page_size = {MAX_PAGE_SIZE}",
+        "",
+        "[issuer]",
+        "development = true",
+    ]
+    for source_id, source in sources.source_settings().items():
+        lines += ["", f"[sources.{source_id}]", f"backend = {json.dumps(source.backend)}"]
+        lines.append(f"url = {json.dumps(source.url)}")
+        if source.api_key is not None:
+            lines.append(f"api_key = {json.dumps(source.api_key.get_secret_value())}")
+    path = data_dir / BENCH_CONFIG
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def prepare_data(data_dir: Path, *, residents: int, region_file: Path) -> dict:
+    try:
+        return ensure_demo_data(data_dir, residents=residents, region_file=region_file)
+    except subprocess.CalledProcessError as exc:
+        raise BenchError("DATA_GENERATION_FAILED", f"`python -m demo generate` exited with {exc.returncode}") from exc
+    except (OSError, RuntimeError) as exc:
+        raise BenchError("DATA_GENERATION_FAILED", str(exc)) from exc
+
+
+@contextmanager
+def running_stack(
+    data_dir: Path, *, manifest: dict, extra_settings: Sequence[str] = ()
+) -> Iterator[BenchStack]:
+    """Start the sample sources and the hub; stop them all on the way out."""
+    try:
+        sources = start_demo_sources(data_dir)
+    except ServiceStartError as exc:
+        raise BenchError("SOURCE_START_FAILED", str(exc)) from exc
+    hub: RunningService | None = None
+    try:
+        config = write_bench_config(sources, extra=extra_settings)
+        try:
+            settings = load_settings(config)
+        except ConfigError as exc:
+            raise BenchError("BAD_HUB_SETTING", str(exc)) from exc
+        try:
+            hub = start_service("hub", "hub.bench.server", ["--config", str(config)], timeout=300)
+        except ServiceStartError as exc:
+            raise BenchError("HUB_START_FAILED", str(exc)) from exc
+        yield BenchStack(data_dir=data_dir, manifest=manifest, sources=sources, hub=hub, settings=settings)
+    finally:
+        if hub is not None:
+            hub.stop(timeout=15)
+        sources.stop()

@@ -1,0 +1,251 @@
+"""GraphQL over HTTP (the GraphQL Foundation's specification), the parts the hub adds
+to strawberry's view: reading a request strictly, choosing the response media type,
+the status code of a result, and errors with codes for requests that never reach
+GraphQL.
+
+    application/graphql-response+json   when the client accepts it: request errors
+                                        (parse, validation, variables, refusals
+                                        before execution) are HTTP 4xx with no
+                                        `data` entry
+    application/json                    legacy clients: 200 for every well-formed
+                                        request, as the specification advises
+
+Requests that are not well-formed get a JSON error with `extensions.code`:
+
+    BAD_REQUEST              unparsable JSON, a body that is not an object, a query
+                             or operationName that is not a string, variables or
+                             extensions that are not objects, no query, unknown
+                             operation name
+    BATCH_NOT_SUPPORTED      a JSON array of operations (one operation per request)
+    UNSUPPORTED_MEDIA_TYPE   415: a POST that is not application/json (UTF-8)
+    NOT_ACCEPTABLE           406: an Accept header allowing neither JSON media type
+    METHOD_NOT_ALLOWED       405: a mutation over GET, or a method other than GET/POST
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, GraphQLSyntaxError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.http import GraphQLRequestData
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+#: codes of request errors that mean the hub, not the request, failed
+_SERVER_CODES = {"INTERNAL": 500, "LEDGER_UNAVAILABLE": 503, "SOURCE_UNAVAILABLE": 503}
+
+_CODE_BY_STATUS = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class HttpError(Exception):
+    """A request refused before GraphQL runs."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def of_status(cls, status: int, message: str) -> HttpError:
+        return cls(status, _CODE_BY_STATUS.get(status, "BAD_REQUEST"), message)
+
+
+# -- content negotiation -------------------------------------------------------------
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float, int]]:
+    ranges = []
+    for index, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if not media:
+            continue
+        quality = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media, quality, index))
+    return ranges
+
+
+def response_media_type(accept: str | None) -> str | None:
+    """The media type to answer with, or None when the client accepts neither.
+
+    No Accept header, or a wildcard, means application/json (legacy clients);
+    application/graphql-response+json is used when the client names it and prefers
+    it at least as much as application/json."""
+    if not accept or not accept.strip():
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for media, quality, index in _media_ranges(accept):
+        if quality <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE:
+            candidate = (quality, 1, GRAPHQL_RESPONSE)
+        elif media in (JSON, "application/*", "*/*"):
+            candidate = (quality, 0 if media == JSON else -1, JSON)
+        else:
+            continue
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return best[2] if best else None
+
+
+# -- reading the request -------------------------------------------------------------
+
+
+def _json(raw: bytes | str, what: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HttpError(400, "BAD_REQUEST", f"{what} is not valid JSON (UTF-8): {exc.msg}") from exc
+
+
+def _check_content_type(content_type: str | None) -> None:
+    if not content_type:
+        raise HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the operation as application/json")
+    media, *params = [p.strip() for p in content_type.split(";")]
+    if media.lower() != JSON:
+        raise HttpError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            f"Content-Type {media[:60]!r} is not supported; send application/json",
+        )
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "Only the UTF-8 charset is supported")
+
+
+def _operation(data: object) -> GraphQLRequestData:
+    if isinstance(data, list):
+        raise HttpError(
+            400,
+            "BATCH_NOT_SUPPORTED",
+            "A JSON array of operations is not supported; send one operation per request",
+        )
+    if not isinstance(data, dict):
+        raise HttpError(400, "BAD_REQUEST", "The request body must be a JSON object with a `query`")
+    query = data.get("query")
+    if query is None or (isinstance(query, str) and not query.strip()):
+        raise HttpError(400, "BAD_REQUEST", "No GraphQL query found: give `query` as a string")
+    if not isinstance(query, str):
+        raise HttpError(400, "BAD_REQUEST", "`query` must be a string")
+    name = data.get("operationName")
+    if name is not None and not isinstance(name, str):
+        raise HttpError(400, "BAD_REQUEST", "`operationName` must be a string or null")
+    variables = data.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise HttpError(400, "BAD_REQUEST", "`variables` must be a JSON object or null")
+    extensions = data.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HttpError(400, "BAD_REQUEST", "`extensions` must be a JSON object or null")
+    return GraphQLRequestData(
+        query=query, variables=variables, operation_name=name or None, extensions=extensions
+    )
+
+
+def read_get(params: Mapping[str, str]) -> GraphQLRequestData:
+    """An operation from a GET query string (`query`, `operationName`, `variables`
+    and `extensions` as JSON)."""
+    data: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
+    for key in ("variables", "extensions"):
+        raw = params.get(key)
+        if raw:
+            data[key] = _json(raw, f"`{key}`")
+    return _operation(data)
+
+
+def read_post(content_type: str | None, body: bytes) -> GraphQLRequestData:
+    _check_content_type(content_type)
+    if not body.strip():
+        raise HttpError(400, "BAD_REQUEST", "The request body is empty; send a JSON object with a `query`")
+    return _operation(_json(body, "The request body"))
+
+
+# -- answering -----------------------------------------------------------------------
+
+
+def error_code(error: GraphQLError, formatted: dict[str, Any]) -> str:
+    """A sharper code for errors graphql-core raises before execution."""
+    code = str((formatted.get("extensions") or {}).get("code", ""))
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if code == "GRAPHQL_VALIDATION_FAILED" and error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"  # a variable value of the wrong shape
+    return code
+
+
+def is_request_error(data: object, errors: list[dict[str, Any]]) -> bool:
+    """A result without data whose errors have no path: nothing was executed."""
+    return data is None and bool(errors) and all(not e.get("path") for e in errors)
+
+
+def request_error_status(errors: list[dict[str, Any]]) -> int:
+    codes = [str((e.get("extensions") or {}).get("code", "")) for e in errors]
+    return max((_SERVER_CODES.get(c, 400) for c in codes), default=400)
+
+
+def error_response(
+    error: HttpError, *, request_id: str, media_type: str | None = None
+) -> Response:
+    body = {
+        "errors": [
+            {"message": error.message, "extensions": {"code": error.code, "requestId": request_id}}
+        ]
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=error.status,
+        media_type=media_type or JSON,
+        headers=error.headers,
+    )
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """Starlette's 405 (a method the route does not take), as a JSON error."""
+    from hub.request_context import request_id_of
+
+    allow = getattr(exc, "headers", None) or {}
+    error = HttpError(
+        405,
+        "METHOD_NOT_ALLOWED",
+        f"{request.method[:10]} is not allowed here; use {allow.get('Allow', 'GET or POST')}",
+        headers=allow,
+    )
+    return error_response(error, request_id=request_id_of(request.scope))
+
+
+__all__ = [
+    "GRAPHQL_RESPONSE",
+    "JSON",
+    "HttpError",
+    "error_code",
+    "error_response",
+    "is_request_error",
+    "method_not_allowed",
+    "read_get",
+    "read_post",
+    "request_error_status",
+    "response_media_type",
+]

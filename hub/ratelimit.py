@@ -1,0 +1,220 @@
+"""Rate limits on `/graphql`: per client (by its role) and per role (all its clients).
+
+A fixed window per key: the first request of a window starts it, every request counts,
+and a request past the limit is refused with HTTP 429, `RATE_LIMITED`,
+`extensions.retryAfter` and a `Retry-After` header (seconds until the window ends).
+
+    InProcessCounter   one hub instance (the default)
+    RedisCounter       instances sharing a Redis (`redis_url`): INCR and PEXPIRE in
+                       one Lua script, so the count and its window are atomic
+
+If Redis cannot be reached the request is let through (logged): limits protect the
+hub, they must not take it down.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from auth.principal import Principal
+from hub.request_context import principal_of, request_id_of
+
+log = logging.getLogger("simpul.ratelimit")
+
+DEFAULT_ROLE_KEY = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    hits: int  # requests in the current window, this one included
+    reset_in: float  # seconds until the window ends
+
+
+class Counter(Protocol):
+    async def hit(self, key: str, window: float) -> Count: ...
+
+    async def aclose(self) -> None: ...
+
+
+class InProcessCounter:
+    """Fixed windows in a dict (expired keys are swept as the dict grows)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, sweep_at: int = 10_000) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, hits)
+        self._lock = threading.Lock()
+        self._sweep_at = sweep_at
+
+    async def hit(self, key: str, window: float) -> Count:
+        now = self._clock()
+        with self._lock:
+            ends, hits = self._windows.get(key, (0.0, 0))
+            if ends <= now:
+                ends, hits = now + window, 0
+            hits += 1
+            self._windows[key] = (ends, hits)
+            if len(self._windows) > self._sweep_at:
+                self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+        return Count(hits, ends - now)
+
+    async def aclose(self) -> None:
+        return None
+
+
+_HIT_SCRIPT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {hits, ttl}
+"""
+
+
+class RedisCounter:
+    """Fixed windows in Redis, shared by every hub instance using the same prefix."""
+
+    def __init__(self, url: str, *, prefix: str) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._script = self._redis.register_script(_HIT_SCRIPT)
+        self.prefix = prefix
+
+    async def hit(self, key: str, window: float) -> Count:
+        hits, ttl_ms = await self._script(keys=[self.prefix + key], args=[max(1, int(window * 1000))])
+        return Count(int(hits), int(ttl_ms) / 1000)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Requests per `window` seconds: per client by role (`per_client`, with a
+    `default` entry for roles not listed), and per role for all clients together."""
+
+    window: float
+    per_client: Mapping[str, int]
+    per_role: Mapping[str, int]
+
+    def client_limit(self, principal: Principal) -> int | None:
+        """The most generous limit among the principal's roles."""
+        limits = [self.per_client[r] for r in principal.roles if r in self.per_client]
+        if not limits:
+            default = self.per_client.get(DEFAULT_ROLE_KEY)
+            return default
+        return max(limits)
+
+
+def client_key(scope: Scope, principal: Principal) -> str:
+    """Who is asking: the token's subject (a user or a service account), else, for
+    anonymous callers, the client address."""
+    if not principal.is_anonymous:
+        return f"subject:{principal.subject}"
+    host = (scope.get("client") or ("unknown", 0))[0]
+    return f"address:{host}"
+
+
+class RateLimitMiddleware:
+    """Counts each HTTP request to the wrapped app (after authentication) against the
+    caller's limits; WebSocket connections are counted once, at the handshake."""
+
+    def __init__(self, app: ASGIApp, *, limits: RateLimits, counter: Counter) -> None:
+        self.app = app
+        self.limits = limits
+        self.counter = counter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        principal = principal_of(scope)
+        refused = await self._check(scope, principal)
+        if refused is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4429})
+        else:
+            await _too_many(scope, send, refused)
+
+    async def _check(self, scope: Scope, principal: Principal) -> float | None:
+        """None when allowed, else the seconds to wait."""
+        checks: list[tuple[str, int]] = []
+        limit = self.limits.client_limit(principal)
+        if limit is not None:
+            checks.append((client_key(scope, principal), limit))
+        for role in sorted(principal.roles):
+            if role in self.limits.per_role:
+                checks.append((f"role:{role}", self.limits.per_role[role]))
+        wait = 0.0
+        for key, allowed in checks:
+            try:
+                count = await self.counter.hit(key, self.limits.window)
+            except Exception as exc:  # noqa: BLE001 (a limiter outage must not stop the hub)
+                log.warning("rate limit counter unavailable (%s): request let through", type(exc).__name__)
+                return None
+            if count.hits > allowed:
+                wait = max(wait, count.reset_in)
+        return wait if wait > 0 else None
+
+
+async def _too_many(scope: Scope, send: Send, wait: float) -> None:
+    seconds = max(1, math.ceil(wait))
+    body = orjson.dumps(
+        {
+            "errors": [
+                {
+                    "message": f"Too many requests; try again in {seconds} s",
+                    "extensions": {
+                        "code": "RATE_LIMITED",
+                        "retryAfter": seconds,
+                        "requestId": request_id_of(scope),
+                    },
+                }
+            ]
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"retry-after", str(seconds).encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def build_counter(redis_url: str | None, *, prefix: str) -> Counter:
+    if redis_url:
+        return RedisCounter(redis_url, prefix=prefix)
+    return InProcessCounter()
+
+
+__all__ = [
+    "Count",
+    "Counter",
+    "InProcessCounter",
+    "RateLimitMiddleware",
+    "RateLimits",
+    "RedisCounter",
+    "build_counter",
+    "client_key",
+]

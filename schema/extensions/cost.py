@@ -1,0 +1,214 @@
+"""What a query may cost: computed from the document before execution, so that an
+operation over its role's limit is refused before any source is called.
+
+The model (an upper bound, cheap to compute):
+
+- a field whose type is an object costs 1, a scalar or enum field costs 0;
+- a field with a `first` argument (Relay connections, the ledger readers) multiplies
+  the cost of its children by that page size (the configured default when absent);
+- a plain list of objects on a record (`Citizen.applications`, `Family.members`)
+  multiplies its children's cost by an estimate (`list_estimate`, 10 by default);
+  the `edges` of a connection are already counted by its `first`;
+- fragments are counted where they are spread (each fragment once, memoised, so a
+  document of nested fragments cannot make the count itself expensive);
+- introspection fields (`__schema`, `__type`, `__typename`) cost nothing here: they are
+  bounded by the depth, alias and token limits and allowed per role.
+
+Over the limit: `QUERY_TOO_COMPLEX` with `extensions.cost` and `extensions.maximum`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLInterfaceType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    get_operation_ast,
+    is_composite_type,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.extensions import SchemaExtension
+
+from schema.errors import HubError
+
+DEFAULT_LIST_ESTIMATE = 10
+PAGE_ARGUMENT = "first"
+
+
+class QueryTooComplex(HubError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class _Counter:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        *,
+        default_page_size: int,
+        list_estimate: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.default_page_size = default_page_size
+        self.list_estimate = list_estimate
+        self._fragment_costs: dict[str, int] = {}
+        self._visiting: set[str] = set()
+
+    def selection_set(self, parent: GraphQLNamedType, node: SelectionSetNode | None) -> int:
+        if node is None:
+            return 0
+        total = 0
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(parent, selection)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.selection_set(self._condition(selection, parent), selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment(selection.name.value, parent)
+        return total
+
+    def fragment(self, name: str, parent: GraphQLNamedType) -> int:
+        if name in self._fragment_costs:
+            return self._fragment_costs[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self._visiting:  # validation refuses both
+            return 0
+        self._visiting.add(name)
+        cost = self.selection_set(self._condition(definition, parent), definition.selection_set)
+        self._visiting.discard(name)
+        self._fragment_costs[name] = cost
+        return cost
+
+    def field(self, parent: GraphQLNamedType, node: FieldNode) -> int:
+        name = node.name.value
+        if name.startswith("__") or not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return 0
+        definition = parent.fields.get(name)
+        if definition is None:
+            return 0
+        named = get_named_type(definition.type)
+        children = self.selection_set(named, node.selection_set)
+        base = 1 if is_composite_type(named) else 0
+        return base + self._multiplier(parent, definition, node) * children
+
+    def _multiplier(self, parent: GraphQLNamedType, definition: GraphQLField, node: FieldNode) -> int:
+        if PAGE_ARGUMENT in definition.args:
+            try:
+                first = get_argument_values(definition, node, dict(self.variables)).get(PAGE_ARGUMENT)
+            except Exception:  # noqa: BLE001 (a bad value is reported by execution)
+                first = None
+            return max(int(first), 0) if isinstance(first, int) else self.default_page_size
+        if _is_list(definition.type) and is_composite_type(get_named_type(definition.type)):
+            return 1 if _is_connection(parent) else self.list_estimate
+        return 1
+
+    def _condition(
+        self, node: InlineFragmentNode | FragmentDefinitionNode, parent: GraphQLNamedType
+    ) -> GraphQLNamedType:
+        if node.type_condition is None:
+            return parent
+        return self.schema.get_type(node.type_condition.name.value) or parent
+
+
+def _is_list(type_: Any) -> bool:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+def _is_connection(type_: GraphQLNamedType) -> bool:
+    fields = getattr(type_, "fields", {})
+    return "edges" in fields and "pageInfo" in fields
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    default_page_size: int = 20,
+    list_estimate: int = DEFAULT_LIST_ESTIMATE,
+) -> int:
+    """The cost of the operation `operation_name` of a validated `document` (0 when the
+    operation cannot be found: execution reports that)."""
+    operation = get_operation_ast(document, operation_name)
+    if not isinstance(operation, OperationDefinitionNode):
+        return 0
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}))
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    counter = _Counter(
+        schema,
+        fragments,
+        coerced if isinstance(coerced, dict) else {},
+        default_page_size=default_page_size,
+        list_estimate=list_estimate,
+    )
+    return counter.selection_set(root, operation.selection_set)
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Refuses an operation whose cost exceeds `maximum`, before it executes.
+
+    The default page size comes from the request context's environment when it has
+    one (`context.env.default_page_size`), else `default_page_size`."""
+
+    def __init__(
+        self,
+        *,
+        maximum: int,
+        list_estimate: int = DEFAULT_LIST_ESTIMATE,
+        default_page_size: int = 20,
+    ) -> None:
+        if maximum < 1 or list_estimate < 1 or default_page_size < 1:
+            raise ValueError("cost limits must be positive")
+        self.maximum = maximum
+        self.list_estimate = list_estimate
+        self.default_page_size = default_page_size
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        document = execution.graphql_document
+        if document is not None:
+            env = getattr(execution.context, "env", None)
+            cost = query_cost(
+                execution.schema._schema,
+                document,
+                operation_name=execution.operation_name,
+                variables=execution.variables,
+                default_page_size=getattr(env, "default_page_size", self.default_page_size),
+                list_estimate=self.list_estimate,
+            )
+            if cost > self.maximum:
+                raise QueryTooComplex(
+                    f"This operation would cost {cost}, more than the {self.maximum} allowed "
+                    "for your role: ask for smaller pages (`first`) or fewer nested lists",
+                    extra={"cost": cost, "maximum": self.maximum},
+                )
+        yield
+
+
+__all__ = ["DEFAULT_LIST_ESTIMATE", "QueryCostLimiter", "QueryTooComplex", "query_cost"]

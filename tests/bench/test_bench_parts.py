@@ -1,0 +1,93 @@
+"""The benchmark's parts without running it: options, figures, the batching verdict,
+operation selection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.bench import BenchError, BenchOptions, default_mix
+from hub.bench.load import Sample
+from hub.bench.report import batching, overhead, percentile, summarise
+from hub.bench.run import select_operations
+from hub.cli import main
+
+LISTING = next(op for op in default_mix() if op.name == "listing_1000")
+CITIZEN = next(op for op in default_mix() if op.name == "citizen_by_nik")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param(BenchOptions(residents=0), "--residents", id="no-residents"),
+        pytest.param(BenchOptions(concurrency=0), "--concurrency", id="no-clients"),
+        pytest.param(BenchOptions(duration=0), "--duration", id="no-time"),
+        pytest.param(BenchOptions(hub_settings=("not toml",)), "--hub-setting", id="bad-setting"),
+    ],
+)
+def test_bad_options_are_refused_with_a_code(options: BenchOptions, message: str) -> None:
+    with pytest.raises(BenchError) as raised:
+        options.checked()
+    assert raised.value.code == "BAD_ARGUMENT"
+    assert message in str(raised.value)
+
+
+def test_the_command_reports_bad_options_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--residents", "-5"]) == 2
+    assert "[BAD_ARGUMENT] --residents" in capsys.readouterr().err
+
+
+def test_results_default_to_a_file_named_after_the_scale() -> None:
+    assert BenchOptions(residents=1234).results_path() == Path("bench-results-1234.json")
+    assert BenchOptions(residents=10).bench_dir(Path("/d")) == Path("/d/bench-10")
+
+
+def test_percentiles_use_the_nearest_rank() -> None:
+    values = [float(v) for v in range(100, 0, -1)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([7.0], 95) == 7.0
+    assert percentile([], 50) is None
+
+
+def test_an_operation_within_its_depth_passes_the_batching_check() -> None:
+    samples = [Sample(5.0, calls={"population": 1, "licensing": 1, "complaints": 1})] * 3
+    assert batching(CITIZEN, samples)["verdict"] == "OK"
+
+
+def test_an_operation_calling_a_source_more_often_than_its_depth_fails() -> None:
+    samples = [Sample(5.0, calls={"population": 1}), Sample(5.0, calls={"population": 3})]
+    result = batching(LISTING, samples)
+    assert result["verdict"] == "FAIL"
+    assert result["sources"]["population"] == {"expected": 1, "mean": 2.0, "max": 3}
+
+
+def test_a_call_to_a_source_the_operation_should_not_reach_fails() -> None:
+    result = batching(LISTING, [Sample(5.0, calls={"population": 1, "licensing": 1})])
+    assert result["verdict"] == "FAIL"
+
+
+def test_failed_requests_count_as_errors_and_not_in_latency() -> None:
+    samples = [Sample(10.0, calls={"population": 1}), Sample(900.0, "SOURCE_UNAVAILABLE")]
+    figures = summarise(LISTING, samples, 2.0, with_calls=True)
+    assert figures["requests"] == 2 and figures["rps"] == 1.0
+    assert figures["errors"] == 1 and figures["error_codes"] == {"SOURCE_UNAVAILABLE": 1}
+    assert figures["p99_ms"] == 10.0
+
+
+def test_the_overhead_is_the_ratio_of_the_medians() -> None:
+    hub = {"operations": {"a": {"p50_ms": 30.0}, "b": {"p50_ms": None}}}
+    direct = {"operations": {"a": {"p50_ms": 10.0}, "b": {"p50_ms": 5.0}}}
+    assert overhead(hub, direct) == {"a": 3.0, "b": None}
+
+
+def test_an_operation_the_schema_lacks_is_skipped_with_a_notice() -> None:
+    operations, notices = select_operations((), schema_sdl="type Query {\n  citizen(nik: String!): Citizen\n}")
+    assert "service_metrics" not in {op.name for op in operations}
+    assert any("serviceMetrics" in n for n in notices)
+
+
+def test_unknown_operation_names_are_refused() -> None:
+    with pytest.raises(BenchError, match="unknown operation"):
+        select_operations(("nope",), schema_sdl="")

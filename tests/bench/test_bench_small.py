@@ -1,0 +1,61 @@
+"""`hub bench` at a small scale, as CI runs it: it works end to end and every operation
+of the mix makes no more source calls than its nesting depth (counts, not timings)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hub.bench import default_mix
+from hub.cli import main
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "results.json"
+    code = main([
+        "bench", "--residents", "500", "--data-dir", str(tmp / "data"),
+        "--duration", "3", "--warmup", "0", "--concurrency", "4",
+        "--direct", "--check-batching", "--quiet", "--json", str(out),
+    ])
+    assert code == 0
+    return json.loads(out.read_text())
+
+
+def test_every_operation_of_the_mix_ran_without_errors(results: dict) -> None:
+    figures = results["phases"]["hub"]["operations"]
+    assert set(figures) == {op.name for op in default_mix()}
+    for name, f in figures.items():
+        assert f["requests"] >= 1, name
+        assert f["errors"] == 0, (name, f["error_codes"])
+        assert f["p50_ms"] is not None and f["p50_ms"] <= f["p99_ms"], name
+
+
+def test_source_calls_per_request_equal_the_nesting_depth(results: dict) -> None:
+    for op in default_mix():
+        batching = results["phases"]["hub"]["operations"][op.name]["batching"]
+        assert batching["verdict"] == "OK", (op.name, batching)
+        calls = {source: f["max"] for source, f in batching["sources"].items()}
+        assert calls == {source: depth for source, depth in op.depth.items()} | {
+            s: 0 for s in calls if s not in op.depth
+        }, op.name
+    assert results["batching_ok"] is True
+
+
+def test_the_direct_run_gives_an_overhead_ratio_per_operation(results: dict) -> None:
+    direct = results["phases"]["direct"]["operations"]
+    assert all(f["errors"] == 0 and f["requests"] >= 1 for f in direct.values()), direct
+    assert set(results["overhead_p50"]) == set(direct)
+    assert all(ratio is not None and ratio > 0 for ratio in results["overhead_p50"].values())
+
+
+def test_the_hubs_peak_memory_is_recorded(results: dict) -> None:
+    assert results["phases"]["hub"]["processes"]["hub"]["peak_rss_mb"] > 10
+
+
+def test_data_is_reused_at_the_same_scale(results: dict) -> None:
+    manifest = json.loads((Path(results["data_dir"]) / "manifest.json").read_text())
+    assert manifest["residents"] == results["residents"] == 500
