@@ -33,6 +33,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
 
+from hub.request_context import request_id_of
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -165,14 +167,18 @@ def _operation(data: object) -> GraphQLRequestData:
     )
 
 
-def read_get(params: Mapping[str, str]) -> GraphQLRequestData:
+def read_get(params: Mapping[str, str | list[str] | None]) -> GraphQLRequestData:
     """An operation from a GET query string (`query`, `operationName`, `variables`
     and `extensions` as JSON)."""
-    data: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
-    for key in ("variables", "extensions"):
+    data: dict[str, Any] = {}
+    for key in ("query", "operationName", "variables", "extensions"):
         raw = params.get(key)
-        if raw:
+        if isinstance(raw, list):
+            raise HttpError(400, "BAD_REQUEST", f"`{key}` is given more than once")
+        if raw and key in ("variables", "extensions"):
             data[key] = _json(raw, f"`{key}`")
+        elif raw is not None and key not in ("variables", "extensions"):
+            data[key] = raw
     return _operation(data)
 
 
@@ -224,8 +230,6 @@ def error_response(
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     """Starlette's 405 (a method the route does not take), as a JSON error."""
-    from hub.request_context import request_id_of
-
     allow = getattr(exc, "headers", None) or {}
     error = HttpError(
         405,

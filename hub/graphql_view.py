@@ -1,24 +1,51 @@
 """The GraphQL endpoint: strawberry's ASGI view with the hub's context, error codes
-and fast JSON, and a dispatcher that hands each caller the schema of its roles."""
+and fast JSON, GraphQL over HTTP as the specification says (hub.graphql_http), and a
+dispatcher that hands each caller the schema of its roles."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
 
 from auth.principal import Principal
+from hub.body_limit import BodyTooLarge
+from hub.graphql_http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    HttpError,
+    error_code,
+    error_response,
+    is_request_error,
+    read_get,
+    read_post,
+    request_error_status,
+    response_media_type,
+)
 from hub.request_context import principal_of, request_id_of
 from schema.build import RoleSchema
 from schema.context import Context, Environment
 from schema.errors import format_error
+
+log = logging.getLogger("simpul.http")
+
+_MEDIA_KEY = "simpul.graphql.media_type"
+_STATUS_KEY = "simpul.graphql.status"
+_CONTEXT_KEY = "simpul.graphql.context"
 
 
 class HubGraphQL(GraphQL):
@@ -26,9 +53,91 @@ class HubGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.env = env
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HttpError as exc:
+            response = self._refusal(scope, exc)
+        except HTTPException as exc:  # strawberry's own refusals
+            response = self._refusal(scope, HttpError.of_status(exc.status_code, exc.reason))
+        except BodyTooLarge:
+            raise
+        except Exception:
+            request_id = request_id_of(scope)
+            log.exception("unexpected error in request %s", request_id)
+            error = HttpError(500, "INTERNAL", f"Internal error; quote request id {request_id}")
+            response = self._refusal(scope, error)
+        await response(scope, receive, send)
+
+    def _refusal(self, scope: Scope, error: HttpError) -> Response:
+        return error_response(error, request_id=request_id_of(scope), media_type=scope.get(_MEDIA_KEY))
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        accept = request.headers.get("accept")
+        media = response_media_type(accept)
+        if media is None:
+            if request.method == "GET" and "query" not in request.query_params and "text/html" in (accept or ""):
+                return await super().run(request, context, root_value)  # the IDE
+            raise HttpError(
+                406, "NOT_ACCEPTABLE", f"Accept {GRAPHQL_RESPONSE} or {JSON}; got {(accept or '')[:80]!r}"
+            )
+        request.scope[_MEDIA_KEY] = media
+        response = await super().run(request, context, root_value)
+        if isinstance(response, Response) and response.media_type == JSON:
+            response.headers["content-type"] = media if media == JSON else f"{media}; charset=utf-8"
+            status = request.scope.get(_STATUS_KEY)
+            if status is not None:
+                response.status_code = status
+        return response
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:  # type: ignore[override]
+        if request.method == "GET":
+            return read_get(request.query_params)
+        return read_post(request.content_type, await request.get_body())
+
+    async def execute_single(  # type: ignore[override]  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        allowed = OperationType.from_http(request_adapter.method)
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            raise HttpError(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{exc.operation_type.value.capitalize()} operations are only allowed over POST",
+                headers={"Allow": "POST"},
+            ) from exc
+        except CannotGetOperationTypeError as exc:
+            raise HttpError(400, "BAD_REQUEST", exc.as_http_error_reason()) from exc
+        except MissingQueryError as exc:
+            raise HttpError(400, "BAD_REQUEST", "No GraphQL query found: give `query` as a string") from exc
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = request.headers
-        return Context.create(
+        context = Context.create(
             self.env,
             principal_of(request.scope),
             request_id=request_id_of(request.scope),
@@ -37,14 +146,30 @@ class HubGraphQL(GraphQL):
             request=request,
             response=response,
         )
+        request.scope[_CONTEXT_KEY] = context
+        return context
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        response: GraphQLHTTPResponse = {"data": result.data}
-        if result.errors:
-            request_id = request_id_of(request.scope)
-            response["errors"] = [format_error(e, request_id=request_id) for e in result.errors]
-        if result.extensions:
-            response["extensions"] = result.extensions
+        request_id = request_id_of(request.scope)
+        errors = []
+        for error in result.errors or ():
+            formatted = format_error(error, request_id=request_id)
+            formatted.setdefault("extensions", {})["code"] = error_code(error, formatted)
+            errors.append(formatted)
+        response: GraphQLHTTPResponse = {}
+        if request.scope.get(_MEDIA_KEY) == GRAPHQL_RESPONSE and is_request_error(result.data, errors):
+            request.scope[_STATUS_KEY] = request_error_status(errors)
+        else:
+            response["data"] = result.data
+        if errors:
+            response["errors"] = errors
+        extensions = dict(result.extensions or {})
+        context = request.scope.get(_CONTEXT_KEY)
+        stale = context.trace.stale() if isinstance(context, Context) else []
+        if stale:
+            extensions["stale"] = stale
+        if extensions:
+            response["extensions"] = extensions
         return response
 
     def encode_json(self, data: object) -> bytes:

@@ -7,11 +7,14 @@ source, so a retried request changes nothing twice.
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
 
 from auth.policy import ReachedAs
 from connectors import records as r
+from connectors.protocols import ComplaintSource, LicensingSource
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden, PurposeRequired
 from schema.inputs import checked_nik
@@ -49,6 +52,34 @@ def _text(value: str | None, *, argument: str, maximum: int) -> str | None:
     return value
 
 
+async def _update_status(
+    ctx: Context,
+    source: LicensingSource | ComplaintSource,
+    shown_as: type[Application] | type[Complaint],
+    number: str,
+    status: r.ApplicationStatus | r.ComplaintStatus,
+    note: str | None,
+    idempotency_key: str | None,
+) -> Any:
+    """One status change at the source, recorded in the ledger as a write."""
+    _declared_purpose(ctx)
+    with ctx.trace.measure(source.source_id, "update_status") as measurement:
+        record = await source.update_status(
+            checked_number(number),
+            status,  # type: ignore[arg-type]
+            note=_text(note, argument="note", maximum=MAX_NOTE),
+            actor=ctx.principal.subject,
+            idempotency_key=_key(idempotency_key),
+        )
+        measurement.items = 1
+    type_name = shown_as.__name__
+    ctx.note(type_name, record.number, {"status"}, action="write", detail=f"status={status.value}")
+    shown = shown_as.of(record, ctx)  # type: ignore[arg-type]
+    if shown is None:
+        raise Forbidden(f"the updated {type_name.lower()} is not yours to see")
+    return shown
+
+
 @strawberry.input
 class ComplaintInput:
     title: str
@@ -73,22 +104,9 @@ class CoreMutation:
         idempotency_key: str | None = None,
     ) -> Application:
         ctx = info.context
-        _declared_purpose(ctx)
-        licensing = ctx.env.sources.licensing
-        with ctx.trace.measure(licensing.source_id, "update_status") as m:
-            record = await licensing.update_status(
-                checked_number(number),
-                status,
-                note=_text(note, argument="note", maximum=MAX_NOTE),
-                actor=ctx.principal.subject,
-                idempotency_key=_key(idempotency_key),
-            )
-            m.items = 1
-        ctx.note("Application", record.number, {"status"}, action="write", detail=f"status={status.value}")
-        shown = Application.of(record, ctx)
-        if shown is None:
-            raise Forbidden("the updated application is not yours to see")
-        return shown
+        return await _update_status(
+            ctx, ctx.env.sources.licensing, Application, number, status, note, idempotency_key
+        )
 
     @strawberry.mutation(description="Moves a complaint along its workflow.")
     async def update_complaint_status(
@@ -100,22 +118,9 @@ class CoreMutation:
         idempotency_key: str | None = None,
     ) -> Complaint:
         ctx = info.context
-        _declared_purpose(ctx)
-        complaints = ctx.env.sources.complaints
-        with ctx.trace.measure(complaints.source_id, "update_status") as m:
-            record = await complaints.update_status(
-                checked_number(number),
-                status,
-                note=_text(note, argument="note", maximum=MAX_NOTE),
-                actor=ctx.principal.subject,
-                idempotency_key=_key(idempotency_key),
-            )
-            m.items = 1
-        ctx.note("Complaint", record.number, {"status"}, action="write", detail=f"status={status.value}")
-        shown = Complaint.of(record, ctx)
-        if shown is None:
-            raise Forbidden("the updated complaint is not yours to see")
-        return shown
+        return await _update_status(
+            ctx, ctx.env.sources.complaints, Complaint, number, status, note, idempotency_key
+        )
 
     @strawberry.mutation(description="Files a complaint. A signed-in citizen is its reporter; "
                          "anyone else files without a reporter.")

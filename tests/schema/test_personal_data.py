@@ -176,3 +176,19 @@ async def test_a_status_change_without_purpose_is_refused(execute: Execute, worl
         {"n": world.applications[1].number}, principal=LICENSING, purpose=None,
     )
     assert body["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
+
+
+async def test_a_complaint_officer_moves_a_complaint_and_a_forbidden_transition_is_refused(
+    execute: Execute, world: World, ledger: MemoryLedger
+) -> None:
+    officer = Principal("pengaduan", frozenset({"complaint_officer"}))
+    complaint = world.complaints[0]
+    update = 'mutation($n: String!, $s: ComplaintStatus!) { updateComplaintStatus(number: $n, status: $s) { status } }'
+    body = await execute(update, {"n": complaint.number, "s": "VERIFIED"},
+                         principal=officer, purpose="complaint-follow-up", case=complaint.number)
+    assert body["data"] == {"updateComplaintStatus": {"status": "VERIFIED"}}
+    assert [(d.action, d.detail) for d in ledger.drafts] == [("write", "status=VERIFIED")]
+    refused = await execute(update, {"n": complaint.number, "s": "RECEIVED"},
+                            principal=officer, purpose="complaint-follow-up", case=complaint.number)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert refused["errors"][0]["extensions"]["source"] == "complaints"
