@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,12 +16,16 @@ from auth.ledger import LedgerDraft, LedgerEntry, LedgerWriter, query_entries
 from auth.oauth import jwks_endpoint, token_endpoint
 from connectors import build_source
 from connectors.metrics import MetricsView
+from connectors.resilience import guarded
 from connectors.surveys import SurveyStore
 from connectors.workdays import WorkCalendar
 from hub.authentication import Authenticate, AuthenticationMiddleware
+from hub.body_limit import BodyLimitMiddleware
+from hub.graphql_http import method_not_allowed
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.identity import build_identity
 from hub.public import public_routes
+from hub.ratelimit import RateLimitMiddleware, RateLimits, build_counter
 from hub.refresh import MetricsRefresher
 from hub.request_context import RequestIdMiddleware
 from hub.schemas import SchemaSet, load_access
@@ -46,7 +51,7 @@ def build_sources(settings: Settings) -> Sources:
     for source_id in SOURCE_IDS:
         config = settings.sources[source_id].connector_config()
         try:
-            built[source_id] = build_source(source_id, config)
+            built[source_id] = guarded(build_source(source_id, config), settings.sources[source_id].resilience())
         except ValueError as exc:
             raise ConfigError(f"source {source_id}: {exc}") from exc
     return Sources(**built)
@@ -94,9 +99,15 @@ def create_app(
 
     # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
     # credentials in the same header; the probes and the public page need none).
-    graphql = AuthenticationMiddleware(
-        RoleDispatcher(build_view), authenticate=authenticate or identity.authenticate
-    )
+    limits = settings.rate_limits
+    counter = build_counter(settings.redis_url, prefix=limits.key_prefix)
+    dispatcher = RoleDispatcher(build_view)
+    limited = RateLimitMiddleware(
+        dispatcher,
+        limits=RateLimits(window=limits.window_seconds, per_client=limits.per_client, per_role=limits.per_role),
+        counter=counter,
+    ) if limits.enabled else dispatcher
+    graphql = AuthenticationMiddleware(limited, authenticate=authenticate or identity.authenticate)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -107,7 +118,9 @@ def create_app(
         body = {
             "status": "ready" if ready else "degraded",
             "sources": [
-                {"source": s.source, "state": s.state, "detail": s.detail, "responseMs": s.response_ms}
+                {"source": s.source, "state": s.state, "detail": s.detail, "responseMs": s.response_ms,
+                 "lastError": s.last_error, "lastErrorAt": _iso(s.last_error_at),
+                 "lastSuccessAt": _iso(s.last_success_at)}
                 for s in states
             ],
         }
@@ -124,6 +137,7 @@ def create_app(
             for source in sources.all():
                 await source.aclose()
             await identity.aclose()
+            await counter.aclose()
             await store.dispose()
 
     return Starlette(
@@ -137,7 +151,12 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),  # 413 as JSON
         ],
+        exception_handlers={405: method_not_allowed},
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

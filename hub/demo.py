@@ -88,7 +88,7 @@ def start_demo_sources(data_dir: Path, *, host: str = "127.0.0.1", latency_ms: i
         for name, module in (("licensing", "demo.licensing"), ("complaints", "demo.complaints")):
             args = [
                 "--db", f"sqlite:///{data_dir / f'{name}.db'}",
-                "--api-key", stack.api_key,
+                f"--api-key={stack.api_key}",  # a key may start with "-"
                 "--host", host,
                 "--port", "0",
                 "--latency-ms", str(latency_ms),

@@ -124,8 +124,10 @@ def table(results: dict[str, Any]) -> str:
     lines.append(f"{'all':<18} {total:>7.1f}   (latencies in ms; calls: mean source calls per request / nesting depth)")
     processes = hub.get("processes") or {}
     if "hub" in processes:
-        lines.append(f"hub peak RSS {processes['hub']['peak_rss_mb']:.0f} MB; CPU seconds during the measured "
-                     f"run: " + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in processes.items()))
+        requests = sum(f["requests"] for f in hub["operations"].values())
+        per_request = processes["hub"]["cpu_seconds"] * 1000 / requests if requests else float("nan")
+        lines.append(f"hub peak RSS {processes['hub']['peak_rss_mb']:.0f} MB; hub CPU {per_request:.1f} ms per request; "
+                     "CPU seconds while measured: " + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in processes.items()))
     for name, f in hub["operations"].items():
         if f["error_codes"]:
             lines.append(f"errors in {name}: {f['error_codes']}")

@@ -1,0 +1,38 @@
+"""Helpers shared by the hardening tests (a uniquely named module: test directories
+share one import namespace)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from connectors.resilience import ResiliencePolicy, guarded
+from hardening_world import World
+from hub.settings import Settings
+from schema.sources import Sources
+
+Headers = dict[str, str]
+
+
+def memory_settings(tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        store_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        issuer={"development": True},
+        metrics_refresh_seconds=0,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def guarded_sources(world: World, policy: ResiliencePolicy | None = None) -> Sources:
+    policy = policy or ResiliencePolicy(timeout=1.0)
+    return Sources(*(guarded(s, policy) for s in world.sources()))  # type: ignore[arg-type]
+
+
+def assert_healthy(client: TestClient) -> None:
+    """The hub still answers its probe and an ordinary query."""
+    assert client.get("/healthz").json() == {"status": "ok"}
+    answer = client.post("/graphql", json={"query": "{ me { anonymous } }"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"data": {"me": {"anonymous": True}}}
