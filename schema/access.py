@@ -97,15 +97,25 @@ class Shaped:
     row: RowAccess
 
 
-class Presenter:
-    """Applies the policy to records for one principal; shared by a request's resolvers."""
+#: How one shaped record's values are produced: attribute -> None (shown in full),
+#: a callable (the mask), or False (withheld).
+Plan = tuple[tuple[str, object], ...]
 
-    __slots__ = ("policy", "principal", "family_number")
+
+class Presenter:
+    """Applies the policy to records for one principal; shared by a request's resolvers.
+
+    The policy hands out one `RowAccess` object per distinct outcome (they are cached
+    and shared), so the per-field work of turning an access into a shaping plan is done
+    once per outcome and attribute set, not once per record."""
+
+    __slots__ = ("policy", "principal", "family_number", "_plans")
 
     def __init__(self, policy: Policy, principal: Principal, *, family_number: str | None = None) -> None:
         self.policy = policy
         self.principal = principal
         self.family_number = family_number  # the principal's own family card, if a citizen
+        self._plans: dict[tuple[int, tuple[str, ...]], tuple[RowAccess, Plan]] = {}
 
     def shape(
         self,
@@ -123,19 +133,29 @@ class Presenter:
         row = self.policy.row_access(self.principal, type_name, facts)
         if not row.allowed:
             return None
-        shown = {}
-        for attr, value in values.items():
-            access = row.access(_graphql_name(attr))
-            if access.kind is AccessKind.FULL:
-                shown[attr] = value
-            elif access.kind is AccessKind.MASKED:
-                shown[attr] = access.apply(value)
-            else:
-                shown[attr] = None
-        return Shaped(shown, row)
+        key = (id(row), tuple(values))
+        cached = self._plans.get(key)
+        if cached is None or cached[0] is not row:
+            cached = self._plans[key] = (row, _plan(row, values))
+        plan = cached[1]
+        return Shaped({a: v if how is None else (how(v) if how else None)  # type: ignore[operator]
+                       for (a, how), v in zip(plan, values.values())}, row)
 
     def scope(self, type_name: str) -> RowScope:
         return self.policy.row_scope(self.principal, type_name)
+
+
+def _plan(row: RowAccess, values: dict[str, Any]) -> Plan:
+    plan: list[tuple[str, object]] = []
+    for attr in values:
+        access = row.access(_graphql_name(attr))
+        if access.kind is AccessKind.FULL:
+            plan.append((attr, None))
+        elif access.kind is AccessKind.MASKED:
+            plan.append((attr, access.apply))
+        else:
+            plan.append((attr, False))
+    return tuple(plan)
 
 
 def allows(row: RowAccess | None, field: str) -> bool:

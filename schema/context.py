@@ -72,6 +72,9 @@ class Context:
     response: Any = None
     selected: Mapping[str, frozenset[str]] = field(default_factory=dict)
     accessed: dict[tuple[str, str], _Access] = field(default_factory=dict)
+    _ledger_plans: dict[tuple[str, int], tuple[RowAccess, frozenset[str] | None, frozenset[str]]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def create(
@@ -103,12 +106,17 @@ class Context:
         """Note that a personal record was returned: the ledger gets one entry for it."""
         if key is None or type_name not in PERSONAL_FIELDS:
             return
-        selected = self.selected.get(type_name, frozenset())
-        personal = PERSONAL_FIELDS[type_name]
-        shown = {f for f in selected if row.access(f).visible}
-        if not (shown if personal is None else shown & personal):
-            return
-        self.note(type_name, key, shown, {f for f in shown if row.access(f).kind.name == "MASKED"})
+        plan_key = (type_name, id(row))
+        plan = self._ledger_plans.get(plan_key)
+        if plan is None or plan[0] is not row:
+            selected = self.selected.get(type_name, frozenset())
+            personal = PERSONAL_FIELDS[type_name]
+            shown = frozenset(f for f in selected if row.access(f).visible)
+            masked = frozenset(f for f in shown if row.access(f).kind.name == "MASKED")
+            worth = bool(shown if personal is None else shown & personal)
+            plan = self._ledger_plans[plan_key] = (row, shown if worth else None, masked)
+        if plan[1] is not None:
+            self.note(type_name, key, plan[1], plan[2])
 
     def note(
         self,
