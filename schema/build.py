@@ -17,7 +17,6 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -27,6 +26,8 @@ from strawberry.types.field import StrawberryField
 from auth.policy import Limits, Policy
 from schema.access import visible_pairs
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, QueryCostLimiter
+from schema.extensions.depth import MaxDepthLimiter
+from schema.execution import FastLeafExecutionContext
 from schema.extensions.personal_data import PersonalDataExtension
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.root import Mutation, Query
@@ -66,7 +67,11 @@ class RoleSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, visible: Visibility = _everything, with_mutation: bool = True, limits: Limits | None = None
+    *,
+    visible: Visibility = _everything,
+    with_mutation: bool = True,
+    limits: Limits | None = None,
+    fast_leaves: bool = True,
 ) -> RoleSchema:
     """A schema showing the `visible` fields, refusing documents over `limits` (depth,
     cost, introspection; a limit left None takes the default above)."""
@@ -78,9 +83,10 @@ def build_schema(
         mutation=Mutation if with_mutation else None,
         visible=visible,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=FastLeafExecutionContext if fast_leaves else None,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -62,7 +62,9 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # protocol IPPROTO_TCP (not 0), so that asyncio turns Nagle off (TCP_NODELAY): otherwise
+    # every response after the first on a kept-alive connection waits ~40 ms for an ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

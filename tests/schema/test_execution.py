@@ -1,0 +1,69 @@
+"""The fast path for plain leaf fields answers exactly as graphql-core's ordinary path:
+values, order, aliases, __typename, skip/include, nulls, errors and their paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from auth.policy import Policy
+from harness import POPULATION_OFFICER
+from schema.build import build_role_schema, build_schema
+from schema.context import Context, Environment
+from schema.errors import format_error
+from world import World
+
+QUERIES = [
+    pytest.param("""{ citizens(first: 50) { totalCount edges { cursor node { __typename nik fullName birthDate sex
+        religion bloodType disability kelurahan { __typename code name } applications { number status dueDate
+        overdue applicant { nik } } } } pageInfo { hasNextPage endCursor } } }""", id="list-with-links"),
+    pytest.param("""{ a: citizens(first: 3) { edges { node { n: nik nik x: fullName ...F @include(if: true)
+        occupation @skip(if: true) } } } } fragment F on Citizen { fullName age rt rw }""", id="aliases-fragments"),
+    pytest.param("""{ citizen(nik: "1471080101800001") { nik sex maritalStatus familyRelationship
+        family { number members { nik fullName } head { fullName } } } }""", id="single-with-family"),
+    pytest.param('{ citizen(nik: "12345") { nik } }', id="bad-input-error"),
+    pytest.param('{ citizen(nik: "1471080101990999") { nik } }', id="missing-record"),
+    pytest.param("""{ applications(first: 10) { edges { node { number applicantKind requestKind receivedAt
+        fileCompleteAt finishedAt permitType { code name serviceLevelDays } history { status sourceStatus at note }
+        requirements { name fulfilled } } } } }""", id="applications"),
+]
+
+
+async def run(schema: Any, env: Environment, query: str) -> dict[str, Any]:
+    ctx = Context.create(env, POPULATION_OFFICER, request_id="x", purpose="population-service")
+    result = await schema.execute(query, context_value=ctx)
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [format_error(e, request_id="x") for e in result.errors]
+    return body
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_the_fast_path_answers_exactly_as_the_ordinary_path(
+    query: str, env: Environment, policy: Policy, world: World
+) -> None:
+    roles = frozenset({"population_officer"})
+    fast = build_role_schema(build_schema(), policy, roles)
+    slow = build_schema(visible=fast._visible, with_mutation=False, fast_leaves=False)
+    expected = await run(slow, env, query)
+    actual = await run(fast, env, query)
+    assert actual == expected
+    assert list(str(actual)) == list(str(expected))  # same key order too
+
+
+async def test_a_null_in_a_non_null_leaf_fails_the_same_way_on_both_paths(
+    env: Environment, policy: Policy, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schema.types.common import Kelurahan
+
+    broken = classmethod(lambda cls, info: cls(code=None, name="?", kecamatan="?"))
+    monkeypatch.setattr(Kelurahan, "of", broken)
+    query = '{ citizen(nik: "%s") { nik kelurahan { code name } } }' % world.citizens[0].nik
+    fast = build_role_schema(build_schema(), policy, frozenset({"population_officer"}))
+    slow = build_schema(visible=fast._visible, with_mutation=False, fast_leaves=False)
+    expected = await run(slow, env, query)
+    actual = await run(fast, env, query)
+    assert actual == expected
+    assert actual["data"] == {"citizen": {"nik": world.citizens[0].nik, "kelurahan": None}}
+    assert actual["errors"][0]["path"] == ["citizen", "kelurahan", "code"]
