@@ -94,11 +94,16 @@ class Freshness:
     """When each source's facts were last brought up to date (UTC)."""
 
     refreshed_at: dict[str, datetime]
+    expected: frozenset[str] = frozenset({"licensing", "complaints"})
 
     @property
     def as_of(self) -> datetime | None:
-        """The oldest of the sources' refresh times: every figure is at least this fresh."""
-        return min(self.refreshed_at.values()) if self.refreshed_at else None
+        """The oldest of the sources' refresh times: every figure is at least this fresh.
+        None until every source the view covers has been filled once (partial figures
+        must not claim a freshness)."""
+        if not self.expected <= self.refreshed_at.keys():
+            return None
+        return min(self.refreshed_at.values())
 
 
 @dataclass(frozen=True, slots=True)

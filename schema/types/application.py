@@ -14,6 +14,7 @@ from connectors.records import APPLICATION_FINISHED, ApplicationRecord
 from schema.access import allows
 from schema.errors import Forbidden
 from connectors.workdays import WorkCalendar
+from schema.types.labels import StatusLabel, label_of
 from schema.types.common import (
     ApplicantKind,
     ApplicationStatus,
@@ -64,6 +65,7 @@ class Application:
     )
     business_address: str | None
     status: ApplicationStatus | None
+    status_label: StatusLabel | None = strawberry.field(description="The status in plain words.")
     source_status: str | None = strawberry.field(description="The licensing system's own status code.")
     requirements: list[Requirement] | None
     history: list[StatusEvent] | None
@@ -110,6 +112,7 @@ class Application:
             "kelurahan": Kelurahan.of(env.region.kelurahan_named(record.kelurahan_code)),
             "business_address": record.business_address,
             "status": record.status,
+            "status_label": label_of(record.status),
             "source_status": record.source_status,
             "requirements": [Requirement(name=q.name, fulfilled=q.fulfilled) for q in record.requirements],
             "history": [StatusEvent.of(change) for change in record.history],

@@ -9,6 +9,7 @@ import strawberry
 
 from connectors import records as r
 from schema.region import KelurahanInfo
+from schema.types.labels import StatusLabel, label_of
 
 Sex = strawberry.enum(r.Sex, name="Sex")
 Religion = strawberry.enum(r.Religion, name="Religion")
@@ -59,6 +60,7 @@ class Requirement:
                  "`sourceStatus` the source system's own code.")
 class StatusEvent:
     status: str
+    status_label: StatusLabel
     source_status: str
     at: datetime
     note: str | None
@@ -67,6 +69,7 @@ class StatusEvent:
     def of(cls, change: r.StatusChange) -> StatusEvent:
         return cls(
             status=change.status.value,
+            status_label=label_of(change.status),
             source_status=change.source_status,
             at=change.at,
             note=change.note,

@@ -12,6 +12,7 @@ from auth.policy import ReachedAs, RowAccess
 from connectors.records import ComplaintRecord, ComplaintVisibility as Visibility
 from schema.access import allows
 from schema.errors import Forbidden
+from schema.types.labels import StatusLabel, label_of
 from schema.types.common import (
     ComplaintChannel,
     ComplaintClassification,
@@ -49,6 +50,7 @@ class Complaint:
     visibility: ComplaintVisibility | None
     submitted_at: datetime | None
     status: ComplaintStatus | None
+    status_label: StatusLabel | None = strawberry.field(description="The status in plain words.")
     source_status: str | None = strawberry.field(description="The complaint system's own status code.")
     dispositions: list[Disposition] | None
     follow_ups: list[FollowUp] | None
@@ -95,6 +97,7 @@ class Complaint:
             "visibility": record.visibility,
             "submitted_at": record.submitted_at,
             "status": record.status,
+            "status_label": label_of(record.status),
             "source_status": record.source_status,
             "dispositions": [Disposition(to_unit=d.to_unit, at=d.at, note=d.note) for d in record.dispositions],
             "follow_ups": [FollowUp(unit=f.unit, at=f.at, content=f.content) for f in record.follow_ups],

@@ -182,3 +182,13 @@ def test_the_complaint_breakdowns_hide_a_small_missed_deadline() -> None:
 def test_the_minimum_is_configurable(minimum: int, row_shown: bool, backlog_shown: bool) -> None:
     r = suppress_row(row("A", 7, 2), STATE, minimum)  # 9 cases, 2 of them open
     assert (not r.suppressed, r.shows("backlog", STATE)) == (row_shown, backlog_shown)
+
+
+def test_figures_claim_no_freshness_until_every_source_was_filled() -> None:
+    from datetime import UTC, datetime
+
+    from connectors.metrics.model import Freshness
+
+    early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    assert Freshness({"complaints": late}).as_of is None
+    assert Freshness({"complaints": late, "licensing": early}).as_of == early
