@@ -476,6 +476,7 @@ def test_anonymous_tracks_a_confidential_complaint_by_progress_only(policy: Poli
         "number",
         "submittedAt",
         "status",
+        "statusLabel",
         "sourceStatus",
         "history",
     }
