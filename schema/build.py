@@ -14,7 +14,6 @@ from typing import Any
 import strawberry
 from strawberry.extensions import (
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -25,10 +24,10 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Limits, Policy
 from schema.access import visible_pairs
-from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, QueryCostLimiter
-from schema.extensions.depth import MaxDepthLimiter
 from schema.execution import FastLeafExecutionContext
+from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, QueryCostLimiter
 from schema.extensions.personal_data import PersonalDataExtension
+from schema.extensions.shape import ShapeLimiter, shape_rule
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.root import Mutation, Query
 from schema.selection import SelectionIndex
@@ -78,6 +77,7 @@ def build_schema(
     limits = limits or Limits()
     max_depth = limits.max_depth or MAX_DEPTH
     max_cost = limits.max_query_cost or MAX_QUERY_COST
+    shape = shape_rule(max_depth=max_depth, max_aliases=MAX_ALIASES)
     return RoleSchema(
         query=Query,
         mutation=Mutation if with_mutation else None,
@@ -86,8 +86,7 @@ def build_schema(
         execution_context_class=FastLeafExecutionContext if fast_leaves else None,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaxDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: ShapeLimiter(rule=shape),  # depth and aliases; one rule class per schema
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *([DisableIntrospection] if limits.introspection is False else []),

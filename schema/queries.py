@@ -132,7 +132,7 @@ class CoreQuery:
         first: int | None = None,
         after: str | None = None,
         filter: CitizenFilter | None = None,
-    ) -> Connection[Citizen]:
+    ) -> Connection[Citizen] | None:
         ctx = info.context
         scope = ctx.presenter.scope("Citizen")
         flt = (filter or CitizenFilter()).to_filter()
@@ -178,7 +178,7 @@ class CoreQuery:
         first: int | None = None,
         after: str | None = None,
         filter: ApplicationFilter | None = None,
-    ) -> Connection[Application]:
+    ) -> Connection[Application] | None:
         ctx = info.context
         scope = ctx.presenter.scope("Application")
         flt = (filter or ApplicationFilter()).to_filter()
@@ -218,7 +218,7 @@ class CoreQuery:
         first: int | None = None,
         after: str | None = None,
         filter: ComplaintFilter | None = None,
-    ) -> Connection[Complaint]:
+    ) -> Connection[Complaint] | None:
         ctx = info.context
         scope = ctx.presenter.scope("Complaint")
         flt = (filter or ComplaintFilter()).to_filter()

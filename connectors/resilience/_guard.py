@@ -28,6 +28,7 @@ from tenacity import (
     stop_before_delay,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
 from connectors.errors import CircuitOpen, ConnectorError, SourceTimeout, SourceUnavailable
 from connectors.resilience._breaker import CircuitBreaker, CircuitState
@@ -186,7 +187,7 @@ class Guard:
     ) -> T:
         loop = asyncio.get_running_loop()
         ends = loop.time() + deadline if deadline is not None else float("inf")
-        stop = stop_after_attempt(attempts)
+        stop: stop_base = stop_after_attempt(attempts)
         if deadline is not None:
             stop = stop | stop_before_delay(deadline)
         retrying = AsyncRetrying(

@@ -59,7 +59,7 @@ class _Counter:
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
+        variables: Any,  # graphql-core's coerced VariableValues, or None
         *,
         default_page_size: int,
         list_estimate: int,
@@ -112,7 +112,7 @@ class _Counter:
     def _multiplier(self, parent: GraphQLNamedType, definition: GraphQLField, node: FieldNode) -> int:
         if PAGE_ARGUMENT in definition.args:
             try:
-                first = get_argument_values(definition, node, dict(self.variables)).get(PAGE_ARGUMENT)
+                first = get_argument_values(definition, node, self.variables).get(PAGE_ARGUMENT)
             except Exception:  # noqa: BLE001 (a bad value is reported by execution)
                 first = None
             return max(int(first), 0) if isinstance(first, int) else self.default_page_size
@@ -163,7 +163,7 @@ def query_cost(
     counter = _Counter(
         schema,
         fragments,
-        coerced if isinstance(coerced, dict) else {},
+        None if isinstance(coerced, list) else coerced,
         default_page_size=default_page_size,
         list_estimate=list_estimate,
     )

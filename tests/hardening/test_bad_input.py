@@ -48,13 +48,13 @@ def officer(query: str, status: int, code: str | None, message: str = "", variab
 
 
 NIK_QUERY = "query($nik: String!) { citizen(nik: $nik) { fullName } }"
-DEEP = "{ citizens { edges { node { family { members { family { members { family { members { family { members { fullName } } } } } } } } } } } }"
+DEEP = "{ citizens { edges { node { " + "family { members { " * 6 + "fullName" + " } }" * 6 + " } } } }"
 ALIASES = "{ " + " ".join(f"a{i}: me {{ subject }}" for i in range(200)) + " }"
 DIRECTIVES = "{ me { subject " + "@include(if: true) " * 3000 + "} }"
 FRAGMENT_CYCLE = "fragment A on Principal { subject ...B } fragment B on Principal { roles ...A } { me { ...A } }"
 WIDE_FRAGMENTS = "".join(
-    f"fragment F{i} on Principal {{ ...F{i + 1} ...F{i + 1} }} " for i in range(40)
-) + "fragment F40 on Principal { subject } { me { ...F0 } }"
+    f"fragment F{i} on Principal {{ ...F{i + 1} ...F{i + 1} }} " for i in range(60)
+) + "fragment F60 on Principal { subject } { me { ...F0 } }"
 
 CASES = [
     # -- the HTTP envelope ---------------------------------------------------------------

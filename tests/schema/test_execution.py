@@ -67,3 +67,17 @@ async def test_a_null_in_a_non_null_leaf_fails_the_same_way_on_both_paths(
     assert actual == expected
     assert actual["data"] == {"citizen": {"nik": world.citizens[0].nik, "kelurahan": None}}
     assert actual["errors"][0]["path"] == ["citizen", "kelurahan", "code"]
+
+
+async def test_validating_the_same_document_again_is_served_from_the_cache(execute) -> None:  # type: ignore[no-untyped-def]
+    from strawberry.extensions import validation_cache
+
+    cache = validation_cache._get_validate_cache(256)
+    query = "{ me { subject roles } applications(first: 2) { totalCount } }"
+    await execute(query)
+    before = cache.cache_info()
+    for _ in range(3):
+        await execute(query)
+    after = cache.cache_info()
+    assert after.hits - before.hits == 3
+    assert after.misses == before.misses

@@ -1,0 +1,342 @@
+"""The guard around a source: circuit breaker, retries, deadlines, idempotent write
+retries and stale answers, in isolation and through the GraphQL endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from connectors.errors import CircuitOpen, RecordNotFound, SourceRejected, SourceTimeout, SourceUnavailable
+from connectors.memory import InMemoryLicensingSource
+from connectors.records import ApplicationRecord
+from connectors.resilience import (
+    CircuitBreaker,
+    CircuitState,
+    Guard,
+    GuardedLicensingSource,
+    RecentAnswers,
+    ResiliencePolicy,
+    observe_stale,
+)
+from hardening_support import Headers
+from hardening_world import IUMK, PBG, World
+from hub.app import create_app
+from hub.settings import Settings
+from schema.sources import Sources
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+def policy(**overrides: Any) -> ResiliencePolicy:
+    values: dict[str, Any] = {"timeout": 0.2, "retries": 2, "backoff": 0.0, "write_backoff": 0.0,
+                              "circuit_threshold": 3, "circuit_cooldown": 5.0}
+    values.update(overrides)
+    return ResiliencePolicy(**values)
+
+
+# -- the circuit breaker ---------------------------------------------------------------
+
+
+def test_the_circuit_opens_after_the_threshold_and_half_opens_after_the_cooldown() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=3, cooldown=10, clock=clock)
+    for _ in range(2):
+        breaker.failure()
+    assert breaker.state is CircuitState.CLOSED and breaker.acquire()
+    breaker.failure()
+    assert breaker.state is CircuitState.OPEN and not breaker.acquire()
+    clock.now = 10
+    assert breaker.state is CircuitState.HALF_OPEN
+    assert breaker.acquire()  # the one trial call
+    assert not breaker.acquire()  # nobody else meanwhile
+    breaker.success()
+    assert breaker.state is CircuitState.CLOSED and breaker.consecutive_failures == 0
+
+
+def test_a_failed_trial_reopens_the_circuit_for_another_cooldown() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=1, cooldown=10, clock=clock)
+    breaker.failure()
+    clock.now = 11
+    assert breaker.acquire()
+    breaker.failure()
+    assert breaker.state is CircuitState.OPEN
+    assert breaker.retry_in() == pytest.approx(10)
+
+
+def test_the_breaker_is_safe_under_concurrent_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    breaker = CircuitBreaker(threshold=10_000, cooldown=1)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: breaker.failure(), range(4000)))
+    assert breaker.consecutive_failures == 4000
+
+
+# -- the cache of recent answers -------------------------------------------------------
+
+
+def test_recent_answers_expire_and_stay_bounded() -> None:
+    clock = Clock()
+    cache = RecentAnswers(ttl=60, max_entries=2, clock=clock)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    cache.put("c", 3)
+    assert cache.get("a") == (False, None) and cache.get("c") == (True, 3)
+    clock.now = 61
+    assert cache.get("c") == (False, None)
+    cache.put(["unhashable"], 1)  # type: ignore[arg-type]
+    assert len(cache) == 1
+
+
+# -- reads -------------------------------------------------------------------------------
+
+
+class Flaky:
+    def __init__(self, failures: int, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.calls = 0
+        self.error = error or SourceUnavailable("licensing", "HTTP 503")
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return "answer"
+
+
+async def test_a_read_is_retried_after_transient_failures() -> None:
+    guard = Guard("licensing", policy(), sleep=no_sleep)
+    call = Flaky(2)
+    assert await guard.read("op", call) == "answer"
+    assert call.calls == 3
+    assert guard.health().state == "UP"
+
+
+async def test_a_read_gives_up_after_its_retries() -> None:
+    guard = Guard("licensing", policy(retries=1, circuit_threshold=10), sleep=no_sleep)
+    call = Flaky(5)
+    with pytest.raises(SourceUnavailable):
+        await guard.read("op", call)
+    assert call.calls == 2
+    assert guard.health().state == "DEGRADED"
+    assert guard.health().last_error == "HTTP 503"
+
+
+@pytest.mark.parametrize("error", [SourceRejected("licensing", "bad"), RecordNotFound("licensing", "no")])
+async def test_a_refused_request_is_not_retried_and_proves_the_source_is_up(error: Exception) -> None:
+    guard = Guard("licensing", policy(), sleep=no_sleep)
+    call = Flaky(1, error)
+    with pytest.raises(type(error)):
+        await guard.read("op", call)
+    assert call.calls == 1
+    assert guard.health().consecutive_failures == 0
+
+
+async def test_a_hanging_source_answers_within_the_read_deadline() -> None:
+    guard = Guard("licensing", policy(timeout=0.2, retries=5))
+
+    async def hang() -> None:
+        await asyncio.sleep(30)
+
+    started = time.perf_counter()
+    with pytest.raises(SourceTimeout):
+        await guard.read("op", hang)
+    assert time.perf_counter() - started < 0.35
+    assert guard.health().consecutive_failures == 1
+
+
+async def test_an_open_circuit_refuses_at_once_without_calling() -> None:
+    guard = Guard("licensing", policy(retries=0, circuit_threshold=2), sleep=no_sleep)
+    call = Flaky(100)
+    for _ in range(2):
+        with pytest.raises(SourceUnavailable):
+            await guard.read("op", call)
+    with pytest.raises(CircuitOpen):
+        await guard.read("op", call)
+    assert call.calls == 2
+    assert guard.health().state == "CIRCUIT_OPEN"
+
+
+async def test_the_circuit_recovers_after_the_cooldown() -> None:
+    clock = Clock()
+    guard = Guard("licensing", policy(retries=0, circuit_threshold=1, circuit_cooldown=5), clock=clock,
+                  sleep=no_sleep)
+    call = Flaky(1)
+    with pytest.raises(SourceUnavailable):
+        await guard.read("op", call)
+    assert guard.health().state == "CIRCUIT_OPEN"
+    clock.now = 6
+    assert guard.health().state == "DEGRADED"  # half-open: on trial
+    assert await guard.read("op", call) == "answer"
+    assert guard.health().state == "UP"
+
+
+async def test_a_failed_batch_is_served_from_recent_answers_marked_stale() -> None:
+    guard = Guard("licensing", policy(retries=0), sleep=no_sleep)
+    up = True
+
+    async def fetch(keys: Sequence[str]) -> dict[str, str]:
+        if not up:
+            raise SourceUnavailable("licensing", "down")
+        return {k: k.upper() for k in keys if k != "missing"}
+
+    assert await guard.batch_read("by_number", ["a", "missing"], fetch) == {"a": "A"}
+    up = False
+    with observe_stale() as seen:
+        assert await guard.batch_read("by_number", ["missing", "a"], fetch) == {"a": "A"}
+    assert seen.operations == [("licensing", "by_number")]
+    with pytest.raises(SourceUnavailable):  # one key never seen: no partial guess
+        await guard.batch_read("by_number", ["a", "b"], fetch)
+    assert guard.health().stale_answers == 1
+
+
+# -- writes ------------------------------------------------------------------------------
+
+
+async def test_a_write_without_a_key_gets_one_and_keeps_it_across_retries() -> None:
+    guard = Guard("complaints", policy(write_retries=2), sleep=no_sleep)
+    keys: list[str] = []
+
+    async def submit(key: str) -> str:
+        keys.append(key)
+        if len(keys) < 3:
+            raise SourceTimeout("complaints", "slow")
+        return "receipt"
+
+    assert await guard.write("submit", submit, None) == "receipt"
+    assert len(keys) == 3 and len(set(keys)) == 1 and keys[0].startswith("simpul-")
+
+
+async def test_a_write_keeps_the_callers_key_and_is_not_retried_when_refused() -> None:
+    guard = Guard("complaints", policy(), sleep=no_sleep)
+    keys: list[str] = []
+
+    async def submit(key: str) -> str:
+        keys.append(key)
+        raise SourceRejected("complaints", "invalid")
+
+    with pytest.raises(SourceRejected):
+        await guard.write("submit", submit, "client-key-1")
+    assert keys == ["client-key-1"]
+
+
+async def test_a_timed_out_write_is_retried_with_the_same_key_and_returns_the_first_result() -> None:
+    stored: dict[str, str] = {}
+    attempts = 0
+
+    async def submit(key: str) -> str:  # the source accepts, but the first answer is late
+        nonlocal attempts
+        attempts += 1
+        receipt = stored.setdefault(key, f"LPR-{len(stored) + 1}")
+        if attempts == 1:
+            await asyncio.sleep(1)
+        return receipt
+
+    guard = Guard("complaints", policy(timeout=0.1))
+    assert await guard.write("submit", submit, None) == "LPR-1"
+    assert attempts == 2 and len(stored) == 1
+
+
+# -- through the GraphQL endpoint --------------------------------------------------------
+
+
+class SwitchableLicensing(InMemoryLicensingSource):
+    """The in-memory licensing source with an off switch."""
+
+    down = False
+
+    async def applications_by_applicant(self, niks: Sequence[str]) -> dict[str, list[ApplicationRecord]]:
+        if self.down:
+            raise SourceUnavailable(self.source_id, "HTTP 503: layanan sedang tidak tersedia")
+        return await super().applications_by_applicant(niks)
+
+    async def check(self) -> None:
+        if self.down:
+            raise SourceUnavailable(self.source_id, "HTTP 503: layanan sedang tidak tersedia")
+
+
+@pytest.fixture
+def licensing(world: World) -> SwitchableLicensing:
+    return SwitchableLicensing(world.applications, permit_types=[PBG, IUMK])
+
+
+@pytest.fixture
+def degraded(settings: Settings, world: World, licensing: SwitchableLicensing) -> Iterator[TestClient]:
+    population, _, complaints = world.sources()
+    rules = policy(retries=0, circuit_threshold=3, circuit_cooldown=60)
+    sources = Sources(
+        population,
+        GuardedLicensingSource(licensing, rules),
+        complaints,
+    )
+    with TestClient(create_app(settings, sources=sources)) as client:
+        yield client
+
+
+CITIZEN = "query($nik: String!) { citizen(nik: $nik) { fullName applications { number } } }"
+HEADERS = {"X-Access-Purpose": "population-service"}
+
+
+def ask(client: TestClient, token: Callable[..., Headers], nik: str) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": CITIZEN, "variables": {"nik": nik}},
+                           headers={**token("population_officer"), **HEADERS})
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_down_source_nulls_only_its_paths(
+    degraded: TestClient, licensing: SwitchableLicensing, world: World, token: Callable[..., Headers]
+) -> None:
+    licensing.down = True
+    answer = ask(degraded, token, world.citizens[0].nik)
+    assert answer["data"]["citizen"] == {"fullName": world.citizens[0].full_name, "applications": None}
+    error = answer["errors"][0]
+    assert error["path"] == ["citizen", "applications"]
+    assert error["extensions"]["code"] == "SOURCE_UNAVAILABLE"
+    assert error["extensions"]["source"] == "licensing"
+
+
+def test_a_down_source_is_answered_from_recent_answers_marked_stale(
+    degraded: TestClient, licensing: SwitchableLicensing, world: World, token: Callable[..., Headers]
+) -> None:
+    nik = world.citizens[0].nik
+    fresh = ask(degraded, token, nik)
+    assert "stale" not in fresh.get("extensions", {})
+    licensing.down = True
+    stale = ask(degraded, token, nik)
+    assert stale["data"] == fresh["data"]
+    assert stale["extensions"]["stale"] == [{"source": "licensing", "operation": "applications_by_applicant"}]
+
+
+def test_the_sources_field_shows_the_open_circuit_and_the_last_error(
+    degraded: TestClient, licensing: SwitchableLicensing, world: World, token: Callable[..., Headers]
+) -> None:
+    licensing.down = True
+    for citizen in world.citizens[:3]:
+        ask(degraded, token, citizen.nik)
+    query = "{ sources { source state up lastError lastSuccessAt consecutiveFailures } }"
+    states = degraded.post("/graphql", json={"query": query}, headers=token("operator")).json()["data"]["sources"]
+    by_source = {s["source"]: s for s in states}
+    assert by_source["licensing"]["state"] == "CIRCUIT_OPEN"
+    assert by_source["licensing"]["up"] is False
+    assert "503" in by_source["licensing"]["lastError"]
+    assert by_source["licensing"]["consecutiveFailures"] == 3
+    ready = degraded.get("/readyz")
+    assert ready.status_code == 503
+    assert {s["source"]: s["state"] for s in ready.json()["sources"]}["licensing"] == "CIRCUIT_OPEN"
