@@ -1,0 +1,74 @@
+"""What the schema's resolvers are handed at start-up: sources (behind their guards),
+the policy, the ledger, the region, the calendar and the analytics stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from auth.ledger import LedgerDraft, LedgerEntry, LedgerWriter, query_entries
+from auth.policy import Policy
+from auth.purposes import PurposeRegistry
+from connectors import build_source
+from connectors.metrics import MetricsView
+from connectors.resilience import guarded
+from connectors.surveys import SurveyStore
+from connectors.workdays import WorkCalendar
+from hub.settings import ConfigError, Settings
+from schema.access import AccessControl
+from schema.analytics.service import MetricsService
+from schema.analytics.surveys import Surveys
+from schema.context import Environment
+from schema.region import load_region
+from schema.sources import Sources
+
+SOURCE_IDS = ("population", "licensing", "complaints")
+
+
+def build_sources(settings: Settings) -> Sources:
+    """Each configured source's backend, wrapped in its timeout, retry, circuit and cache."""
+    missing = [s for s in SOURCE_IDS if s not in settings.sources]
+    if missing:
+        raise ConfigError(f"no configuration for source(s) {', '.join(missing)}")
+    built = {}
+    for source_id in SOURCE_IDS:
+        source_settings = settings.sources[source_id]
+        try:
+            backend = build_source(source_id, source_settings.connector_config())
+        except ValueError as exc:
+            raise ConfigError(f"source {source_id}: {exc}") from exc
+        built[source_id] = guarded(backend, source_settings.resilience())
+    return Sources(**built)
+
+
+def build_environment(
+    settings: Settings,
+    *,
+    sources: Sources,
+    store: AsyncEngine,
+    policy: Policy,
+    purposes: PurposeRegistry,
+) -> Environment:
+    # group commit: concurrent requests share one durable transaction, each gets its own entries
+    ledger_writer = LedgerWriter(store)
+
+    async def write_ledger(drafts: Sequence[LedgerDraft]) -> object:
+        return await ledger_writer.append(drafts)
+
+    async def read_ledger(**filters: object) -> list[LedgerEntry]:
+        return await query_entries(store, **filters)  # type: ignore[arg-type]
+
+    return Environment(
+        sources=sources,
+        access=AccessControl(policy, purposes),
+        ledger=write_ledger,
+        ledger_reader=read_ledger,
+        region=load_region(settings.resolved_region_file),
+        calendar=WorkCalendar(),
+        max_page_size=settings.max_page_size,
+        default_page_size=settings.default_page_size,
+        trace_sources=settings.trace_sources,
+        surveys=Surveys(SurveyStore(store)),
+        metrics=MetricsService(view=MetricsView(store), min_group_size=settings.report_min_group_size),
+    )
