@@ -3,7 +3,7 @@
     request ─► RequestId ─► BodyLimit ─► route
       /graphql: Authentication ─► RateLimit ─► RoleDispatcher ─► the role set's schema
       /oauth/token, /.well-known/jwks.json: the hub's issuer
-      /healthz, /readyz: probes;  /, /survei: the public page
+      /healthz, /readyz: probes;  /metrics: Prometheus;  /, /survei: the public page
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from hub.environment import build_environment, build_sources
 from hub.graphql_http import method_not_allowed
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.identity import build_identity
+from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.probes import healthz, readyz
 from hub.public import public_routes
 from hub.ratelimit import RateLimitMiddleware, RateLimits, build_counter
@@ -57,8 +58,10 @@ def create_app(
         interval=settings.metrics_refresh_seconds,
     )
 
+    metrics = HubMetrics()
+
     def build_view(roles: frozenset[str]) -> HubGraphQL:
-        return HubGraphQL(schemas.for_roles(roles), env=env)
+        return HubGraphQL(schemas.for_roles(roles), env=env, metrics=metrics)
 
     # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
     # credentials in the same header; the probes and the public page need none).
@@ -92,12 +95,14 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz(sources)),
+            Route("/metrics", metrics.endpoint),
             Route("/oauth/token", token_endpoint(issuer=identity.issuer, engine=store), methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
             *public_routes(build_view, env),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),  # 413 as JSON
         ],
         exception_handlers={405: method_not_allowed},

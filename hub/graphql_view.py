@@ -36,6 +36,7 @@ from hub.graphql_http import (
     request_error_status,
     response_media_type,
 )
+from hub.metrics import HubMetrics
 from hub.request_context import principal_of, request_id_of
 from schema.build import RoleSchema
 from schema.context import Context, Environment
@@ -49,9 +50,12 @@ _CONTEXT_KEY = "simpul.graphql.context"
 
 
 class HubGraphQL(GraphQL):
-    def __init__(self, schema: RoleSchema, *, env: Environment, graphiql: bool = True) -> None:
+    def __init__(
+        self, schema: RoleSchema, *, env: Environment, metrics: HubMetrics | None = None, graphiql: bool = True
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.env = env
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,6 +174,12 @@ class HubGraphQL(GraphQL):
             extensions["stale"] = stale
         if extensions:
             response["extensions"] = extensions
+        if self.metrics is not None and isinstance(context, Context):
+            self.metrics.observe_operation(
+                sources=context.trace.as_list(),
+                error_codes=[e["extensions"]["code"] for e in errors],
+                ledger_actions=[] if response.get("data") is None else [a.action for a in context.accessed.values()],
+            )
         return response
 
     def encode_json(self, data: object) -> bytes:

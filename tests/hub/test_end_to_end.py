@@ -174,3 +174,14 @@ def test_a_service_account_gets_a_token_with_its_roles_and_purpose(client: TestC
     assert me["data"]["me"] == {"subject": client_id, "roles": ["analyst"], "clientId": client_id}
     keys = client.get("/.well-known/jwks.json").json()["keys"]
     assert keys and all("d" not in key for key in keys)
+
+
+def test_metrics_count_requests_source_calls_errors_and_ledger_entries(client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    headers = {**token("population_officer"), "X-Access-Purpose": "population-service"}
+    post(client, "{ citizens(first: 2) { edges { node { nik } } } }", headers)
+    post(client, '{ citizen(nik: "123") { nik } }', headers)
+    text = client.get("/metrics").text
+    assert 'simpul_source_calls_total{operation="list_citizens",source="population"} 1.0' in text
+    assert 'simpul_graphql_errors_total{code="BAD_USER_INPUT"} 1.0' in text
+    assert 'simpul_ledger_entries_total{action="read"} 2.0' in text
+    assert 'simpul_http_requests_total{method="POST",route="/graphql",status="200"} 2.0' in text

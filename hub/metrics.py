@@ -1,0 +1,100 @@
+"""Prometheus metrics of one hub instance, served at `/metrics`.
+
+HTTP requests (count and latency by route and status), GraphQL errors by code, source
+calls (count, items, latency, stale answers by source and operation, from each
+request's source trace) and access-ledger entries written. One registry per app:
+nothing global, so several apps in one process (tests) do not mix their figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/oauth/token", "/.well-known/jwks.json", "/")
+
+
+class HubMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "simpul_http_requests", "HTTP requests", ["route", "method", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "simpul_http_request_seconds", "HTTP request latency", ["route"], registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.errors = Counter("simpul_graphql_errors", "GraphQL errors by code", ["code"], registry=self.registry)
+        self.source_calls = Counter(
+            "simpul_source_calls", "Calls to source systems", ["source", "operation"], registry=self.registry
+        )
+        self.source_items = Counter(
+            "simpul_source_items", "Records returned by source systems", ["source", "operation"],
+            registry=self.registry,
+        )
+        self.source_seconds = Counter(
+            "simpul_source_seconds", "Time spent in source calls", ["source", "operation"], registry=self.registry
+        )
+        self.source_stale = Counter(
+            "simpul_source_stale_answers", "Answers served stale from the cache", ["source", "operation"],
+            registry=self.registry,
+        )
+        self.ledger_entries = Counter(
+            "simpul_ledger_entries", "Access-ledger entries written", ["action"], registry=self.registry
+        )
+
+    def observe_operation(
+        self,
+        *,
+        sources: Iterable[Mapping[str, Any]],
+        error_codes: Iterable[str],
+        ledger_actions: Iterable[str],
+    ) -> None:
+        for tally in sources:
+            labels = (tally["source"], tally["operation"])
+            self.source_calls.labels(*labels).inc(tally["calls"])
+            self.source_items.labels(*labels).inc(tally["items"])
+            self.source_seconds.labels(*labels).inc(tally["ms"] / 1000)
+            if tally.get("stale"):
+                self.source_stale.labels(*labels).inc()
+        for code in error_codes:
+            self.errors.labels(code).inc()
+        for action in ledger_actions:
+            self.ledger_entries.labels(action).inc()
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by route (unknown paths count as `other`)."""
+
+    def __init__(self, app: ASGIApp, *, metrics: HubMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in ROUTES else "other"
+        status = 500
+        started = time.perf_counter()
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
