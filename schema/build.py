@@ -26,6 +26,7 @@ from auth.policy import Limits, Policy
 from schema.access import visible_pairs
 from schema.execution import FastLeafExecutionContext
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, QueryCostLimiter
+from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
 from schema.extensions.shape import ShapeLimiter, shape_rule
 from schema.extensions.source_trace import SourceTraceExtension
@@ -91,6 +92,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=256),
             *([DisableIntrospection] if limits.introspection is False else []),
             lambda: QueryCostLimiter(maximum=max_cost, list_estimate=DEFAULT_LIST_ESTIMATE),
+            SingleOperationGuard,  # before any other execution hook
             PersonalDataExtension,
             SourceTraceExtension,
         ],
