@@ -42,7 +42,7 @@ class SourceSettings(BaseModel):
     circuit_threshold: int = Field(default=5, ge=1, le=1000)
     circuit_cooldown: float = Field(default=30.0, gt=0, le=3600)
     cache_ttl: float = Field(default=300.0, ge=0, le=86400)  # stale answers served when down; 0: off
-    cache_size: int = Field(default=10_000, ge=0, le=1_000_000)
+    cache_size: int = Field(default=10_000, ge=0, le=1_000_000)  # records held, not entries
 
     def resilience(self) -> ResiliencePolicy:
         return ResiliencePolicy(

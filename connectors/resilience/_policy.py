@@ -20,7 +20,7 @@ class ResiliencePolicy:
     - `circuit_threshold` consecutive failures open the circuit; after
       `circuit_cooldown` one trial call is let through (half-open);
     - `cache_ttl`: how old a recent answer may be to be served, marked stale, when the
-      source fails (0 turns the cache off); `cache_size` bounds it (entries).
+      source fails (0 turns the cache off); `cache_size` bounds it (records held).
     """
 
     timeout: float = 5.0

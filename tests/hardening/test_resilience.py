@@ -340,3 +340,27 @@ def test_the_sources_field_shows_the_open_circuit_and_the_last_error(
     ready = degraded.get("/readyz")
     assert ready.status_code == 503
     assert {s["source"]: s["state"] for s in ready.json()["sources"]}["licensing"] == "CIRCUIT_OPEN"
+
+
+def test_the_cache_is_bounded_by_records_held_not_by_entries() -> None:
+    from connectors.records import Page
+
+    cache = RecentAnswers(ttl=60, max_entries=1500, clock=lambda: 0.0)
+    cache.put("page-1", Page(items=list(range(1000)), end_cursor=None, has_next=False))
+    cache.put("one", 1)
+    assert cache.records_held == 1001
+    cache.put("page-2", Page(items=list(range(1000)), end_cursor=None, has_next=False))
+    assert cache.get("page-1") == (False, None)  # the oldest goes, to stay within 1,500 records
+    assert cache.get("one") == (True, 1)
+    assert cache.get("page-2")[0] and cache.records_held == 1001
+    cache.put("huge", Page(items=list(range(2000)), end_cursor=None, has_next=False))
+    assert cache.get("huge") == (False, None)  # larger than the whole budget: not kept
+
+
+def test_expired_answers_are_dropped_as_new_ones_arrive() -> None:
+    now = [0.0]
+    cache = RecentAnswers(ttl=10, max_entries=100, clock=lambda: now[0])
+    cache.put("old", [1, 2, 3])
+    now[0] = 11.0
+    cache.put("new", 1)
+    assert cache.records_held == 1
