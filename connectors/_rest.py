@@ -11,15 +11,24 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from connectors._codes import UnknownCode, parse_datetime
-from connectors._support import MAX_PAGE_SIZE, check_limit, chunked, gather_all, unique
+from connectors._support import (
+    MAX_PAGE_SIZE,
+    check_limit,
+    check_page,
+    chunked,
+    gather_all,
+    unique,
+)
 from connectors.errors import SourceUnavailable
-from connectors.http import SourceHttpClient
-from connectors.records import Change, ChangeBatch
+from connectors.http import SourceHttpClient, path_key
+from connectors.records import Change, ChangeBatch, Page, PageRequest
 
 R = TypeVar("R")
+S = TypeVar("S")
 
 #: Errors a parser may raise on one malformed record.
 RECORD_ERRORS = (UnknownCode, KeyError, ValueError, TypeError, AttributeError)
@@ -181,4 +190,117 @@ class RestCollection(Generic[R]):
     def malformed(self, operation: str) -> SourceUnavailable:
         return SourceUnavailable(
             self.source_id, "unexpected response shape", operation=operation
+        )
+
+
+class RestSource(Generic[R, S]):
+    """Base of the REST backends: one HTTP client, one record collection of records
+    `R` whose workflow statuses `S` map to the source's codes through `status_codes`."""
+
+    def __init__(
+        self,
+        http: SourceHttpClient,
+        *,
+        path: str,
+        key_field: str,
+        parse: Callable[[Mapping[str, Any]], R],
+        status_codes: Mapping[S, str],
+        logger: logging.Logger,
+    ) -> None:
+        self.source_id = http.source_id
+        self._http = http
+        self._records = RestCollection(
+            http, path=path, key_field=key_field, parse=parse, logger=logger
+        )
+        self._status_codes = status_codes
+
+    @property
+    def skipped(self) -> Counter[str]:
+        """Records left out because they could not be mapped, by reason."""
+        return self._records.skipped
+
+    async def check(self) -> None:
+        await self._records.health()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def update_status(
+        self,
+        number: str,
+        status: S,
+        *,
+        note: str | None,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> R:
+        return await self._records.one(
+            "POST",
+            f"{self._records.path}/{path_key(number)}/status",
+            "update_status",
+            json={
+                "status": self._status_codes[status],
+                "catatan": note,
+                "petugas": actor,
+            },
+            idempotency_key=idempotency_key,
+        )
+
+    async def changes_since(self, cursor: str | None, limit: int = 1000) -> ChangeBatch:
+        return await self._records.changes(cursor, limit)
+
+    async def _by_number(
+        self,
+        field: str,
+        numbers: Sequence[str],
+        operation: str,
+        *,
+        number_of: Callable[[R], str],
+    ) -> dict[str, R]:
+        wanted = set(numbers)
+        found = await self._records.by_keys(field, numbers, operation)
+        return {number_of(r): r for r in found if number_of(r) in wanted}
+
+    async def _by_person(
+        self,
+        field: str,
+        niks: Sequence[str],
+        operation: str,
+        *,
+        nik_of: Callable[[R], str | None],
+        newest_first: Callable[[R], tuple[datetime, str]],
+    ) -> dict[str, list[R]]:
+        """Records per NIK, newest first."""
+        wanted = set(niks)
+        found = await self._records.all_by_keys(field, niks, operation)
+        grouped: dict[str, list[R]] = {}
+        for record in found:
+            nik = nik_of(record)
+            if nik is not None and nik in wanted:
+                grouped.setdefault(nik, []).append(record)
+        for records in grouped.values():
+            records.sort(key=newest_first, reverse=True)
+        return grouped
+
+    async def _list(
+        self,
+        page: PageRequest,
+        operation: str,
+        *,
+        body: Callable[[], dict[str, Any] | None],
+    ) -> Page[R]:
+        """One page of the `/cari` search for `body()` (None: an empty page)."""
+        check_page(page, source=self.source_id, operation=operation)
+        filters = body()
+        if filters is None:
+            return Page([], None, False, 0 if page.with_total else None)
+        filters.update(
+            limit=max(page.first, 1), cursor=page.after, include_total=page.with_total
+        )
+        result = await self._records.search(filters, operation)
+        total = result.total if page.with_total else None
+        if page.first == 0:
+            return Page([], None, result.raw_count > 0, total)
+        return Page(
+            result.records, result.next_cursor, result.next_cursor is not None, total
         )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors._codes import lookup, optional_text, parse_datetime, text
+from connectors._parsing import codes_of, search_filters, status_history
 from connectors.complaints import codes
 from connectors.records import (
     ComplaintFilter,
@@ -13,7 +14,6 @@ from connectors.records import (
     Disposition,
     FollowUp,
     NewComplaint,
-    StatusChange,
 )
 
 
@@ -50,15 +50,7 @@ def parse_complaint(data: Mapping[str, Any]) -> ComplaintRecord:
             )
             for item in data.get("tindak_lanjut") or ()
         ),
-        history=tuple(
-            StatusChange(
-                status=lookup("status", codes.STATUS, item["status"]),
-                source_status=item["status"],
-                at=parse_datetime(item["waktu"]),
-                note=optional_text(item.get("catatan")),
-            )
-            for item in data.get("riwayat") or ()
-        ),
+        history=status_history(data, codes.STATUS),
     )
 
 
@@ -67,23 +59,14 @@ def search_body(flt: ComplaintFilter) -> dict[str, Any] | None:
     lists: dict[str, tuple[str, ...] | None] = {
         "nik_pelapor": flt.reporter_niks,
         "kode_kelurahan": flt.kelurahan_codes,
-        "status": _codes(flt.statuses, codes.STATUS_CODES),
+        "status": codes_of(flt.statuses, codes.STATUS_CODES),
         "kategori": flt.categories,
-        "klasifikasi": _codes(flt.classifications, codes.CLASSIFICATION_CODES),
-        "kerahasiaan": _codes(flt.visibilities, codes.VISIBILITY_CODES),
+        "klasifikasi": codes_of(flt.classifications, codes.CLASSIFICATION_CODES),
+        "kerahasiaan": codes_of(flt.visibilities, codes.VISIBILITY_CODES),
     }
-    body: dict[str, Any] = {}
-    for name, values in lists.items():
-        if values is None:
-            continue
-        if not values:
-            return None
-        body[name] = list(dict.fromkeys(values))
-    if flt.submitted_from is not None:
-        body["dari"] = flt.submitted_from.isoformat()
-    if flt.submitted_to is not None:
-        body["sampai"] = flt.submitted_to.isoformat()
-    return body
+    return search_filters(
+        lists, date_from=flt.submitted_from, date_to=flt.submitted_to
+    )
 
 
 def submit_body(complaint: NewComplaint) -> dict[str, Any]:
@@ -99,8 +82,3 @@ def submit_body(complaint: NewComplaint) -> dict[str, Any]:
         "nik_pelapor": complaint.reporter_nik,
     }
 
-
-def _codes(
-    values: tuple[Any, ...] | None, table: Mapping[Any, str]
-) -> tuple[str, ...] | None:
-    return None if values is None else tuple(table[v] for v in values)

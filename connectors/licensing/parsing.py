@@ -12,13 +12,13 @@ from connectors._codes import (
     parse_optional_datetime,
     text,
 )
+from connectors._parsing import codes_of, search_filters, status_history
 from connectors.licensing import codes
 from connectors.records import (
     ApplicationFilter,
     ApplicationRecord,
     PermitType,
     Requirement,
-    StatusChange,
 )
 
 
@@ -54,15 +54,7 @@ def parse_application(data: Mapping[str, Any]) -> ApplicationRecord:
             Requirement(name=text(item["nama"]), fulfilled=bool(item["terpenuhi"]))
             for item in data.get("persyaratan") or ()
         ),
-        history=tuple(
-            StatusChange(
-                status=lookup("status", codes.STATUS, item["status"]),
-                source_status=item["status"],
-                at=parse_datetime(item["waktu"]),
-                note=optional_text(item.get("catatan")),
-            )
-            for item in data.get("riwayat") or ()
-        ),
+        history=status_history(data, codes.STATUS),
         finished_at=parse_optional_datetime(data.get("tgl_selesai")),
     )
 
@@ -72,24 +64,10 @@ def search_body(flt: ApplicationFilter) -> dict[str, Any] | None:
     lists: dict[str, tuple[str, ...] | None] = {
         "nik_pemohon": flt.applicant_niks,
         "kode_kelurahan": flt.kelurahan_codes,
-        "status": (
-            None
-            if flt.statuses is None
-            else tuple(codes.STATUS_CODES[s] for s in flt.statuses)
-        ),
+        "status": codes_of(flt.statuses, codes.STATUS_CODES),
         "kode_jenis_izin": flt.permit_types,
     }
-    body: dict[str, Any] = {}
-    for name, values in lists.items():
-        if values is None:
-            continue
-        if not values:
-            return None
-        body[name] = list(dict.fromkeys(values))
-    if flt.received_from is not None:
-        body["dari"] = flt.received_from.isoformat()
-    if flt.received_to is not None:
-        body["sampai"] = flt.received_to.isoformat()
-    if flt.name_contains:
+    body = search_filters(lists, date_from=flt.received_from, date_to=flt.received_to)
+    if body is not None and flt.name_contains:
         body["nama"] = flt.name_contains
     return body

@@ -26,19 +26,23 @@ from demo.service_common.bodies import (
     KeyList,
     PeriodQuery,
     SearchBody,
-    StatusBody,
     StrictBody,
     list_of,
     one_of,
     parse_body,
-    parse_query,
     period_conditions,
 )
-from demo.service_common.collection import Child, Collection, change_status, get_one, search
-from demo.service_common.errors import JSONResponse, bad_request, not_found
+from demo.service_common.collection import Child, Collection, get_one
+from demo.service_common.endpoints import (
+    key_conditions,
+    one_response,
+    search_response,
+    stats_response,
+    status_response,
+    write_response,
+)
+from demo.service_common.errors import JSONResponse, bad_request
 from demo.service_common.feed import append_change
-from demo.service_common.idempotency import fingerprint, idempotency_key, idempotent_write
-from demo.service_common.stats_query import grouped_counts
 from demo.service_common.timeutil import format_time, now
 
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
@@ -116,13 +120,9 @@ def laporan_collection(t: ComplaintTables) -> Collection:
 
 
 def _conditions(t: ComplaintTables, body: SearchLaporan) -> list[ColumnElement[bool]]:
-    c = t.laporan.c
-    conditions: list[ColumnElement[bool]] = []
-    for name in ("no_tiket", "nik_pelapor", "kode_kelurahan", "status", "kategori", "klasifikasi", "kerahasiaan"):
-        values = getattr(body, name)
-        if values is not None:
-            conditions.append(c[name].in_(values))
-    conditions.extend(period_conditions(c.tgl_lapor, body.dari, body.sampai))
+    names = ("no_tiket", "nik_pelapor", "kode_kelurahan", "status", "kategori", "klasifikasi", "kerahasiaan")
+    conditions = key_conditions(t.laporan, body, names)
+    conditions.extend(period_conditions(t.laporan.c.tgl_lapor, body.dari, body.sampai))
     return conditions
 
 
@@ -138,27 +138,10 @@ class ComplaintsApi:
         self.coll = laporan_collection(tables)
 
     async def cari(self, request: Request) -> Response:
-        body = await parse_body(request, SearchLaporan)
-        engine: AsyncEngine = request.state.engine
-        async with engine.connect() as conn:
-            page = await search(
-                conn,
-                self.coll,
-                _conditions(self.t, body),
-                limit=body.limit,
-                cursor=body.cursor,
-                include_total=body.include_total,
-            )
-        return JSONResponse(page)
+        return await search_response(request, self.coll, SearchLaporan, lambda body: _conditions(self.t, body))
 
     async def ambil(self, request: Request) -> Response:
-        number = request.path_params["no_tiket"]
-        engine: AsyncEngine = request.state.engine
-        async with engine.connect() as conn:
-            record = await get_one(conn, self.coll, number)
-        if record is None:
-            raise not_found(f"laporan {number} tidak ditemukan")
-        return JSONResponse(record)
+        return await one_response(request, self.coll, param="no_tiket", noun="laporan")
 
     async def _insert(self, conn: AsyncConnection, body: LaporanBaru) -> dict[str, Any]:
         t = self.t
@@ -192,40 +175,10 @@ class ComplaintsApi:
         async def action(conn: AsyncConnection) -> tuple[int, Any]:
             return 201, await self._insert(conn, body)
 
-        status_code, payload = await idempotent_write(
-            request.state.engine,
-            request.state.write_lock,
-            self.t.idempotensi,
-            key=idempotency_key(request),
-            sidik=fingerprint(request, body.model_dump(mode="json")),
-            action=action,
-        )
-        return JSONResponse(payload, status_code=status_code)
+        return await write_response(request, self.t.idempotensi, body, action)
 
     async def ubah_status(self, request: Request) -> Response:
-        number = request.path_params["no_tiket"]
-        body = await parse_body(request, StatusBody)
-
-        async def action(conn: AsyncConnection) -> tuple[int, Any]:
-            record = await change_status(
-                conn,
-                self.coll,
-                TRANSITIONS,
-                key=number,
-                status=body.status,
-                history={"catatan": body.catatan, "petugas": body.petugas},
-            )
-            return 200, record
-
-        status_code, payload = await idempotent_write(
-            request.state.engine,
-            request.state.write_lock,
-            self.t.idempotensi,
-            key=idempotency_key(request),
-            sidik=fingerprint(request, body.model_dump(mode="json")),
-            action=action,
-        )
-        return JSONResponse(payload, status_code=status_code)
+        return await status_response(request, self.coll, TRANSITIONS, self.t.idempotensi, param="no_tiket")
 
     async def kategori(self, request: Request) -> Response:
         k = self.t.kategori
@@ -235,25 +188,17 @@ class ComplaintsApi:
         return JSONResponse({"data": names})
 
     async def statistik(self, request: Request) -> Response:
-        query = parse_query(request, StatistikQuery, lists=("kode_kelurahan", "kategori"))
-        c = self.t.laporan.c
-        conditions = period_conditions(c.tgl_lapor, query.dari, query.sampai)
-        if query.kode_kelurahan:
-            conditions.append(c.kode_kelurahan.in_(query.kode_kelurahan))
-        if query.kategori:
-            conditions.append(c.kategori.in_(query.kategori))
-        engine: AsyncEngine = request.state.engine
-        async with engine.connect() as conn:
-            counts = await grouped_counts(
-                conn,
-                self.t.laporan,
-                conditions,
-                [
-                    ("kategori", "kategori"),
-                    ("status", "status"),
-                    ("klasifikasi", "klasifikasi"),
-                    ("kerahasiaan", "kerahasiaan"),
-                    ("kelurahan", "kode_kelurahan"),
-                ],
-            )
-        return JSONResponse(counts)
+        return await stats_response(
+            request,
+            self.t.laporan,
+            StatistikQuery,
+            time_column="tgl_lapor",
+            lists=("kode_kelurahan", "kategori"),
+            groups=[
+                ("kategori", "kategori"),
+                ("status", "status"),
+                ("klasifikasi", "klasifikasi"),
+                ("kerahasiaan", "kerahasiaan"),
+                ("kelurahan", "kode_kelurahan"),
+            ],
+        )

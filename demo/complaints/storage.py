@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from demo.complaints.tables import ComplaintTables, complaint_tables
-from demo.service_common.db import BatchInserter, open_sync_engine
-from demo.service_common.loading import IndexesDeferred, LoadError, field, time_field, write_feed
+from demo.service_common.db import BatchInserter
+from demo.service_common.loading import (
+    LoadError,
+    RowWriter,
+    bulk_write,
+    field,
+    time_field,
+)
 
 
 def _complaint_rows(
@@ -64,31 +70,31 @@ def _write(
     replace: bool,
 ) -> int:
     tables = complaint_tables()
-    engine = open_sync_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            if replace:
-                tables.metadata.drop_all(conn)
-            tables.metadata.create_all(conn)
-            known = {name for (name,) in conn.execute(select(tables.kategori.c.nama))}
-            new = [name for name in dict.fromkeys(categories) if name not in known]
-            if new:
-                conn.execute(tables.kategori.insert(), [{"nama": name} for name in new])
-            known.update(new)
-            with IndexesDeferred(conn, tables.metadata) if replace else nullcontext():
-                inserter = BatchInserter(conn)
-                changes: list[tuple[datetime, str]] = []
-                for item in complaints:
-                    category = item.get("kategori")
-                    if isinstance(category, str) and category not in known:
-                        conn.execute(tables.kategori.insert(), [{"nama": category}])
-                        known.add(category)
-                    changes.append((_complaint_rows(tables, item, inserter), item["no_tiket"]))
-                inserter.flush()
-                write_feed(conn, tables.perubahan, changes)
-    finally:
-        engine.dispose()
-    return len(changes)
+
+    def prepare(conn: Connection) -> RowWriter:
+        known = {name for (name,) in conn.execute(select(tables.kategori.c.nama))}
+        new = [name for name in dict.fromkeys(categories) if name not in known]
+        if new:
+            conn.execute(tables.kategori.insert(), [{"nama": name} for name in new])
+        known.update(new)
+
+        def write(item: Mapping[str, Any], inserter: BatchInserter) -> tuple[datetime, str]:
+            category = item.get("kategori")
+            if isinstance(category, str) and category not in known:
+                conn.execute(tables.kategori.insert(), [{"nama": category}])
+                known.add(category)
+            return _complaint_rows(tables, item, inserter), item["no_tiket"]
+
+        return write
+
+    return bulk_write(
+        db_url,
+        metadata=tables.metadata,
+        feed=tables.perubahan,
+        records=complaints,
+        prepare=prepare,
+        replace=replace,
+    )
 
 
 def load(

@@ -17,17 +17,20 @@ from demo.service_common.bodies import (
     KeyList,
     PeriodQuery,
     SearchBody,
-    StatusBody,
     list_of,
-    parse_body,
-    parse_query,
     period_conditions,
 )
-from demo.service_common.collection import Child, Collection, change_status, get_one, search
-from demo.service_common.errors import JSONResponse, not_found
-from demo.service_common.idempotency import fingerprint, idempotency_key, idempotent_write
-from demo.service_common.stats_query import grouped_counts
+from demo.service_common.collection import Child, Collection
+from demo.service_common.endpoints import (
+    key_conditions,
+    one_response,
+    search_response,
+    stats_response,
+    status_response,
+)
+from demo.service_common.errors import JSONResponse
 from demo.service_common.timeutil import format_time
+
 
 class SearchPermohonan(SearchBody):
     no_permohonan: KeyList | None = None
@@ -93,11 +96,8 @@ def permohonan_collection(t: LicensingTables) -> Collection:
 
 def _conditions(t: LicensingTables, body: SearchPermohonan) -> list[ColumnElement[bool]]:
     c = t.permohonan.c
-    conditions: list[ColumnElement[bool]] = []
-    for name in ("no_permohonan", "nik_pemohon", "kode_kelurahan", "status", "kode_jenis_izin"):
-        values = getattr(body, name)
-        if values is not None:
-            conditions.append(c[name].in_(values))
+    names = ("no_permohonan", "nik_pemohon", "kode_kelurahan", "status", "kode_jenis_izin")
+    conditions = key_conditions(t.permohonan, body, names)
     if body.nama:
         conditions.append(
             or_(
@@ -109,63 +109,26 @@ def _conditions(t: LicensingTables, body: SearchPermohonan) -> list[ColumnElemen
     return conditions
 
 
+def _finished(current: RowMapping, moment: Any) -> dict[str, Any]:
+    """The first move to a final status sets `tgl_selesai`."""
+    return {} if current["tgl_selesai"] is not None else {"tgl_selesai": moment}
+
+
 class LicensingApi:
     def __init__(self, tables: LicensingTables) -> None:
         self.t = tables
         self.coll = permohonan_collection(tables)
 
     async def cari(self, request: Request) -> Response:
-        body = await parse_body(request, SearchPermohonan)
-        engine: AsyncEngine = request.state.engine
-        async with engine.connect() as conn:
-            page = await search(
-                conn,
-                self.coll,
-                _conditions(self.t, body),
-                limit=body.limit,
-                cursor=body.cursor,
-                include_total=body.include_total,
-            )
-        return JSONResponse(page)
+        return await search_response(request, self.coll, SearchPermohonan, lambda body: _conditions(self.t, body))
 
     async def ambil(self, request: Request) -> Response:
-        number = request.path_params["no_permohonan"]
-        engine: AsyncEngine = request.state.engine
-        async with engine.connect() as conn:
-            record = await get_one(conn, self.coll, number)
-        if record is None:
-            raise not_found(f"permohonan {number} tidak ditemukan")
-        return JSONResponse(record)
+        return await one_response(request, self.coll, param="no_permohonan", noun="permohonan")
 
     async def ubah_status(self, request: Request) -> Response:
-        number = request.path_params["no_permohonan"]
-        body = await parse_body(request, StatusBody)
-        key = idempotency_key(request)
-
-        def finished(current: RowMapping, moment: Any) -> dict[str, Any]:
-            return {} if current["tgl_selesai"] is not None else {"tgl_selesai": moment}
-
-        async def action(conn: Any) -> tuple[int, Any]:
-            record = await change_status(
-                conn,
-                self.coll,
-                TRANSITIONS,
-                key=number,
-                status=body.status,
-                history={"catatan": body.catatan, "petugas": body.petugas},
-                on_final=finished,
-            )
-            return 200, record
-
-        status_code, payload = await idempotent_write(
-            request.state.engine,
-            request.state.write_lock,
-            self.t.idempotensi,
-            key=key,
-            sidik=fingerprint(request, body.model_dump(mode="json")),
-            action=action,
+        return await status_response(
+            request, self.coll, TRANSITIONS, self.t.idempotensi, param="no_permohonan", on_final=_finished
         )
-        return JSONResponse(payload, status_code=status_code)
 
     async def jenis_izin(self, request: Request) -> Response:
         j = self.t.jenis_izin
@@ -175,19 +138,11 @@ class LicensingApi:
         return JSONResponse({"data": [{"kode": k, "nama": n, "sla_hari": s} for k, n, s in rows]})
 
     async def statistik(self, request: Request) -> Response:
-        query = parse_query(request, StatistikQuery, lists=("kode_kelurahan", "kode_jenis_izin"))
-        c = self.t.permohonan.c
-        conditions = period_conditions(c.tgl_pengajuan, query.dari, query.sampai)
-        if query.kode_kelurahan:
-            conditions.append(c.kode_kelurahan.in_(query.kode_kelurahan))
-        if query.kode_jenis_izin:
-            conditions.append(c.kode_jenis_izin.in_(query.kode_jenis_izin))
-        engine: AsyncEngine = request.state.engine
-        async with engine.connect() as conn:
-            counts = await grouped_counts(
-                conn,
-                self.t.permohonan,
-                conditions,
-                [("jenis_izin", "kode_jenis_izin"), ("status", "status"), ("kelurahan", "kode_kelurahan")],
-            )
-        return JSONResponse(counts)
+        return await stats_response(
+            request,
+            self.t.permohonan,
+            StatistikQuery,
+            time_column="tgl_pengajuan",
+            lists=("kode_kelurahan", "kode_jenis_izin"),
+            groups=[("jenis_izin", "kode_jenis_izin"), ("status", "status"), ("kelurahan", "kode_kelurahan")],
+        )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from demo.licensing.tables import LicensingTables, licensing_tables
-from demo.service_common.db import BatchInserter, open_sync_engine
-from demo.service_common.loading import IndexesDeferred, LoadError, field, time_field, write_feed
+from demo.service_common.db import BatchInserter
+from demo.service_common.loading import (
+    LoadError,
+    RowWriter,
+    bulk_write,
+    field,
+    time_field,
+)
 
 
 def _permit_type_row(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,37 +90,37 @@ def _write(
     replace: bool,
 ) -> int:
     tables = licensing_tables()
-    engine = open_sync_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            if replace:
-                tables.metadata.drop_all(conn)
-            tables.metadata.create_all(conn)
-            known = {row.kode for row in conn.execute(select(tables.jenis_izin.c.kode))}
-            types = [_permit_type_row(item) for item in permit_types]
-            new_types = [row for row in types if row["kode"] not in known]
-            if new_types:
-                conn.execute(tables.jenis_izin.insert(), new_types)
-            known |= {row["kode"] for row in new_types}
-            with IndexesDeferred(conn, tables.metadata) if replace else nullcontext():
-                inserter = BatchInserter(conn)
-                changes: list[tuple[datetime, str]] = []
-                for app in applications:
-                    code = app.get("kode_jenis_izin")
-                    if code is not None and code not in known:  # a type only the record names
-                        row = {
-                            "kode": code,
-                            "nama": app.get("nama_jenis_izin") or code,
-                            "sla_hari": int(app.get("sla_hari") or 0),
-                        }
-                        conn.execute(tables.jenis_izin.insert(), [row])
-                        known.add(code)
-                    changes.append((_application_rows(tables, app, inserter), app["no_permohonan"]))
-                inserter.flush()
-                write_feed(conn, tables.perubahan, changes)
-    finally:
-        engine.dispose()
-    return len(changes)
+
+    def prepare(conn: Connection) -> RowWriter:
+        known = {row.kode for row in conn.execute(select(tables.jenis_izin.c.kode))}
+        types = [_permit_type_row(item) for item in permit_types]
+        new_types = [row for row in types if row["kode"] not in known]
+        if new_types:
+            conn.execute(tables.jenis_izin.insert(), new_types)
+        known |= {row["kode"] for row in new_types}
+
+        def write(app: Mapping[str, Any], inserter: BatchInserter) -> tuple[datetime, str]:
+            code = app.get("kode_jenis_izin")
+            if code is not None and code not in known:  # a type only the record names
+                row = {
+                    "kode": code,
+                    "nama": app.get("nama_jenis_izin") or code,
+                    "sla_hari": int(app.get("sla_hari") or 0),
+                }
+                conn.execute(tables.jenis_izin.insert(), [row])
+                known.add(code)
+            return _application_rows(tables, app, inserter), app["no_permohonan"]
+
+        return write
+
+    return bulk_write(
+        db_url,
+        metadata=tables.metadata,
+        feed=tables.perubahan,
+        records=applications,
+        prepare=prepare,
+        replace=replace,
+    )
 
 
 def load(

@@ -1,22 +1,41 @@
-"""Assembly of a sample service: routes + gate middleware + lifespan (engine, write lock)."""
+"""Assembly of a sample service: routes + gate middleware + lifespan (engine, write lock),
+and the `create_app` factory of a service built from its tables and routes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from demo.service_common.admin import admin_routes
 from demo.service_common.db import async_url, open_async_engine
 from demo.service_common.errors import exception_handlers
 from demo.service_common.faults import Faults, RequestStats
+from demo.service_common.feed import changes_endpoint
 from demo.service_common.middleware import ServiceMiddleware
+
+
+class ServiceTables(Protocol):
+    @property
+    def metadata(self) -> MetaData: ...
+
+    @property
+    def perubahan(self) -> Table: ...
+
+
+T = TypeVar("T", bound=ServiceTables)
+
+
+class AppFactory(Protocol):
+    def __call__(
+        self, *, db_url: str, api_key: str, latency_ms: int = 0, failure_rate: float = 0.0
+    ) -> Starlette: ...
 
 
 def build_app(
@@ -60,3 +79,26 @@ def build_app(
     app.state.faults = faults
     app.state.stats = stats
     return app
+
+
+def service_app_factory(
+    tables: Callable[[], T], routes: Callable[[T], list[BaseRoute]]
+) -> AppFactory:
+    """The `create_app` of a service: fresh `tables()`, the service's `routes` for them
+    and its change feed at `GET /api/v1/perubahan`, assembled by `build_app`."""
+
+    def create_app(
+        *, db_url: str, api_key: str, latency_ms: int = 0, failure_rate: float = 0.0
+    ) -> Starlette:
+        t = tables()
+        feed = Route("/api/v1/perubahan", changes_endpoint(t.perubahan), methods=["GET"])
+        return build_app(
+            routes=[*routes(t), feed],
+            metadata=t.metadata,
+            db_url=db_url,
+            api_key=api_key,
+            latency_ms=latency_ms,
+            failure_rate=failure_rate,
+        )
+
+    return create_app

@@ -1,15 +1,17 @@
-"""Helpers for the bulk loaders: required fields with a clear error, feed entries."""
+"""Helpers for the bulk loaders: required fields with a clear error, feed entries, and
+the write skeleton both loaders share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection
 
-from demo.service_common.db import chunked
+from demo.service_common.db import BatchInserter, chunked, open_sync_engine
 from demo.service_common.timeutil import parse_time
 
 
@@ -60,3 +62,36 @@ class IndexesDeferred:
         if exc_info[0] is None:
             for index in self._indexes:
                 index.create(self._conn, checkfirst=True)
+
+
+#: Queues the rows of one record; returns (time of its latest change, its key).
+RowWriter = Callable[[Mapping[str, Any], BatchInserter], tuple[datetime, str]]
+
+
+def bulk_write(
+    db_url: str,
+    *,
+    metadata: MetaData,
+    feed: Table,
+    records: Iterable[Mapping[str, Any]],
+    prepare: Callable[[Connection], RowWriter],
+    replace: bool,
+) -> int:
+    """Write `records` in one transaction (after dropping every table when `replace`,
+    then with the indexes deferred) plus one feed entry each; returns their number.
+    `prepare` runs first on the connection (lookup tables) and gives the row writer."""
+    engine = open_sync_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            if replace:
+                metadata.drop_all(conn)
+            metadata.create_all(conn)
+            write = prepare(conn)
+            with IndexesDeferred(conn, metadata) if replace else nullcontext():
+                inserter = BatchInserter(conn)
+                changes = [write(record, inserter) for record in records]
+                inserter.flush()
+                write_feed(conn, feed, changes)
+    finally:
+        engine.dispose()
+    return len(changes)

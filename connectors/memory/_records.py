@@ -1,0 +1,161 @@
+"""The in-memory workflow systems' shared half: records by number, newest-first keyset
+pages, idempotent writes and status changes checked against the transition table."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from connectors._support import (
+    aware,
+    check_page,
+    decode_keyset_cursor,
+    encode_keyset_cursor,
+    unique,
+)
+from connectors.errors import RecordNotFound, SourceRejected
+from connectors.memory._base import MemorySource, keyset_page
+from connectors.records import (
+    ApplicationStatus,
+    ComplaintStatus,
+    Page,
+    PageRequest,
+    StatusChange,
+)
+
+
+class WorkflowRecord(Protocol):
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def status(self) -> Any: ...
+
+    @property
+    def source_status(self) -> str: ...
+
+    @property
+    def history(self) -> tuple[StatusChange, ...]: ...
+
+
+R = TypeVar("R", bound=WorkflowRecord)
+S = TypeVar("S", ApplicationStatus, ComplaintStatus)
+
+
+class WorkflowMemorySource(MemorySource, Generic[R, S]):
+    """Records `R` keyed by number, ordered by `newest_first` (time, number); their
+    statuses `S` change along `transitions` and are stored as `status_codes`."""
+
+    def __init__(
+        self,
+        records: Iterable[R],
+        *,
+        source_id: str,
+        clock: Callable[[], datetime],
+        newest_first: Callable[[R], tuple[datetime, str]],
+        noun: str,
+        status_codes: Mapping[S, str],
+        transitions: Mapping[S, frozenset[S]],
+    ) -> None:
+        super().__init__(source_id)
+        self._by_number: dict[str, R] = {r.number: r for r in records}
+        self._clock = clock
+        self._idempotent: dict[str, R] = {}
+        self._newest_first = newest_first
+        self._noun = noun
+        self._status_codes: Mapping[S, str] = status_codes
+        self._transitions: Mapping[S, frozenset[S]] = transitions
+        for r in sorted(self._by_number.values(), key=newest_first):
+            self._append_change(r.number, newest_first(r)[0])
+
+    async def update_status(
+        self,
+        number: str,
+        status: S,
+        *,
+        note: str | None,
+        actor: str,
+        idempotency_key: str | None = None,
+    ) -> R:
+        operation = "update_status"
+        self._enter(operation)
+        if idempotency_key is not None and idempotency_key in self._idempotent:
+            return self._idempotent[idempotency_key]
+        current = self._by_number.get(number)
+        if current is None:
+            raise RecordNotFound(
+                self.source_id, f"no {self._noun} {number}", operation=operation
+            )
+        if status not in self._transitions[current.status]:
+            raise SourceRejected(
+                self.source_id,
+                f"status change {current.source_status} → {self._status_codes[status]} "
+                "not allowed [TRANSISI_TIDAK_VALID]",
+                operation=operation,
+            )
+        now = self._clock()
+        code = self._status_codes[status]
+        history = (*current.history, StatusChange(status, code, now, note))  # type: ignore[has-type]
+        changes: dict[str, Any] = {
+            "status": status,
+            "source_status": code,
+            "history": history,
+            **self._status_extras(current, status, now),
+        }
+        updated = cast(R, dataclasses.replace(cast(Any, current), **changes))
+        self._store(updated, now, idempotency_key)
+        return updated
+
+    def _status_extras(self, current: R, status: S, now: datetime) -> dict[str, Any]:
+        """More fields a status change sets (none here)."""
+        return {}
+
+    def _store(self, record: R, at: datetime, idempotency_key: str | None) -> None:
+        """Keep a written record, note it in the change feed, remember its key."""
+        self._by_number[record.number] = record
+        self._append_change(record.number, at)
+        if idempotency_key is not None:
+            self._idempotent[idempotency_key] = record
+
+    def _numbers(self, operation: str, numbers: Sequence[str]) -> dict[str, R]:
+        self._enter(operation)
+        return {n: self._by_number[n] for n in unique(numbers) if n in self._by_number}
+
+    def _per_person(
+        self, operation: str, niks: Sequence[str], nik_of: Callable[[R], str | None]
+    ) -> dict[str, list[R]]:
+        """Records per NIK, newest first."""
+        self._enter(operation)
+        wanted = set(niks)
+        grouped: dict[str, list[R]] = {}
+        for r in self._newest():
+            nik = nik_of(r)
+            if nik is not None and nik in wanted:
+                grouped.setdefault(nik, []).append(r)
+        return grouped
+
+    def _page(
+        self, operation: str, page: PageRequest, matches: Callable[[R], bool]
+    ) -> Page[R]:
+        """One newest-first page of the records that `matches`."""
+        self._enter(operation)
+        check_page(page, source=self.source_id, operation=operation)
+        after = None
+        if page.after is not None:
+            at, number = decode_keyset_cursor(
+                page.after, source=self.source_id, operation=operation
+            )
+            after = (aware(at), number)
+        return keyset_page(
+            [r for r in self._newest() if matches(r)],
+            page,
+            key=self._newest_first,
+            after=after,
+            descending=True,
+            cursor_of=lambda r: encode_keyset_cursor(*self._newest_first(r)),
+        )
+
+    def _newest(self) -> list[R]:
+        return sorted(self._by_number.values(), key=self._newest_first, reverse=True)
