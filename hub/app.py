@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -80,6 +81,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         await create_tables(store)
         refresher.start()
+        if settings.freeze_heap_after_start:
+            gc.collect()
+            gc.freeze()
         try:
             yield {"env": env}
         finally:

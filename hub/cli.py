@@ -57,7 +57,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     stack = start_demo_sources(data_dir)
     try:
-        settings = demo_settings(stack, host=args.host, port=args.port)
+        settings = demo_settings(stack, host=args.host, port=args.port, freeze_heap_after_start=True)
         asyncio.run(seed_demo_surveys(settings))  # sample survey answers, once
         app = create_app(settings)
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from hub.app import create_app
 
-    settings = _settings(args, host=args.host, port=args.port)
+    settings = _settings(args, host=args.host, port=args.port, freeze_heap_after_start=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 

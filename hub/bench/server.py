@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     try:
-        app = create_app(load_settings(args.config))
+        app = create_app(load_settings(args.config, freeze_heap_after_start=True))
     except ConfigError as exc:
         print(f"hub bench server: {exc}", file=sys.stderr)
         return 2
