@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hardening_support import Headers, guarded_sources, memory_settings
-from hardening_world import World, build_world
+from sample_world import World, build_world
 from hub.app import create_app
 from hub.identity import development_issuer
 from hub.settings import Settings

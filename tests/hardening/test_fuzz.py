@@ -13,7 +13,7 @@ from hypothesis_graphql import Mode, nodes, queries
 from starlette.testclient import TestClient
 
 from hardening_support import Headers, guarded_sources
-from hardening_world import World
+from sample_world import World
 from hub.app import create_app
 from hub.schemas import load_access, role_sdl
 from hub.settings import Settings

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from auth.principal import ANONYMOUS, Principal
 from hardening_support import Headers, guarded_sources, memory_settings
-from hardening_world import World
+from sample_world import World
 from hub.app import create_app
 from hub.identity import development_issuer
 from hub.ratelimit import InProcessCounter, RateLimits

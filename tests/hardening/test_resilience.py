@@ -24,7 +24,7 @@ from connectors.resilience import (
     observe_stale,
 )
 from hardening_support import Headers
-from hardening_world import IUMK, PBG, World
+from sample_world import IUMK, PBG, World
 from hub.app import create_app
 from hub.settings import Settings
 from schema.sources import Sources

@@ -18,7 +18,7 @@ from schema.errors import format_error
 from schema.region import load_region
 from schema.sources import Sources
 from harness import POPULATION_OFFICER, Execute, MemoryLedger
-from world import World, build_world
+from sample_world import World, build_world
 
 REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
 

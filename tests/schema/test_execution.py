@@ -12,7 +12,7 @@ from harness import POPULATION_OFFICER
 from schema.build import build_role_schema, build_schema
 from schema.context import Context, Environment
 from schema.errors import format_error
-from world import World
+from sample_world import World
 
 QUERIES = [
     pytest.param("""{ citizens(first: 50) { totalCount edges { cursor node { __typename nik fullName birthDate sex

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from auth.principal import ANONYMOUS, Principal
 from harness import Execute, MemoryLedger
-from world import SIMPANG_BARU, World
+from sample_world import SIMPANG_BARU, World
 
 LICENSING = Principal("lic-1", frozenset({"licensing_officer"}), department="dpmptsp")
 CITIZEN_QUERY = "query($nik: String!) { citizen(nik: $nik) { nik fullName address } }"

@@ -28,7 +28,7 @@ from schema.context import Context, Environment
 from schema.types.application import Application
 from schema.types.citizen import Citizen
 from schema.types.complaint import Complaint
-from world import SIMPANG_BARU, World, build_world
+from sample_world import SIMPANG_BARU, World, build_world
 
 WORLD = build_world()
 CITIZEN_NIK = WORLD.citizens[0].nik

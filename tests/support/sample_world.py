@@ -1,5 +1,5 @@
-"""A small, hand-made world of records for schema tests: two kelurahan, six families,
-applications and complaints of every visibility."""
+"""A small, hand-made world of records shared by the schema and hardening tests: two
+kelurahan, six families, applications and complaints of every visibility."""
 
 from __future__ import annotations
 
