@@ -19,6 +19,7 @@ from schema.types.common import (
 
 MAX_FILTER_VALUES = 100
 MAX_SEARCH_LENGTH = 100
+MAX_NUMBER_LENGTH = 64
 
 
 def checked_nik(value: str, *, argument: str = "nik") -> str:
@@ -26,6 +27,13 @@ def checked_nik(value: str, *, argument: str = "nik") -> str:
         parse_nik(value)
     except InvalidNik as exc:
         raise BadUserInput(f"`{argument}`: {exc}", extra={"argument": argument}) from exc
+    return value
+
+
+def checked_number(value: str, *, argument: str = "number") -> str:
+    """An application or complaint number as given by a caller: short and printable."""
+    if not value or len(value) > MAX_NUMBER_LENGTH or not value.isprintable():
+        raise BadUserInput(f"`{argument}` is not a record number", extra={"argument": argument})
     return value
 
 

@@ -17,8 +17,7 @@ from connectors import records as r
 from connectors.protocols import ComplaintSource, LicensingSource
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden, PurposeRequired
-from schema.inputs import checked_nik
-from schema.tracking import checked_number
+from schema.inputs import checked_nik, checked_number
 from schema.types.application import Application
 from schema.types.common import (
     ApplicationStatus,

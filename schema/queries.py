@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
@@ -11,10 +11,10 @@ from strawberry.types import Info
 from dataclasses import replace
 
 from auth.policy import RowScope
-from connectors.records import Page, PageRequest
+from connectors.records import ComplaintVisibility, Page, PageRequest
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden
-from schema.inputs import ApplicationFilter, CitizenFilter, ComplaintFilter, checked_nik
+from schema.inputs import ApplicationFilter, CitizenFilter, ComplaintFilter, checked_nik, checked_number
 from schema.pagination import fetch_window, page_size
 from schema.types.application import Application
 from schema.types.citizen import Citizen, Family
@@ -25,21 +25,12 @@ from schema.types.system import Me, SourceState, probe_all
 R = TypeVar("R")
 N = TypeVar("N")
 
-MAX_NUMBER_LENGTH = 64
-
-
 def _wants_total(info: Info) -> bool:
     return any(
         getattr(selection, "name", None) == "totalCount"
         for field in info.selected_fields
         for selection in field.selections
     )
-
-
-def _checked_number(value: str, *, argument: str) -> str:
-    if not value or len(value) > MAX_NUMBER_LENGTH or not value.isprintable():
-        raise BadUserInput(f"`{argument}` is not a record number")
-    return value
 
 
 async def _connection(
@@ -87,9 +78,10 @@ def _narrow(requested: tuple[str, ...] | None, allowed: tuple[str, ...] | None) 
     return tuple(v for v in requested if v in allowed)
 
 
-def _narrow_visibility(requested, allowed):  # type: ignore[no-untyped-def]
-    from connectors.records import ComplaintVisibility
-
+def _narrow_visibility(
+    requested: tuple[ComplaintVisibility, ...] | None, allowed: tuple[str, ...] | None
+) -> tuple[ComplaintVisibility, ...] | None:
+    """As `_narrow`, for the scope's visibility codes against the filter's enum values."""
     if allowed is None:
         return requested
     permitted = tuple(ComplaintVisibility(v) for v in allowed)
@@ -166,7 +158,7 @@ class CoreQuery:
     @strawberry.field(description="One permit application by its number.")
     async def application(self, info: Info[Context, None], number: str) -> Application | None:
         ctx = info.context
-        record = await ctx.loaders.application.load(_checked_number(number, argument="number"))
+        record = await ctx.loaders.application.load(checked_number(number))
         if record is None:
             return None
         return _shown(Application.of(record, ctx), "application")
@@ -206,7 +198,7 @@ class CoreQuery:
     @strawberry.field(description="One complaint by its ticket number.")
     async def complaint(self, info: Info[Context, None], number: str) -> Complaint | None:
         ctx = info.context
-        record = await ctx.loaders.complaint.load(_checked_number(number, argument="number"))
+        record = await ctx.loaders.complaint.load(checked_number(number))
         if record is None:
             return None
         return _shown(Complaint.of(record, ctx), "complaint")

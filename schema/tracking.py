@@ -7,18 +7,9 @@ from strawberry.types import Info
 
 from auth.policy import ReachedAs
 from schema.context import Context
-from schema.errors import BadUserInput
+from schema.inputs import checked_number
 from schema.types.application import Application
 from schema.types.complaint import Complaint
-
-MAX_NUMBER_LENGTH = 64
-
-
-def checked_number(value: str, *, argument: str = "number") -> str:
-    if not value or len(value) > MAX_NUMBER_LENGTH or not value.isprintable():
-        raise BadUserInput(f"`{argument}` is not a record number", extra={"argument": argument})
-    return value
-
 
 @strawberry.type
 class TrackingQuery:
