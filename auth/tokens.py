@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -40,6 +41,7 @@ SUPPORTED_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 MAX_TOKEN_LENGTH = 8192
+VERIFIED_CACHE_SIZE = 1024  # tokens whose signature check is remembered (LRU)
 _FORBIDDEN_HEADERS = ("crit", "b64")  # extensions a plain JWT never needs
 
 
@@ -78,6 +80,9 @@ class TokenValidator:
         self.leeway = leeway
         self.mapping = claims or ClaimMapping()
         self._key_source = key_source
+        # token -> (kid, claims) of signatures already verified: a client sends the same
+        # token with every request until it expires, and the signature check is the cost
+        self._verified: OrderedDict[str, tuple[str | None, dict[str, Any]]] = OrderedDict()
         self._registry = jwt.JWTClaimsRegistry(
             now=clock or (lambda: int(time.time())),
             leeway=leeway,
@@ -93,7 +98,26 @@ class TokenValidator:
         return map_claims(await self.verify(bearer_token(authorization_header)), self.mapping)
 
     async def verify(self, token: str) -> dict[str, Any]:
-        """The verified claims of `token`, or `AuthError`."""
+        """The verified claims of `token`, or `AuthError`.
+
+        A token whose signature was verified before skips the signature check, as long
+        as its key is still in the issuer's key set; its claims (expiry, audience, ...)
+        are checked again every time."""
+        known = self._verified.get(token)
+        if known is not None:
+            kid, claims = known
+            if has_kid(await self._key_source.key_set(kid), kid):
+                self._verified.move_to_end(token)
+                self.check_claims(claims)
+                return dict(claims)
+            del self._verified[token]
+        kid, claims = await self._verify_signature(token)
+        self._verified[token] = (kid, dict(claims))
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    async def _verify_signature(self, token: str) -> tuple[str | None, dict[str, Any]]:
         header, _ = peek(token)
         alg = header.get("alg")
         if alg not in self.algorithms:
@@ -116,7 +140,7 @@ class TokenValidator:
             # wrong key type for the algorithm, bad payload JSON, ...
             raise AuthError("token is malformed or signed with an unsuitable key") from exc
         self.check_claims(claims)
-        return claims
+        return kid, claims
 
     def check_claims(self, claims: dict[str, Any]) -> None:
         try:

@@ -9,22 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 
 import holidays
 
 
 class WorkCalendar:
+    """Answers are memoised per calendar (a due date is asked for on every request that
+    shows an application; the holiday look-up is the cost)."""
+
     def __init__(self, *, country: str = "ID", extra_closures: Iterable[date] = ()) -> None:
         self._holidays = holidays.country_holidays(country, categories=("public", "government"))
         self._extra = frozenset(extra_closures)
+        self.is_working_day = lru_cache(maxsize=16_384)(self._is_working_day)  # type: ignore[method-assign]
+        self.add_working_days = lru_cache(maxsize=65_536)(self._add_working_days)  # type: ignore[method-assign]
 
     def is_working_day(self, day: date) -> bool:
+        return self._is_working_day(day)
+
+    def _is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._holidays and day not in self._extra
 
     def holiday_name(self, day: date) -> str | None:
         return self._holidays.get(day)
 
     def add_working_days(self, start: date, days: int) -> date:
+        return self._add_working_days(start, days)
+
+    def _add_working_days(self, start: date, days: int) -> date:
         """The date `days` working days after `start` (start itself not counted).
 
         A service level of N working days for a file completed on `start` is due at the

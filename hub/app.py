@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -17,12 +16,14 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from auth.ledger import LedgerWriter
 from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.body_limit import BodyLimitMiddleware
 from hub.environment import build_environment, build_sources
 from hub.graphql_http import method_not_allowed
 from hub.graphql_view import HubGraphQL, RoleDispatcher
+from hub.heap import settle_heap
 from hub.identity import build_identity
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.probes import healthz, readyz
@@ -49,7 +50,10 @@ def create_app(
     store = create_store_engine(settings.resolved_store_url)
     policy, purposes = load_access(settings)
     schemas = SchemaSet(policy)
-    env = build_environment(settings, sources=sources, store=store, policy=policy, purposes=purposes)
+    ledger_writer = LedgerWriter(store)
+    env = build_environment(
+        settings, sources=sources, store=store, policy=policy, purposes=purposes, ledger_writer=ledger_writer
+    )
     refresher = MetricsRefresher(
         env.metrics.view,
         licensing=sources.licensing,
@@ -82,8 +86,7 @@ def create_app(
         await create_tables(store)
         refresher.start()
         if settings.freeze_heap_after_start:
-            gc.collect()
-            gc.freeze()
+            settle_heap(settings.gc_thresholds)
         try:
             yield {"env": env}
         finally:
@@ -92,6 +95,7 @@ def create_app(
                 await source.aclose()
             await identity.aclose()
             await counter.aclose()
+            await ledger_writer.aclose()
             await store.dispose()
 
     return Starlette(

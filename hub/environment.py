@@ -49,9 +49,11 @@ def build_environment(
     store: AsyncEngine,
     policy: Policy,
     purposes: PurposeRegistry,
+    ledger_writer: LedgerWriter,
 ) -> Environment:
-    # group commit: concurrent requests share one durable transaction, each gets its own entries
-    ledger_writer = LedgerWriter(store)
+    """The request-independent part of the context; `ledger_writer` (group commit:
+    concurrent requests share one durable transaction, each gets its own entries)
+    writes through `store`, and the caller closes it."""
 
     async def write_ledger(drafts: Sequence[LedgerDraft]) -> object:
         return await ledger_writer.append(drafts)

@@ -97,6 +97,8 @@ class Shaped:
     row: RowAccess
 
 
+_ABSENT = object()  # a fact the record does not carry (some rules tell absent from None)
+
 #: How one shaped record's values are produced: attribute -> None (shown in full),
 #: a callable (the mask), or False (withheld).
 Plan = tuple[tuple[str, object], ...]
@@ -109,13 +111,17 @@ class Presenter:
     and shared), so the per-field work of turning an access into a shaping plan is done
     once per outcome and attribute set, not once per record."""
 
-    __slots__ = ("policy", "principal", "family_number", "_plans")
+    __slots__ = ("policy", "principal", "family_number", "_plans", "_rows", "_facts")
 
     def __init__(self, policy: Policy, principal: Principal, *, family_number: str | None = None) -> None:
         self.policy = policy
         self.principal = principal
         self.family_number = family_number  # the principal's own family card, if a citizen
         self._plans: dict[tuple[int, tuple[str, ...]], tuple[RowAccess, Plan]] = {}
+        # the decision per type and values of the facts the policy reads for it: a page of
+        # records that agree on those facts is decided once
+        self._rows: dict[tuple[str, tuple[object, ...]], RowAccess] = {}
+        self._facts: dict[str, tuple[str, ...]] = {}
 
     def shape(
         self,
@@ -130,7 +136,7 @@ class Presenter:
         facts["reached_as"] = reached_as
         if self.family_number is not None and facts.get("family_number") == self.family_number:
             facts["family_of_principal"] = True
-        row = self.policy.row_access(self.principal, type_name, facts)
+        row = self._row_access(type_name, facts)
         if not row.allowed:
             return None
         key = (id(row), tuple(values))
@@ -140,6 +146,17 @@ class Presenter:
         plan = cached[1]
         return Shaped({a: v if how is None else (how(v) if how else None)  # type: ignore[operator]
                        for (a, how), v in zip(plan, values.values())}, row)
+
+    def _row_access(self, type_name: str, facts: dict[str, Any]) -> RowAccess:
+        reads = self._facts.get(type_name)
+        if reads is None:
+            roles = self.policy.expand(self.principal.roles)
+            reads = self._facts[type_name] = self.policy.row_facts(roles, type_name)
+        key = (type_name, tuple([facts.get(name, _ABSENT) for name in reads]))
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = self.policy.row_access(self.principal, type_name, facts)
+        return row
 
     def scope(self, type_name: str) -> RowScope:
         return self.policy.row_scope(self.principal, type_name)

@@ -24,7 +24,7 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Limits, Policy
 from schema.access import visible_pairs
-from schema.execution import FastLeafExecutionContext
+from schema.execution import FastPlainExecutionContext
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, QueryCostLimiter
 from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
@@ -71,7 +71,7 @@ def build_schema(
     visible: Visibility = _everything,
     with_mutation: bool = True,
     limits: Limits | None = None,
-    fast_leaves: bool = True,
+    fast_path: bool = True,
 ) -> RoleSchema:
     """A schema showing the `visible` fields, refusing documents over `limits` (depth,
     cost, introspection; a limit left None takes the default above)."""
@@ -84,7 +84,7 @@ def build_schema(
         mutation=Mutation if with_mutation else None,
         visible=visible,
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=FastLeafExecutionContext if fast_leaves else None,
+        execution_context_class=FastPlainExecutionContext if fast_path else None,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ShapeLimiter(rule=shape),  # depth and aliases; one rule class per schema

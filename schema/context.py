@@ -52,8 +52,8 @@ class Environment:
 
 @dataclass(slots=True)
 class _Access:
-    fields: set[str]
-    masked: set[str]
+    fields: frozenset[str]
+    masked: frozenset[str]
     action: str = "read"
     detail: str | None = None
 
@@ -130,7 +130,11 @@ class Context:
     ) -> None:
         """Add one personal record (read, or changed with `action="write"`) to the
         request's ledger batch; the same record twice is one entry."""
-        entry = self.accessed.setdefault((type_name, key), _Access(set(), set(), action, detail))
+        record = (type_name, key)
+        entry = self.accessed.get(record)
+        if entry is None:  # the usual case: the sets are the request's shared plan sets
+            self.accessed[record] = _Access(frozenset(fields), frozenset(masked), action, detail)
+            return
         entry.fields |= fields
         entry.masked |= masked
         if action == "write":

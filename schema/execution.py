@@ -1,79 +1,143 @@
-"""A faster execution of plain leaf fields, for large lists of records.
+"""A faster execution of plain fields, for large lists of records.
 
 graphql-core executes every field through the full resolver machinery (resolve info,
-strawberry's resolver wrapper, awaitable checks, leaf completion): about 3.5 µs a
-field, which dominates a 1,000-row listing. Most fields of our records are plain
-attributes already shaped by the policy (masks applied, withheld fields nulled), so
-for a field that
+strawberry's resolver wrapper, awaitable checks, value completion): about 3.5 µs a field,
+which dominates a 1,000-row listing. Most fields of our records are plain attributes of
+objects the policy already shaped (masks applied, withheld fields nulled): a connection's
+`edges`, an edge's `node`, a citizen's `fullName`. For a field that
 
-  - has no resolver of its own, no arguments and no permission classes,
-  - returns a scalar or an enum,
-  - and runs with no resolve-wrapping extension (middleware),
+  - has no resolver of its own, no arguments, no permission classes, no field extensions,
+  - carries no directive but @skip/@include,
+  - returns a scalar or enum (a leaf), an object type, or a list of an object type whose
+    objects need no `is_type_of` check (no interfaces),
+  - and runs with no resolve-wrapping schema extension (middleware),
 
-reading the attribute and serialising it is exactly what the general path does. Such
-fields take the short path here; anything else — a link with a resolver, a nested
-object, a null where the schema says non-null, a value the scalar cannot serialise —
-takes graphql-core's ordinary path, so errors, paths and nullability rules are
-unchanged.
+reading the attribute is exactly what the general path's resolver does, so the value is
+taken directly: a leaf is serialised, an object's own fields are collected and executed
+(again on this path), a list's items likewise. Everything else goes graphql-core's
+ordinary way, and so do the hard cases of the plain fields: a null where the schema says
+non-null, a value the scalar cannot serialise, an exception as a value, a list that is
+not a list or holds nulls or awaitables. Errors inside an object or a list item are
+handled as graphql-core handles them (`handle_field_error` at the same path: null at the
+nearest nullable position), so answers, errors and their paths are unchanged; the tests
+run every query both ways.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import GraphQLObjectType, GraphQLScalarType
-from graphql.execution.collect_fields import GroupedFieldSet
-from graphql.pyutils import Path, Undefined
-from graphql.type import GraphQLEnumType, GraphQLNonNull, is_leaf_type
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type import GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLOutputType, is_leaf_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-TYPENAME = "__typename"
-#: per response key: the attribute, its serialiser and whether null is allowed;
-#: (key, None, None, False) takes the ordinary path, (key, TYPENAME, ...) is __typename
-Plan = tuple[tuple[str, str | None, Callable[[Any], Any] | None, bool], ...]
+# What a response key of a selection is, and how it is completed on the fast path.
+ORDINARY, TYPENAME, LEAF, OBJECT, LIST = range(5)
 
 
-def _leaf_plan(parent_type: GraphQLObjectType, field_name: str) -> tuple[str, Callable[[Any], Any], bool] | None:
+class Step:
+    """One response key of a selection set: its kind and what completing it needs
+    (LEAF: attr, serialize, nullable; OBJECT and LIST: attr, nullable, object_type,
+    return_type, details, and for LIST the item_type)."""
+
+    __slots__ = ("attr", "details", "item_type", "kind", "name", "nullable", "object_type", "return_type",
+                 "serialize")
+
+    def __init__(self, name: str, kind: int, **parts: Any) -> None:
+        self.name = name
+        self.kind = kind
+        self.attr: str = parts.get("attr", "")
+        self.serialize: Callable[[Any], Any] | None = parts.get("serialize")
+        self.nullable: bool = parts.get("nullable", True)
+        self.object_type: GraphQLObjectType | None = parts.get("object_type")
+        self.return_type: GraphQLOutputType | None = parts.get("return_type")
+        self.item_type: GraphQLOutputType | None = parts.get("item_type")  # a list's item type, maybe non-null
+        self.details: FieldDetailsList | None = parts.get("details")
+
+
+def _unwrap(gtype: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
+    if isinstance(gtype, GraphQLNonNull):
+        return gtype.of_type, False
+    return gtype, True
+
+
+def _plain_object(gtype: Any) -> GraphQLObjectType | None:
+    if isinstance(gtype, GraphQLObjectType) and gtype.is_type_of is None:
+        return gtype
+    return None
+
+
+def _step(parent_type: GraphQLObjectType, name: str, details: FieldDetailsList) -> Step:
+    nodes = [d.node for d in details]
+    field_name = nodes[0].name.value
+    if field_name == "__typename":
+        return Step(name, TYPENAME)
+    if any(n.arguments for n in nodes) or any(
+        d.name.value not in ("skip", "include") for n in nodes for d in n.directives or ()
+    ):
+        return Step(name, ORDINARY)
+    kind, parts = _field_kind(parent_type, field_name)
+    return Step(name, kind, details=details, **parts)
+
+
+#: parent type -> field name -> how the field completes, kept across requests for as
+#: long as the schema holding the type lives
+_KINDS: WeakKeyDictionary[GraphQLObjectType, dict[str, tuple[int, dict[str, Any]]]] = WeakKeyDictionary()
+
+
+def _field_kind(parent_type: GraphQLObjectType, field_name: str) -> tuple[int, dict[str, Any]]:
+    fields = _KINDS.get(parent_type)
+    if fields is None:
+        fields = _KINDS[parent_type] = {}
+    known = fields.get(field_name)
+    if known is None:
+        known = fields[field_name] = _classify(parent_type, field_name)
+    return known
+
+
+def _classify(parent_type: GraphQLObjectType, field_name: str) -> tuple[int, dict[str, Any]]:
     field = parent_type.fields.get(field_name)
     if field is None or field.args:
-        return None
+        return ORDINARY, {}
     definition = (field.extensions or {}).get("strawberry-definition")
     if definition is None or definition.base_resolver is not None or definition.permission_classes:
-        return None
+        return ORDINARY, {}
     if getattr(definition, "extensions", None):
-        return None
-    leaf = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    if not is_leaf_type(leaf) or not isinstance(leaf, (GraphQLScalarType, GraphQLEnumType)):
-        return None
-    return definition.python_name, leaf.serialize, not isinstance(field.type, GraphQLNonNull)
+        return ORDINARY, {}
+    attr = definition.python_name
+    inner, nullable = _unwrap(field.type)
+    if is_leaf_type(inner) and isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
+        return LEAF, {"attr": attr, "serialize": inner.serialize, "nullable": nullable}
+    if (object_type := _plain_object(inner)) is not None:
+        return OBJECT, {"attr": attr, "nullable": nullable, "object_type": object_type, "return_type": field.type}
+    if isinstance(inner, GraphQLList):
+        item, _ = _unwrap(inner.of_type)
+        if (object_type := _plain_object(item)) is not None:
+            return LIST, {"attr": attr, "nullable": nullable, "object_type": object_type,
+                          "return_type": field.type, "item_type": inner.of_type}
+    return ORDINARY, {}
 
 
-class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's execution, with plain leaf fields read directly."""
+class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's execution, with plain fields read directly."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         self._fast = manager is None or not getattr(manager, "middlewares", ())
-        self._plans: dict[int, tuple[GroupedFieldSet, Plan]] = {}
+        self._plans: dict[int, tuple[GroupedFieldSet, tuple[Step, ...]]] = {}
 
-    def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Plan:
+    def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> tuple[Step, ...]:
         cached = self._plans.get(id(grouped))
         if cached is not None and cached[0] is grouped:
             return cached[1]
-        plan: list[tuple[str, str | None, Callable[[Any], Any] | None, bool]] = []
-        for response_name, details in grouped.items():
-            node = details[0].node
-            if node.name.value == TYPENAME:
-                plan.append((response_name, TYPENAME, None, False))
-                continue
-            plain_directives = all(d.name.value in ("skip", "include") for d in node.directives or ())
-            leaf = _leaf_plan(parent_type, node.name.value) if plain_directives else None
-            plan.append((response_name, *leaf) if leaf else (response_name, None, None, False))
-        frozen = tuple(plan)
-        self._plans[id(grouped)] = (grouped, frozen)  # keep `grouped` alive: ids stay unique
-        return frozen
+        plan = tuple(_step(parent_type, name, details) for name, details in grouped.items())
+        self._plans[id(grouped)] = (grouped, plan)  # keep `grouped` alive: ids stay unique
+        return plan
 
     def execute_fields(
         self,
@@ -85,34 +149,140 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if not self._fast or path is None or source_value is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
-        plan = self._plan(parent_type, grouped_field_set)
         results: dict[str, Any] = {}
         pending: list[tuple[str, Any]] = []
-        for response_name, attr, serialize, nullable in plan:
-            if serialize is not None:
-                value = getattr(source_value, attr, Undefined)  # type: ignore[arg-type]
-                if value is None and nullable:
-                    results[response_name] = None
+        awaiting: list[str] = []
+        try:
+            for step in self._plan(parent_type, grouped_field_set):
+                kind = step.kind
+                if kind == LEAF:
+                    value = getattr(source_value, step.attr, Undefined)
+                    if value is None:
+                        if step.nullable:
+                            results[step.name] = None
+                            continue
+                    elif value is not Undefined:
+                        try:
+                            results[step.name] = step.serialize(value)  # type: ignore[misc]
+                            continue
+                        except Exception:  # noqa: BLE001, S110 - the ordinary path reports it properly
+                            pass
+                elif kind == TYPENAME:
+                    results[step.name] = parent_type.name
                     continue
-                if value is not None and value is not Undefined:
-                    try:
-                        results[response_name] = serialize(value)
+                elif kind != ORDINARY:
+                    completed = self._complete_plain(step, parent_type, source_value, path, position_context)
+                    if completed is not Undefined:
+                        results[step.name] = completed
+                        if self.is_awaitable(completed):
+                            awaiting.append(step.name)
                         continue
-                    except Exception:  # noqa: BLE001, S110 - the ordinary path reports it properly
-                        pass
-            elif attr is TYPENAME:
-                results[response_name] = parent_type.name
-                continue
-            pending.append((response_name, grouped_field_set[response_name]))
-        if not pending:
-            return results
-        rest = super().execute_fields(parent_type, source_value, path, dict(pending), position_context)
-        if self.is_awaitable(rest):
+                pending.append((step.name, grouped_field_set[step.name]))
+            rest = (
+                super().execute_fields(parent_type, source_value, path, dict(pending), position_context)
+                if pending else None
+            )
+        except Exception:
+            if awaiting:
+                self.settle_in_background([results[name] for name in awaiting])
+            raise
+        if pending:
+            if self.is_awaitable(rest):
+                if awaiting:
+                    awaiting.append("")
+                    results[""] = rest
+                else:
+                    return self._merged(results, rest, grouped_field_set)  # type: ignore[arg-type]
+            else:
+                results.update(rest)  # type: ignore[arg-type]
+        if awaiting:
+            return self._gathered(results, awaiting, grouped_field_set)
+        return results if not pending else {name: results[name] for name in grouped_field_set if name in results}
 
-            async def merged() -> dict[str, Any]:
-                results.update(await rest)
-                return {name: results[name] for name in grouped_field_set if name in results}
+    async def _merged(self, results: dict[str, Any], rest: Awaitable[dict[str, Any]],
+                      grouped: GroupedFieldSet) -> dict[str, Any]:
+        results.update(await rest)
+        return {name: results[name] for name in grouped if name in results}
 
-            return merged()
-        results.update(rest)
-        return {name: results[name] for name in grouped_field_set if name in results}
+    async def _gathered(self, results: dict[str, Any], awaiting: list[str],
+                        grouped: GroupedFieldSet) -> dict[str, Any]:
+        awaited = await gather_with_cancel(*(results[name] for name in awaiting))
+        for name, value in zip(awaiting, awaited, strict=True):
+            if name == "":  # the ordinary path's share
+                del results[""]
+                results.update(value)
+            else:
+                results[name] = value
+        return {name: results[name] for name in grouped if name in results}
+
+    # -- objects and lists of objects ------------------------------------------------
+
+    def _complete_plain(
+        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path, position_context: Any
+    ) -> Any:
+        """The completed value of an OBJECT or LIST step, or Undefined to take the
+        ordinary path. Mirrors `execute_field` + `complete_value` for these types."""
+        value = getattr(source, step.attr, Undefined)
+        if value is None:
+            return None if step.nullable else Undefined
+        if value is Undefined or isinstance(value, Exception):
+            return Undefined
+        if step.kind == LIST:
+            if not isinstance(value, list | tuple) or any(
+                item is None or isinstance(item, Exception) or self.is_awaitable(item) for item in value
+            ):
+                return Undefined
+        field_path = Path(path, step.name, parent_type.name)
+        try:
+            if step.kind == OBJECT:
+                completed = self.collect_and_execute_subfields(
+                    step.object_type, step.details, field_path, value, position_context  # type: ignore[arg-type]
+                )
+            else:
+                completed = self._complete_items(step, value, field_path, position_context)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, step.return_type, step.details, field_path)  # type: ignore[arg-type]
+            return None
+        if self.is_awaitable(completed):
+            return self._await_field(completed, step.return_type, step.details, field_path)  # type: ignore[arg-type]
+        return completed
+
+    def _complete_items(self, step: Step, items: list[Any] | tuple[Any, ...], path: Path, position_context: Any) -> Any:
+        object_type, details, item_type = step.object_type, step.details, step.item_type
+        completed: list[Any] = []
+        awaiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                try:
+                    value = self.collect_and_execute_subfields(
+                        object_type, details, item_path, item, position_context  # type: ignore[arg-type]
+                    )
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, details, item_path)  # type: ignore[arg-type]
+                    value = None
+                if self.is_awaitable(value):
+                    value = self._await_field(value, item_type, details, item_path)  # type: ignore[arg-type]
+                    awaiting.append(index)
+                completed.append(value)
+        except Exception:
+            if awaiting:
+                self.settle_in_background([completed[i] for i in awaiting])
+            raise
+        if not awaiting:
+            return completed
+        return self._gathered_items(completed, awaiting)
+
+    async def _gathered_items(self, completed: list[Any], awaiting: list[int]) -> list[Any]:
+        awaited = await gather_with_cancel(*(completed[i] for i in awaiting))
+        for index, value in zip(awaiting, awaited, strict=True):
+            completed[index] = value
+        return completed
+
+    async def _await_field(self, completed: Awaitable[Any], return_type: GraphQLOutputType,
+                           details: FieldDetailsList, path: Path) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None

@@ -9,7 +9,6 @@ Loaders capture the running event loop: create them per request, inside it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -31,15 +30,22 @@ def _one_each(
     source: str,
     operation: str,
     fetch: Callable[[Sequence[K]], Awaitable[Mapping[K, V]]],
+    known: Mapping[K, V],
 ) -> Callable[[list[K]], Awaitable[list[V | None | Exception]]]:
+    """A batch function answering from `known` (records a listing of this request
+    already fetched) and asking the source for the rest, in one call."""
+
     async def batch(keys: list[K]) -> list[V | None | Exception]:
-        with trace.measure(source, operation) as measurement:
-            try:
-                found = await fetch(keys)
-            except ConnectorError as exc:
-                return [exc] * len(keys)
-            measurement.items = len(found)
-        return [found.get(key) for key in keys]
+        missing = [key for key in keys if key not in known]
+        found: Mapping[K, V] = {}
+        if missing:
+            with trace.measure(source, operation) as measurement:
+                try:
+                    found = await fetch(missing)
+                except ConnectorError as exc:
+                    return [known[key] if key in known else exc for key in keys]
+                measurement.items = len(found)
+        return [known[key] if key in known else found.get(key) for key in keys]
 
     return batch
 
@@ -66,49 +72,83 @@ def _loader(batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
     return DataLoader(batch, max_batch_size=MAX_BATCH)
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
-    citizen: DataLoader  # NIK -> CitizenRecord | None
-    family_members: DataLoader  # NO_KK -> list[CitizenRecord]
-    application: DataLoader  # number -> ApplicationRecord | None
-    applications_of: DataLoader  # applicant NIK -> list[ApplicationRecord]
-    complaint: DataLoader  # number -> ComplaintRecord | None
-    complaints_of: DataLoader  # reporter NIK -> list[ComplaintRecord]
+    """The request's loaders, each made when first used (most requests use one or two).
+
+    Records a root listing fetched are remembered (`prime_*`), and a later look-up by
+    key in the same request is answered from them without a source call."""
+
+    __slots__ = ("_known", "_loaders", "_sources", "_trace")
+
+    def __init__(self, sources: Sources, trace: SourceTrace) -> None:
+        self._sources = sources
+        self._trace = trace
+        self._loaders: dict[str, DataLoader] = {}
+        self._known: dict[str, dict[str, Any]] = {"citizen": {}, "application": {}, "complaint": {}}
 
     @classmethod
     def create(cls, sources: Sources, trace: SourceTrace) -> Loaders:
-        pop, lic, com = sources.population, sources.licensing, sources.complaints
-        return cls(
-            citizen=_loader(_one_each(trace, pop.source_id, "citizens_by_nik", pop.citizens_by_nik)),
-            family_members=_loader(
-                _many_each(trace, pop.source_id, "families_by_number", pop.families_by_number)
-            ),
-            application=_loader(
-                _one_each(trace, lic.source_id, "applications_by_number", lic.applications_by_number)
-            ),
-            applications_of=_loader(
-                _many_each(
-                    trace, lic.source_id, "applications_by_applicant", lic.applications_by_applicant
-                )
-            ),
-            complaint=_loader(
-                _one_each(trace, com.source_id, "complaints_by_number", com.complaints_by_number)
-            ),
-            complaints_of=_loader(
-                _many_each(
-                    trace, com.source_id, "complaints_by_reporter", com.complaints_by_reporter
-                )
-            ),
-        )
+        return cls(sources, trace)
+
+    def _get(self, name: str) -> DataLoader:
+        loader = self._loaders.get(name)
+        if loader is None:
+            loader = self._loaders[name] = _loader(self._batch(name))
+        return loader
+
+    def _batch(self, name: str) -> Callable[[list[Any]], Awaitable[list[Any]]]:
+        trace = self._trace
+        pop, lic, com = self._sources.population, self._sources.licensing, self._sources.complaints
+        if name == "citizen":
+            return _one_each(trace, pop.source_id, "citizens_by_nik", pop.citizens_by_nik, self._known[name])
+        if name == "family_members":
+            return _many_each(trace, pop.source_id, "families_by_number", pop.families_by_number)
+        if name == "application":
+            return _one_each(trace, lic.source_id, "applications_by_number", lic.applications_by_number,
+                             self._known[name])
+        if name == "applications_of":
+            return _many_each(trace, lic.source_id, "applications_by_applicant", lic.applications_by_applicant)
+        if name == "complaint":
+            return _one_each(trace, com.source_id, "complaints_by_number", com.complaints_by_number,
+                             self._known[name])
+        if name == "complaints_of":
+            return _many_each(trace, com.source_id, "complaints_by_reporter", com.complaints_by_reporter)
+        raise AttributeError(name)
+
+    @property
+    def citizen(self) -> DataLoader:  # NIK -> CitizenRecord | None
+        return self._get("citizen")
+
+    @property
+    def family_members(self) -> DataLoader:  # NO_KK -> list[CitizenRecord]
+        return self._get("family_members")
+
+    @property
+    def application(self) -> DataLoader:  # number -> ApplicationRecord | None
+        return self._get("application")
+
+    @property
+    def applications_of(self) -> DataLoader:  # applicant NIK -> list[ApplicationRecord]
+        return self._get("applications_of")
+
+    @property
+    def complaint(self) -> DataLoader:  # number -> ComplaintRecord | None
+        return self._get("complaint")
+
+    @property
+    def complaints_of(self) -> DataLoader:  # reporter NIK -> list[ComplaintRecord]
+        return self._get("complaints_of")
 
     def prime_citizens(self, records: Sequence[CitizenRecord]) -> None:
-        for record in records:
-            self.citizen.prime(record.nik, record)
+        self._remember("citizen", {record.nik: record for record in records})
 
     def prime_applications(self, records: Sequence[ApplicationRecord]) -> None:
-        for record in records:
-            self.application.prime(record.number, record)
+        self._remember("application", {record.number: record for record in records})
 
     def prime_complaints(self, records: Sequence[ComplaintRecord]) -> None:
-        for record in records:
-            self.complaint.prime(record.number, record)
+        self._remember("complaint", {record.number: record for record in records})
+
+    def _remember(self, kind: str, records: dict[str, Any]) -> None:
+        known = self._known[kind]
+        for key, record in records.items():
+            known.setdefault(key, record)

@@ -33,24 +33,24 @@ def _batch(size: int, offset: int) -> list[LedgerDraft]:
     ]
 
 
-async def _batched(engine: AsyncEngine, entries: int, batch: int) -> float:
+async def _batched(engine: AsyncEngine, entries: int, batch: int, writer: LedgerWriter | None) -> float:
     drafts = _batch(batch, 0)
     started = time.perf_counter()
     for done in range(0, entries, batch):
-        await append(engine, drafts[: min(batch, entries - done)])
+        chunk = drafts[: min(batch, entries - done)]
+        await (writer.append(chunk) if writer else append(engine, chunk))
     return entries / (time.perf_counter() - started)
 
 
 async def _singles(
-    engine: AsyncEngine, count: int, concurrency: int, *, grouped: bool
+    engine: AsyncEngine, count: int, concurrency: int, writer: LedgerWriter | None
 ) -> float:
     draft = _batch(1, 0)
     queue = iter(range(count))
-    writer = LedgerWriter(engine)
 
     async def worker() -> None:
         for _ in queue:
-            await (writer.append(draft) if grouped else append(engine, draft))
+            await (writer.append(draft) if writer else append(engine, draft))
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -103,16 +103,15 @@ async def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     engine = create_async_engine(args.url, pool_size=max(5, args.concurrency))
+    writer = LedgerWriter(engine)  # what the hub uses (on a SQLite file: its own thread)
     try:
         await create_ledger_tables(engine)
-        rate = await _batched(engine, args.entries, args.batch)
-        print(f"insert, {args.batch} entries per request: {rate:,.0f} entries/s")
+        for how, used in (("append()", None), ("LedgerWriter", writer)):
+            rate = await _batched(engine, args.entries, args.batch, used)
+            print(f"insert, {args.batch} entries per request, {how}: {rate:,.0f} entries/s")
         for concurrency in sorted({1, args.concurrency}):
-            for grouped in (False, True) if concurrency > 1 else (False,):
-                rate = await _singles(
-                    engine, args.singles, concurrency, grouped=grouped
-                )
-                how = "LedgerWriter (group commit)" if grouped else "append()"
+            for how, used in (("append()", None), ("LedgerWriter (group commit)", writer)):
+                rate = await _singles(engine, args.singles, concurrency, used)
                 print(
                     f"insert, 1 entry per request, {concurrency} concurrent, {how}: "
                     f"{rate:,.0f} entries/s"
@@ -124,6 +123,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of the whole run: {peak:.0f} MiB")
     finally:
+        await writer.aclose()
         await engine.dispose()
 
 

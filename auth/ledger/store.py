@@ -22,7 +22,6 @@ from auth.ledger.errors import InvalidLedgerDraft, LedgerError, LedgerUnavailabl
 from auth.ledger.model import (
     ACTIONS,
     ENTRY_COLUMNS,
-    HASHED_COLUMNS,
     LedgerDraft,
     LedgerEntry,
 )
@@ -94,14 +93,15 @@ def chain(
     prev_hash = head_hash
     now_utc = now.astimezone(UTC)
     now_text = format_time(now_utc)  # most drafts carry no time of their own: format once
-    for offset, draft in enumerate(drafts, start=1):
+    for seq, draft in enumerate(drafts, start=head_seq + 1):
         time = now_utc if draft.time is None else draft.time.astimezone(UTC)
-        values: dict[str, Any] = {
-            "seq": head_seq + offset,
-            "time": time,
+        roles, fields, masked = tuple(draft.roles), tuple(draft.fields), tuple(draft.masked_fields)
+        hashed = {  # the hashed columns, `time` as text
+            "seq": seq,
+            "time": now_text if time is now_utc else format_time(time),
             "request_id": draft.request_id,
             "subject": draft.subject,
-            "roles": tuple(draft.roles),
+            "roles": roles,
             "client_id": draft.client_id,
             "purpose": draft.purpose,
             "case": draft.case,
@@ -109,44 +109,96 @@ def chain(
             "document_hash": draft.document_hash,
             "record_type": draft.record_type,
             "record_key": draft.record_key,
-            "fields": tuple(draft.fields),
-            "masked_fields": tuple(draft.masked_fields),
+            "fields": fields,
+            "masked_fields": masked,
             "action": draft.action,
             "detail": draft.detail,
             "department": draft.department,
             "prev_hash": prev_hash,
         }
-        hashed = {name: values[name] for name in HASHED_COLUMNS}
-        hashed["time"] = now_text if time is now_utc else format_time(time)
-        prev_hash = link_hash(prev_hash, canonical_bytes(hashed))
-        entries.append(LedgerEntry(**values, entry_hash=prev_hash))
+        entry_hash = link_hash(prev_hash, canonical_bytes(hashed))
+        entries.append(LedgerEntry(
+            seq=seq, time=time, request_id=draft.request_id, subject=draft.subject, roles=roles,
+            client_id=draft.client_id, purpose=draft.purpose, case=draft.case,
+            operation_name=draft.operation_name, document_hash=draft.document_hash,
+            record_type=draft.record_type, record_key=draft.record_key, fields=fields,
+            masked_fields=masked, action=draft.action, detail=draft.detail,
+            department=draft.department, prev_hash=prev_hash, entry_hash=entry_hash,
+        ))
+        prev_hash = entry_hash
     return entries
 
 
-def _sorted(values: Iterable[str]) -> tuple[str, ...]:
-    """The collection sorted and de-duplicated; requests repeat the same few collections
-    (one principal's roles, one selection's fields), so results are memoised."""
-    try:
-        key = values if isinstance(values, tuple | frozenset) else tuple(values)
-        return _sorted_strings(key)
-    except TypeError as exc:  # not iterable, unhashable, or values that do not compare
-        raise InvalidLedgerDraft("ledger draft collections must hold strings") from exc
+class _BadCollection(Exception):
+    """A collection that is not strings; `_checked` names the field."""
 
 
 @lru_cache(maxsize=4096)
-def _sorted_strings(values: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted(set(values)))
+def _collection(values: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
+    """The collection sorted and de-duplicated, every value a non-empty string.
+    Requests repeat the same few collections (one principal's roles, one selection's
+    fields), so the answers are memoised."""
+    try:
+        result = tuple(sorted(set(values)))
+    except TypeError as exc:  # values that do not hash or compare
+        raise _BadCollection from exc
+    if not all(isinstance(v, str) and v for v in result):
+        raise _BadCollection
+    return result
+
+
+def _sorted_collection(name: str, values: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(values, str | bytes):
+        raise InvalidLedgerDraft(f"ledger draft {name} must be a collection of strings")
+    try:
+        return _collection(values if isinstance(values, tuple | frozenset) else tuple(values))
+    except (_BadCollection, TypeError) as exc:  # TypeError: not iterable, or unhashable values
+        raise InvalidLedgerDraft(f"ledger draft {name} must be a collection of non-empty strings") from exc
+
+
+#: The columns every draft of one request shares: checked once per distinct combination.
+_SHARED = ("request_id", "subject", "purpose", "document_hash", "client_id", "case", "operation_name", "department")
+_OWN_LIMITS = tuple(
+    (name, limit) for name, limit in _LIMITS.items()
+    if name not in _SHARED and name in LedgerDraft.__dataclass_fields__
+)
+
+
+@lru_cache(maxsize=1024)
+def _check_shared(values: tuple[object, ...]) -> None:
+    """Raises `InvalidLedgerDraft` for a missing or over-long request-level value;
+    memoised, so the drafts of one request are checked once."""
+    for name, value in zip(_SHARED, values, strict=True):
+        if name in _REQUIRED and (not isinstance(value, str) or not value):
+            raise InvalidLedgerDraft(f"ledger draft needs a non-empty {name}")
+        limit = _LIMITS.get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise InvalidLedgerDraft(f"ledger draft {name} is longer than {limit} characters")
+
+
+@lru_cache(maxsize=4096)
+def _is_subset(masked: tuple[str, ...], fields: tuple[str, ...]) -> bool:
+    return set(masked) <= set(fields)
 
 
 def _row(entry: LedgerEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in ENTRY_COLUMNS}
 
 
+def _same(checked: tuple[str, ...], given: Iterable[str]) -> bool:
+    return type(given) is tuple and given == checked
+
+
 def _checked(draft: LedgerDraft) -> LedgerDraft:
-    """Reject what would break the chain's meaning; a programming error, so fail closed."""
+    """Reject what would break the chain's meaning; a programming error, so fail closed.
+    Returns the draft with its collections sorted (the same object when they already are)."""
     if not isinstance(draft, LedgerDraft):
         raise InvalidLedgerDraft(f"expected a LedgerDraft, got {type(draft).__name__}")
-    for name in _REQUIRED:
+    try:
+        _check_shared(tuple(getattr(draft, name) for name in _SHARED))
+    except TypeError as exc:  # an unhashable value where a string belongs
+        raise InvalidLedgerDraft("ledger draft values must be strings") from exc
+    for name in ("record_type", "record_key"):
         value = getattr(draft, name)
         if not isinstance(value, str) or not value:
             raise InvalidLedgerDraft(f"ledger draft needs a non-empty {name}")
@@ -158,36 +210,29 @@ def _checked(draft: LedgerDraft) -> LedgerDraft:
         not isinstance(draft.time, datetime) or draft.time.tzinfo is None
     ):
         raise InvalidLedgerDraft("ledger draft time must be a timezone-aware datetime")
-    collections: dict[str, tuple[str, ...]] = {}
-    for name in ("roles", "fields", "masked_fields"):
-        values = getattr(draft, name)
-        if isinstance(values, str | bytes):
-            raise InvalidLedgerDraft(
-                f"ledger draft {name} must be a collection of strings"
-            )
-        collections[name] = _sorted(values)
-        if not all(isinstance(v, str) and v for v in collections[name]):
-            raise InvalidLedgerDraft(
-                f"ledger draft {name} must be a collection of non-empty strings"
-            )
-    if not set(collections["masked_fields"]) <= set(collections["fields"]):
+    roles = _sorted_collection("roles", draft.roles)
+    fields = _sorted_collection("fields", draft.fields)
+    masked = _sorted_collection("masked_fields", draft.masked_fields)
+    if masked and not _is_subset(masked, fields):
         raise InvalidLedgerDraft("masked_fields must be a subset of fields")
-    for name, limit in _LIMITS.items():
-        value = getattr(draft, name, None)
+    for name, limit in _OWN_LIMITS:
+        value = getattr(draft, name)
         if isinstance(value, str) and len(value) > limit:
             raise InvalidLedgerDraft(
                 f"ledger draft {name} is longer than {limit} characters"
             )
+    if _same(roles, draft.roles) and _same(fields, draft.fields) and _same(masked, draft.masked_fields):
+        return draft
     return LedgerDraft(  # a plain constructor call: several times faster than `replace`
         request_id=draft.request_id,
         subject=draft.subject,
-        roles=collections["roles"],
+        roles=roles,
         purpose=draft.purpose,
         document_hash=draft.document_hash,
         record_type=draft.record_type,
         record_key=draft.record_key,
-        fields=collections["fields"],
-        masked_fields=collections["masked_fields"],
+        fields=fields,
+        masked_fields=masked,
         action=draft.action,
         detail=draft.detail,
         client_id=draft.client_id,

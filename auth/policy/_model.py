@@ -247,6 +247,22 @@ class Policy:
         result: RowAccess = found
         return result
 
+    def row_facts(self, roles: frozenset[str], type_name: str) -> tuple[str, ...]:
+        """The record keys `row_access` reads for a holder of `roles` (expanded): two
+        records of `type_name` that agree on these keys get the same `RowAccess`."""
+        key = ("facts", roles, type_name)
+        found: tuple[str, ...] | None = self._cache.get(key)
+        if found is None:
+            reads: set[str] = set()
+            for _, rule in self._type_rules(roles, type_name):
+                for deny in rule.deny:
+                    reads |= deny.reads
+                for binding in rule.rows:
+                    for row_rule in binding.rules:
+                        reads |= row_rule.reads
+            found = self._cache[key] = tuple(sorted(reads))
+        return found
+
     def _resolve(
         self, roles: frozenset[str], type_name: str, outcomes: tuple[_Outcome, ...]
     ) -> RowAccess:

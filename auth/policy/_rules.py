@@ -12,7 +12,10 @@ A record is a plain mapping handed in by the schema layer. Keys the rules read:
 For a citizen reached as a complaint's reporter, and for a complaint reached through
 its reporter's record, `visibility` is that complaint's visibility.
 
-Each rule also says which rows a root listing may contain (`scope`), for push-down.
+Each rule also says which rows a root listing may contain (`scope`), for push-down,
+and which record keys its test reads (`reads`): two records that agree on those keys get
+the same answer, which lets a caller decide once for many records (a test checks every
+rule against records that differ only in other keys).
 A rule that only ever matches through a cross-link (applicants, reporters, family
 members, tracking) admits nothing to a listing.
 """
@@ -51,6 +54,7 @@ class RowRule:
     description: str
     match: Callable[[Principal, Record], bool]
     scope: Callable[[Principal], RowScope]
+    reads: frozenset[str]  # the record keys `match` looks at
 
 
 def _get(record: Record, key: str) -> Any:
@@ -104,79 +108,91 @@ def _nothing(p: Principal) -> RowScope:
 
 
 _RULES = (
-    RowRule("all", "every row", lambda p, r: True, _everything),
-    RowRule("none", "no row", lambda p, r: False, _nothing),
+    RowRule("all", "every row", lambda p, r: True, _everything, reads=frozenset(())),
+    RowRule("none", "no row", lambda p, r: False, _nothing, reads=frozenset(())),
     RowRule(
         "own_kelurahan",
         "rows whose kelurahan_code is the principal's kelurahan claim",
         _in_kelurahan,
         _kelurahan_scope,
+        reads=frozenset(("kelurahan_code",)),
     ),
     RowRule(
         "kelurahan_applications",
         "applications located in the principal's kelurahan",
         _in_kelurahan,
         _kelurahan_scope,
+        reads=frozenset(("kelurahan_code",)),
     ),
     RowRule(
         "kelurahan_complaints",
         "complaints located in the principal's kelurahan",
         _in_kelurahan,
         _kelurahan_scope,
+        reads=frozenset(("kelurahan_code",)),
     ),
     RowRule(
         "own_nik",
         "the principal's own record (nik equals the nik claim)",
         lambda p, r: _same(p.nik, _get(r, "nik")),
         _own_nik_scope,
+        reads=frozenset(("nik",)),
     ),
     RowRule(
         "family_of_principal",
         "records of the principal's own family (family_of_principal is true)",
         lambda p, r: r.get("family_of_principal") is True,
         _nothing,
+        reads=frozenset(("family_of_principal",)),
     ),
     RowRule(
         "applicants_only",
         "citizens reached as the applicant of an application",
         lambda p, r: _reached(r) == ReachedAs.APPLICANT,
         _nothing,
+        reads=frozenset(("reached_as",)),
     ),
     RowRule(
         "reporters_of_visible_complaints",
         "citizens reached as the reporter of a PUBLIC complaint",
         lambda p, r: _reached(r) == ReachedAs.REPORTER and _get(r, "visibility") == PUBLIC,
         _nothing,
+        reads=frozenset(("reached_as", "visibility")),
     ),
     RowRule(
         "own_applications",
         "applications whose applicant_nik is the principal's nik",
         lambda p, r: _same(p.nik, _get(r, "applicant_nik")),
         _own_applications_scope,
+        reads=frozenset(("applicant_nik",)),
     ),
     RowRule(
         "own_complaints",
         "complaints whose reporter_nik is the principal's nik",
         lambda p, r: _same(p.nik, _get(r, "reporter_nik")),
         _own_complaints_scope,
+        reads=frozenset(("reporter_nik",)),
     ),
     RowRule(
         "public_complaints",
         "complaints the public may see (PUBLIC or ANONYMOUS, not CONFIDENTIAL)",
         lambda p, r: _get(r, "visibility") in (PUBLIC, ANONYMOUS),
         lambda p: RowScope(visibilities=(PUBLIC, ANONYMOUS)),
+        reads=frozenset(("visibility",)),
     ),
     RowRule(
         "visibility_public",
         "complaints whose reporter may be shown (visibility PUBLIC)",
         lambda p, r: _get(r, "visibility") == PUBLIC,
         lambda p: RowScope(visibilities=(PUBLIC,)),
+        reads=frozenset(("visibility",)),
     ),
     RowRule(
         "tracked",
         "a record looked up by its number for tracking",
         lambda p, r: _reached(r) == ReachedAs.TRACKING,
         _nothing,
+        reads=frozenset(("reached_as",)),
     ),
     RowRule(
         "reveals_protected_reporter",
@@ -185,6 +201,7 @@ _RULES = (
         "unless the principal is that reporter; meant for `deny:`",
         _reveals_protected_reporter,
         _everything,
+        reads=frozenset(("reached_as", "visibility", "reporter_nik", "nik")),
     ),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 import strawberry
@@ -34,7 +35,14 @@ class Kelurahan:
 
     @classmethod
     def of(cls, info: KelurahanInfo) -> Kelurahan:
-        return cls(code=info.code, name=info.name, kecamatan=info.kecamatan)
+        """The kelurahan's object; one per kelurahan, shared by every record in it (a
+        plain value nobody changes), so a page of citizens does not build one each."""
+        return _kelurahan(cls, info)
+
+
+@lru_cache(maxsize=4096)
+def _kelurahan(cls: type[Kelurahan], info: KelurahanInfo) -> Kelurahan:
+    return cls(code=info.code, name=info.name, kecamatan=info.kecamatan)
 
 
 @strawberry.type

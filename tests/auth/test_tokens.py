@@ -308,3 +308,43 @@ async def test_multi_issuer_validator_routes_by_issuer(issuer: DevelopmentIssuer
     stranger = DevelopmentIssuer.ephemeral(issuer="https://else.example", audience=AUDIENCE)
     with pytest.raises(AuthError, match="issuer"):
         await hub.authenticate(f"Bearer {stranger.issue(subject='x', roles=['analyst'])}")
+
+
+# -- the cache of verified signatures ----------------------------------------------
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(issuer: DevelopmentIssuer) -> None:
+    now = [int(time.time())]
+    validator = TokenValidator(issuer=ISSUER, audience=AUDIENCE, key_source=issuer.key_source(),
+                               clock=lambda: now[0], leeway=0)
+    token = issuer.issue(subject="officer-1", roles=["population_officer"], ttl_seconds=60)
+    for _ in range(2):  # verified, then served from the cache
+        assert (await validator.authenticate(f"Bearer {token}")).subject == "officer-1"
+
+    now[0] += 61
+
+    assert "expired" in (await refused(validator, f"Bearer {token}")).reason
+
+
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_key_set(issuer: DevelopmentIssuer) -> None:
+    keys = {"current": issuer.public_key_set()}
+    validator = TokenValidator(issuer=ISSUER, audience=AUDIENCE,
+                               key_source=StaticKeySource(lambda: keys["current"]))
+    token = issuer.issue(subject="officer-1", roles=["population_officer"])
+    assert (await validator.authenticate(f"Bearer {token}")).subject == "officer-1"
+
+    keys["current"] = DevelopmentIssuer.ephemeral(issuer=ISSUER, audience=AUDIENCE).public_key_set()
+
+    assert "unknown key" in (await refused(validator, f"Bearer {token}")).reason
+
+
+async def test_a_token_altered_after_a_good_one_was_remembered_is_still_checked(
+    issuer: DevelopmentIssuer, validator: TokenValidator
+) -> None:
+    token = issuer.issue(subject="officer-1", roles=["population_officer"])
+    await validator.authenticate(f"Bearer {token}")
+    header, payload, signature = token.split(".")
+    forged = b64(claims(sub="officer-1", roles=["auditor"]))
+
+    await refused(validator, f"Bearer {header}.{forged}.{signature}")
+    assert (await validator.authenticate(f"Bearer {token}")).roles == frozenset({"population_officer"})

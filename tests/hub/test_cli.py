@@ -34,6 +34,7 @@ def test_settings_come_from_the_file_with_environment_overrides(tmp_path: Path, 
         pytest.param("[sources.registry]\nbackend = 'sql'\n", "unknown source", id="unknown-source"),
         pytest.param("max_page_size = \n", "invalid configuration", id="not-toml"),
         pytest.param("colour = 'blue'\n", "colour", id="unknown-key"),
+        pytest.param("gc_thresholds = [0, 10, 10]\n", "gc_thresholds", id="collector-off"),
     ],
 )
 def test_a_bad_configuration_file_is_refused_with_its_reason(tmp_path: Path, content: str, message: str) -> None:

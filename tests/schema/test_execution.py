@@ -1,5 +1,6 @@
-"""The fast path for plain leaf fields answers exactly as graphql-core's ordinary path:
-values, order, aliases, __typename, skip/include, nulls, errors and their paths."""
+"""The fast path for plain fields (leaves, objects, lists of objects) answers exactly as
+graphql-core's ordinary path: values, order, aliases, __typename, skip/include, nulls,
+errors and their paths, nulls bubbling to the nearest nullable position."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ QUERIES = [
     pytest.param("""{ applications(first: 10) { edges { node { number applicantKind requestKind receivedAt
         fileCompleteAt finishedAt permitType { code name serviceLevelDays } history { status sourceStatus at note }
         requirements { name fulfilled } } } } }""", id="applications"),
+    pytest.param("""{ citizens(first: 5) { pageInfo { hasNextPage } edges { node { nik } cursor }
+        e2: edges { __typename c: cursor node { __typename fullName kelurahan { name } } } } }""",
+                 id="same-list-twice-with-aliases"),
+    pytest.param("""{ citizens(first: 3) { edges { node { nik ... on Citizen { fullName family { number
+        members { nik kelurahan { code } } } } } } } }""", id="inline-fragment-nested-lists"),
 ]
 
 
@@ -39,17 +45,22 @@ async def run(schema: Any, env: Environment, query: str) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("query", QUERIES)
-async def test_the_fast_path_answers_exactly_as_the_ordinary_path(
-    query: str, env: Environment, policy: Policy, world: World
-) -> None:
-    roles = frozenset({"population_officer"})
-    fast = build_role_schema(build_schema(), policy, roles)
-    slow = build_schema(visible=fast._visible, with_mutation=False, fast_leaves=False)
+async def answered_alike(env: Environment, policy: Policy, query: str) -> dict[str, Any]:
+    """The answer of the fast path, after checking the ordinary path gives the same."""
+    fast = build_role_schema(build_schema(), policy, frozenset({"population_officer"}))
+    slow = build_schema(visible=fast._visible, with_mutation=False, fast_path=False)
     expected = await run(slow, env, query)
     actual = await run(fast, env, query)
     assert actual == expected
     assert list(str(actual)) == list(str(expected))  # same key order too
+    return actual
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_the_fast_path_answers_exactly_as_the_ordinary_path(
+    query: str, env: Environment, policy: Policy, world: World
+) -> None:
+    await answered_alike(env, policy, query)
 
 
 async def test_a_null_in_a_non_null_leaf_fails_the_same_way_on_both_paths(
@@ -60,11 +71,7 @@ async def test_a_null_in_a_non_null_leaf_fails_the_same_way_on_both_paths(
     broken = classmethod(lambda cls, info: cls(code=None, name="?", kecamatan="?"))
     monkeypatch.setattr(Kelurahan, "of", broken)
     query = '{ citizen(nik: "%s") { nik kelurahan { code name } } }' % world.citizens[0].nik
-    fast = build_role_schema(build_schema(), policy, frozenset({"population_officer"}))
-    slow = build_schema(visible=fast._visible, with_mutation=False, fast_leaves=False)
-    expected = await run(slow, env, query)
-    actual = await run(fast, env, query)
-    assert actual == expected
+    actual = await answered_alike(env, policy, query)
     assert actual["data"] == {"citizen": {"nik": world.citizens[0].nik, "kelurahan": None}}
     assert actual["errors"][0]["path"] == ["citizen", "kelurahan", "code"]
 
@@ -81,3 +88,34 @@ async def test_validating_the_same_document_again_is_served_from_the_cache(execu
     after = cache.cache_info()
     assert after.hits - before.hits == 3
     assert after.misses == before.misses
+
+
+async def test_a_failing_list_item_nulls_up_to_the_same_position_on_both_paths(
+    env: Environment, policy: Policy, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edge's node is non-null: a node whose non-null leaf is null nulls the edge's
+    list (edges is non-null too), and so the whole connection, with one error at the leaf."""
+    from schema.types.common import Kelurahan
+
+    broken = classmethod(lambda cls, info: cls(code=None, name="?", kecamatan="?"))
+    monkeypatch.setattr(Kelurahan, "of", broken)
+    query = "{ citizens(first: 3) { pageInfo { hasNextPage } edges { cursor node { nik kelurahan { code } } } } }"
+    actual = await answered_alike(env, policy, query)
+    assert actual["errors"][0]["path"][:3] == ["citizens", "edges", 0]
+
+
+async def test_a_value_the_scalar_cannot_serialise_fails_the_same_way_on_both_paths(
+    env: Environment, policy: Policy, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schema.types.common import PageInfo
+
+    original = PageInfo.__init__
+
+    def odd(self: Any, **values: Any) -> None:
+        original(self, **values)
+        self.has_next_page = object()  # not a Boolean
+
+    monkeypatch.setattr(PageInfo, "__init__", odd)
+    query = "{ citizens(first: 2) { edges { node { nik } } pageInfo { hasNextPage endCursor } } }"
+    actual = await answered_alike(env, policy, query)
+    assert actual["errors"][0]["path"] == ["citizens", "pageInfo", "hasNextPage"]
