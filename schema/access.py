@@ -111,13 +111,13 @@ class Presenter:
     and shared), so the per-field work of turning an access into a shaping plan is done
     once per outcome and attribute set, not once per record."""
 
-    __slots__ = ("policy", "principal", "family_number", "_plans", "_rows", "_facts")
+    __slots__ = ("_facts", "_plans", "_rows", "family_number", "policy", "principal")
 
     def __init__(self, policy: Policy, principal: Principal, *, family_number: str | None = None) -> None:
         self.policy = policy
         self.principal = principal
         self.family_number = family_number  # the principal's own family card, if a citizen
-        self._plans: dict[tuple[int, tuple[str, ...]], tuple[RowAccess, Plan]] = {}
+        self._plans: dict[tuple[int, tuple[str, ...]], tuple[RowAccess, Plan | None]] = {}
         # the decision per type and values of the facts the policy reads for it: a page of
         # records that agree on those facts is decided once
         self._rows: dict[tuple[str, tuple[object, ...]], RowAccess] = {}
@@ -142,8 +142,12 @@ class Presenter:
         key = (id(row), tuple(values))
         cached = self._plans.get(key)
         if cached is None or cached[0] is not row:
-            cached = self._plans[key] = (row, _plan(row, values))
+            plan = _plan(row, values)
+            # None: every value shown as it is (no mask, nothing withheld), nothing to apply
+            cached = self._plans[key] = (row, None if all(how is None for _, how in plan) else plan)
         plan = cached[1]
+        if plan is None:
+            return Shaped(values, row)
         return Shaped({a: v if how is None else (how(v) if how else None)  # type: ignore[operator]
                        for (a, how), v in zip(plan, values.values())}, row)
 

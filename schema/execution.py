@@ -26,13 +26,20 @@ run every query both ways.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from graphql import GraphQLObjectType, GraphQLScalarType
+from graphql import GraphQLID, GraphQLObjectType, GraphQLScalarType, GraphQLString
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
-from graphql.type import GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLOutputType, is_leaf_type
+from graphql.type import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    is_leaf_type,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 # What a response key of a selection is, and how it is completed on the fast path.
@@ -41,22 +48,59 @@ ORDINARY, TYPENAME, LEAF, OBJECT, LIST = range(5)
 
 class Step:
     """One response key of a selection set: its kind and what completing it needs
-    (LEAF: attr, serialize, nullable; OBJECT and LIST: attr, nullable, object_type,
+    (LEAF: attr, coerce, shown, nullable; OBJECT and LIST: attr, nullable, object_type,
     return_type, details, and for LIST the item_type)."""
 
     __slots__ = ("attr", "details", "item_type", "kind", "name", "nullable", "object_type", "return_type",
-                 "serialize")
+                 "coerce", "shown")
 
     def __init__(self, name: str, kind: int, **parts: Any) -> None:
         self.name = name
         self.kind = kind
         self.attr: str = parts.get("attr", "")
-        self.serialize: Callable[[Any], Any] | None = parts.get("serialize")
+        self.coerce: Callable[[Any], Any] | None = parts.get("coerce")
+        self.shown: dict[Any, Any] | type | None = parts.get("shown")  # see `_shown_as_is`
         self.nullable: bool = parts.get("nullable", True)
         self.object_type: GraphQLObjectType | None = parts.get("object_type")
         self.return_type: GraphQLOutputType | None = parts.get("return_type")
         self.item_type: GraphQLOutputType | None = parts.get("item_type")  # a list's item type, maybe non-null
         self.details: FieldDetailsList | None = parts.get("details")
+
+
+def _shown_as_is(leaf: GraphQLScalarType | GraphQLEnumType) -> dict[Any, Any] | type | None:
+    """What a leaf's serialisation is known to be without calling it: `str` for String
+    and ID (a str value is its own answer), or an enum's {Python member: name}; None
+    when every value goes through `coerce_output_value`."""
+    if leaf is GraphQLString or leaf is GraphQLID:
+        return str
+    wrapped = getattr(leaf, "wrapped_cls", None)  # strawberry's enums answer for the Python members
+    if isinstance(leaf, GraphQLEnumType) and isinstance(wrapped, type) and issubclass(wrapped, Enum):
+        try:
+            return {member: _enum_name(leaf, member) for member in wrapped}
+        except (TypeError, LookupError):  # unhashable values, a member without a GraphQL value
+            return None
+    return None
+
+
+def _enum_name(leaf: GraphQLEnumType, member: Enum) -> str:
+    """As strawberry's `coerce_output_value`: the first GraphQL value equal to the member's."""
+    for name, value in leaf.values.items():
+        if value.value == member.value:
+            return name
+    raise LookupError(member)
+
+
+def _coerced(step: Step, value: Any) -> Any:
+    """A leaf's output value, or Undefined when the ordinary path must report a problem
+    (the value cannot be coerced, or coerces to null: `complete_leaf_value` refuses it)."""
+    shown = step.shown
+    try:
+        if shown.__class__ is dict and (name := shown.get(value)) is not None:  # type: ignore[union-attr]
+            return name
+        coerced = step.coerce(value)  # type: ignore[misc]
+    except Exception:  # noqa: BLE001 - the ordinary path reports it properly
+        return Undefined
+    return Undefined if coerced is None else coerced
 
 
 def _unwrap(gtype: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -111,7 +155,8 @@ def _classify(parent_type: GraphQLObjectType, field_name: str) -> tuple[int, dic
     attr = definition.python_name
     inner, nullable = _unwrap(field.type)
     if is_leaf_type(inner) and isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
-        return LEAF, {"attr": attr, "serialize": inner.serialize, "nullable": nullable}
+        return LEAF, {"attr": attr, "coerce": inner.coerce_output_value, "nullable": nullable,
+                      "shown": _shown_as_is(inner)}
     if (object_type := _plain_object(inner)) is not None:
         return OBJECT, {"attr": attr, "nullable": nullable, "object_type": object_type, "return_type": field.type}
     if isinstance(inner, GraphQLList):
@@ -130,6 +175,7 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._fast = manager is None or not getattr(manager, "middlewares", ())
         self._plans: dict[int, tuple[GroupedFieldSet, tuple[Step, ...]]] = {}
+        self._flat: dict[int, tuple[GroupedFieldSet, Callable[[Any], dict[str, Any] | None] | None]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> tuple[Step, ...]:
         cached = self._plans.get(id(grouped))
@@ -162,11 +208,14 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             results[step.name] = None
                             continue
                     elif value is not Undefined:
-                        try:
-                            results[step.name] = step.serialize(value)  # type: ignore[misc]
+                        shown = step.shown
+                        if shown is str and value.__class__ is str:
+                            results[step.name] = value
                             continue
-                        except Exception:  # noqa: BLE001, S110 - the ordinary path reports it properly
-                            pass
+                        coerced = _coerced(step, value)
+                        if coerced is not Undefined:
+                            results[step.name] = coerced
+                            continue
                 elif kind == TYPENAME:
                     results[step.name] = parent_type.name
                     continue
@@ -227,20 +276,17 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None if step.nullable else Undefined
         if value is Undefined or isinstance(value, Exception):
             return Undefined
-        if step.kind == LIST:
-            if not isinstance(value, list | tuple) or any(
-                item is None or isinstance(item, Exception) or self.is_awaitable(item) for item in value
-            ):
-                return Undefined
+        if step.kind == LIST and (not isinstance(value, list | tuple) or any(
+            item is None or isinstance(item, Exception) or self.is_awaitable(item) for item in value
+        )):
+            return Undefined
         field_path = Path(path, step.name, parent_type.name)
         try:
             if step.kind == OBJECT:
-                completed = self.collect_and_execute_subfields(
-                    step.object_type, step.details, field_path, value, position_context  # type: ignore[arg-type]
-                )
+                completed = self._subfields(step, field_path, value, position_context)
             else:
                 completed = self._complete_items(step, value, field_path, position_context)
-        except Exception as raw_error:
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core's execute_field
             self.handle_field_error(raw_error, step.return_type, step.details, field_path)  # type: ignore[arg-type]
             return None
         if self.is_awaitable(completed):
@@ -248,17 +294,19 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return completed
 
     def _complete_items(self, step: Step, items: list[Any] | tuple[Any, ...], path: Path, position_context: Any) -> Any:
-        object_type, details, item_type = step.object_type, step.details, step.item_type
+        details, item_type = step.details, step.item_type
         completed: list[Any] = []
         awaiting: list[int] = []
+        flat = self._flat_completer(step) if position_context is None else None
         try:
             for index, item in enumerate(items):
+                if flat is not None and (done := flat(item)) is not None:
+                    completed.append(done)
+                    continue
                 item_path = path.add_key(index, None)
                 try:
-                    value = self.collect_and_execute_subfields(
-                        object_type, details, item_path, item, position_context  # type: ignore[arg-type]
-                    )
-                except Exception as raw_error:
+                    value = self._subfields(step, item_path, item, position_context)
+                except Exception as raw_error:  # noqa: BLE001 - as graphql-core's complete_list_item_value
                     self.handle_field_error(raw_error, item_type, details, item_path)  # type: ignore[arg-type]
                     value = None
                 if self.is_awaitable(value):
@@ -273,6 +321,80 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return completed
         return self._gathered_items(completed, awaiting)
 
+    # -- flat selections -----------------------------------------------------------
+
+    def _flat_completer(self, step: Step) -> Callable[[Any], dict[str, Any] | None] | None:
+        """For objects whose selection holds only leaves, __typename and objects of the
+        same kind (an edge and its node's fields), a function completing one object
+        without paths or awaitables; it answers None when anything is unusual (a null
+        where the schema says non-null, a value that does not coerce), and the object is
+        then completed the ordinary way, which reports it. None when the selection is not
+        flat (a resolver, a list, @defer)."""
+        grouped, new_defer_usages, _ = self.collect_subfields(step.object_type, step.details)  # type: ignore[arg-type]
+        if new_defer_usages:
+            return None
+        key = id(grouped)
+        known = self._flat.get(key)
+        if known is None or known[0] is not grouped:
+            known = self._flat[key] = (grouped, self._build_flat(step.object_type, grouped))  # type: ignore[arg-type]
+        return known[1]
+
+    def _build_flat(
+        self, object_type: GraphQLObjectType, grouped: GroupedFieldSet
+    ) -> Callable[[Any], dict[str, Any] | None] | None:
+        leaves: list[tuple[str, Step]] = []  # in selection order, with the nested objects
+        nested: dict[str, tuple[Step, Callable[[Any], dict[str, Any] | None]]] = {}
+        for step in self._plan(object_type, grouped):
+            if step.kind == OBJECT:
+                inner = self._flat_completer(step)
+                if inner is None:
+                    return None
+                nested[step.name] = (step, inner)
+            elif step.kind not in (LEAF, TYPENAME):
+                return None
+            leaves.append((step.name, step))
+        typename = object_type.name
+
+        def complete(source: Any) -> dict[str, Any] | None:
+            out: dict[str, Any] = {}
+            for name, step in leaves:
+                kind = step.kind
+                if kind == TYPENAME:
+                    out[name] = typename
+                    continue
+                value = getattr(source, step.attr, Undefined)
+                if value is None:
+                    if not step.nullable:
+                        return None
+                    out[name] = None
+                elif value is Undefined:
+                    return None
+                elif kind == LEAF:
+                    if step.shown is str and value.__class__ is str:
+                        out[name] = value
+                    elif (coerced := _coerced(step, value)) is not Undefined:
+                        out[name] = coerced
+                    else:
+                        return None
+                else:  # a nested plain object
+                    if isinstance(value, Exception) or self.is_awaitable(value) or (inner := nested[name][1](value)) is None:
+                        return None
+                    out[name] = inner
+            return out
+
+        return complete
+
+    def _subfields(self, step: Step, path: Path, value: Any, position_context: Any) -> Any:
+        """`collect_and_execute_subfields` for an object of `step`; without @defer (no
+        new deferred fragments, no delivery groups) it is `execute_fields` on the
+        memoised sub-selection, which is called directly."""
+        grouped, new_defer_usages, _ = self.collect_subfields(step.object_type, step.details)  # type: ignore[arg-type]
+        if new_defer_usages or position_context is not None:
+            return self.collect_and_execute_subfields(
+                step.object_type, step.details, path, value, position_context  # type: ignore[arg-type]
+            )
+        return self.execute_fields(step.object_type, value, path, grouped, None)  # type: ignore[arg-type]
+
     async def _gathered_items(self, completed: list[Any], awaiting: list[int]) -> list[Any]:
         awaited = await gather_with_cancel(*(completed[i] for i in awaiting))
         for index, value in zip(awaiting, awaited, strict=True):
@@ -283,6 +405,6 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
                            details: FieldDetailsList, path: Path) -> Any:
         try:
             return await completed
-        except Exception as raw_error:
+        except Exception as raw_error:  # noqa: BLE001 - as graphql-core's await_completed
             self.handle_field_error(raw_error, return_type, details, path)
             return None

@@ -43,7 +43,7 @@ def _one_each(
                 try:
                     found = await fetch(missing)
                 except ConnectorError as exc:
-                    return [known[key] if key in known else exc for key in keys]
+                    return [known.get(key, exc) for key in keys]
                 measurement.items = len(found)
         return [known[key] if key in known else found.get(key) for key in keys]
 

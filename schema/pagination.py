@@ -48,11 +48,24 @@ class HubCursor:
 
 @dataclass(frozen=True, slots=True)
 class Window(Generic[T]):
+    """One page of items; the cursor of each is made when asked for (a listing of 1,000
+    rows whose client reads `endCursor` only should not encode 1,000 cursors)."""
+
     items: Sequence[T]
-    cursors: list[str]
+    start: HubCursor  # where this window begins
     has_next: bool
     end_cursor: str | None
     total: int | None
+
+    def cursor(self, index: int) -> str:
+        """The cursor of `items[index]`: resuming after it yields the items after it."""
+        if index == len(self.items) - 1 and self.end_cursor is not None:
+            return self.end_cursor
+        return HubCursor(self.start.source_cursor, self.start.offset + index + 1).encode()
+
+    @property
+    def cursors(self) -> list[str]:
+        return [self.cursor(i) for i in range(len(self.items))]
 
 
 def page_size(first: int | None, *, default: int, maximum: int) -> int:
@@ -74,21 +87,17 @@ async def fetch_window(
 ) -> Window[T]:
     start = HubCursor.decode(after) if after else HubCursor(None, 0)
     if first == 0 and not with_total:
-        return Window((), [], False, None, None)
+        return Window((), start, False, None, None)
     page = await fetch(
         PageRequest(first=max(first, 1) + start.offset, after=start.source_cursor, with_total=with_total)
     )
     items = page.items[start.offset : start.offset + first]
-    cursors = [HubCursor(start.source_cursor, start.offset + i + 1).encode() for i in range(len(items))]
+    last = HubCursor(start.source_cursor, start.offset + len(items)).encode() if items else None
     consumed_whole_page = start.offset + len(items) >= len(page.items)
     if consumed_whole_page:
         has_next = page.has_next
-        end_cursor = HubCursor(page.end_cursor, 0).encode() if page.end_cursor and items else (
-            cursors[-1] if cursors else None
-        )
+        end_cursor = HubCursor(page.end_cursor, 0).encode() if page.end_cursor and items else last
     else:
         has_next = True
-        end_cursor = cursors[-1] if cursors else None
-    if cursors and end_cursor is not None:
-        cursors[-1] = end_cursor
-    return Window(items, cursors, has_next, end_cursor, page.total)
+        end_cursor = last
+    return Window(items, start, has_next, end_cursor, page.total)

@@ -49,13 +49,13 @@ async def _connection(
                           start_cursor=None, end_cursor=None), total_count=0)
     window = await fetch_window(fetch, first=size, after=after, with_total=_wants_total(info))
     # the scope was pushed down; every row is still checked (the scope may be wider)
-    shown = [(present(item), cursor) for item, cursor in zip(window.items, window.cursors)]
+    shown = [(present(item), index) for index, item in enumerate(window.items)]
     return Connection(
-        edges=[Edge(node=node, cursor=cursor) for node, cursor in shown if node is not None],
+        edges=[Edge(node=node, window=window, index=index) for node, index in shown if node is not None],
         page_info=PageInfo(
             has_next_page=window.has_next,
             has_previous_page=after is not None,
-            start_cursor=window.cursors[0] if window.cursors else None,
+            start_cursor=window.cursor(0) if window.items else None,
             end_cursor=window.end_cursor,
         ),
         total_count=window.total,

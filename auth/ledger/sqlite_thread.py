@@ -81,7 +81,8 @@ def _rows(entries: Sequence[LedgerEntry]) -> list[tuple[object, ...]]:
 _ROW_ORDER = ("seq", "time", "request_id", "subject", "roles", "client_id", "purpose", "case", "operation_name",
               "document_hash", "record_type", "record_key", "fields", "masked_fields", "action", "detail",
               "department", "prev_hash", "entry_hash")
-assert _ROW_ORDER == ENTRY_COLUMNS, "`_rows` must follow the entry's columns"  # noqa: S101
+if _ROW_ORDER != ENTRY_COLUMNS:  # a new column of LedgerEntry needs its place in `_rows`
+    raise ImportError("auth.ledger.sqlite_thread: `_rows` does not follow LedgerEntry's columns")
 
 
 class SqliteThreadAppender:

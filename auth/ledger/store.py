@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.ledger.chain import canonical_bytes, format_time, link_hash
+from auth.ledger.chain import canonical_of_hashed, format_time, link_hash
 from auth.ledger.errors import InvalidLedgerDraft, LedgerError, LedgerUnavailable
 from auth.ledger.model import (
     ACTIONS,
@@ -116,7 +116,7 @@ def chain(
             "department": draft.department,
             "prev_hash": prev_hash,
         }
-        entry_hash = link_hash(prev_hash, canonical_bytes(hashed))
+        entry_hash = link_hash(prev_hash, canonical_of_hashed(hashed))
         entries.append(LedgerEntry(
             seq=seq, time=time, request_id=draft.request_id, subject=draft.subject, roles=roles,
             client_id=draft.client_id, purpose=draft.purpose, case=draft.case,
@@ -176,9 +176,27 @@ def _check_shared(values: tuple[object, ...]) -> None:
             raise InvalidLedgerDraft(f"ledger draft {name} is longer than {limit} characters")
 
 
-@lru_cache(maxsize=4096)
-def _is_subset(masked: tuple[str, ...], fields: tuple[str, ...]) -> bool:
-    return set(masked) <= set(fields)
+def _collections(roles: Iterable[str], fields: Iterable[str], masked: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """The three collections checked and sorted; a request's drafts share them, so the
+    answer for one combination is memoised (when the collections are hashable)."""
+    try:
+        return _checked_collections(roles, fields, masked)  # type: ignore[arg-type]
+    except TypeError:  # a list or other unhashable collection: check it afresh
+        return _check_collections(roles, fields, masked)
+
+
+def _check_collections(roles: Iterable[str], fields: Iterable[str], masked: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    checked = (
+        _sorted_collection("roles", roles),
+        _sorted_collection("fields", fields),
+        _sorted_collection("masked_fields", masked),
+    )
+    if checked[2] and not set(checked[2]) <= set(checked[1]):
+        raise InvalidLedgerDraft("masked_fields must be a subset of fields")
+    return checked
+
+
+_checked_collections = lru_cache(maxsize=4096)(_check_collections)
 
 
 def _row(entry: LedgerEntry) -> dict[str, Any]:
@@ -195,7 +213,8 @@ def _checked(draft: LedgerDraft) -> LedgerDraft:
     if not isinstance(draft, LedgerDraft):
         raise InvalidLedgerDraft(f"expected a LedgerDraft, got {type(draft).__name__}")
     try:
-        _check_shared(tuple(getattr(draft, name) for name in _SHARED))
+        _check_shared((draft.request_id, draft.subject, draft.purpose, draft.document_hash,
+                       draft.client_id, draft.case, draft.operation_name, draft.department))
     except TypeError as exc:  # an unhashable value where a string belongs
         raise InvalidLedgerDraft("ledger draft values must be strings") from exc
     for name in ("record_type", "record_key"):
@@ -210,11 +229,7 @@ def _checked(draft: LedgerDraft) -> LedgerDraft:
         not isinstance(draft.time, datetime) or draft.time.tzinfo is None
     ):
         raise InvalidLedgerDraft("ledger draft time must be a timezone-aware datetime")
-    roles = _sorted_collection("roles", draft.roles)
-    fields = _sorted_collection("fields", draft.fields)
-    masked = _sorted_collection("masked_fields", draft.masked_fields)
-    if masked and not _is_subset(masked, fields):
-        raise InvalidLedgerDraft("masked_fields must be a subset of fields")
+    roles, fields, masked = _collections(draft.roles, draft.fields, draft.masked_fields)
     for name, limit in _OWN_LIMITS:
         value = getattr(draft, name)
         if isinstance(value, str) and len(value) > limit:

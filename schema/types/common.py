@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -112,7 +112,12 @@ class PageInfo:
 @strawberry.type
 class Edge(Generic[N]):
     node: N
-    cursor: str
+    window: strawberry.Private[Any]  # the page (schema.pagination.Window) the node came from
+    index: strawberry.Private[int]
+
+    @strawberry.field(description="Resume after this node with `after: cursor`.")
+    def cursor(self) -> str:
+        return self.window.cursor(self.index)  # type: ignore[no-any-return]
 
 
 @strawberry.type
