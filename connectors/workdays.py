@@ -23,6 +23,7 @@ class WorkCalendar:
         self._extra = frozenset(extra_closures)
         self.is_working_day = lru_cache(maxsize=16_384)(self._is_working_day)  # type: ignore[method-assign]
         self.add_working_days = lru_cache(maxsize=65_536)(self._add_working_days)  # type: ignore[method-assign]
+        self.working_days_between = lru_cache(maxsize=65_536)(self._working_days_between)  # type: ignore[method-assign]
 
     def is_working_day(self, day: date) -> bool:
         return self._is_working_day(day)
@@ -53,6 +54,9 @@ class WorkCalendar:
         return current
 
     def working_days_between(self, start: date, end: date) -> int:
+        return self._working_days_between(start, end)
+
+    def _working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (0 if end <= start)."""
         if end <= start:
             return 0

@@ -15,6 +15,7 @@ from datetime import date
 
 from connectors.metrics import MetricsView, RefreshResult
 from connectors.protocols import ComplaintSource, LicensingSource
+from connectors.resilience import bulk_reads
 from connectors.workdays import WorkCalendar
 
 log = logging.getLogger("simpul.metrics")
@@ -45,12 +46,13 @@ class MetricsRefresher:
         """One refresh of both sources; errors are logged, never raised."""
         self.runs += 1
         try:
-            results = await self._view.refresh(
-                licensing=self._licensing,
-                complaints=self._complaints,
-                calendar=self._calendar,
-                today=self._today(),
-            )
+            with bulk_reads():  # whole-source walks are not answers worth keeping for outages
+                results = await self._view.refresh(
+                    licensing=self._licensing,
+                    complaints=self._complaints,
+                    calendar=self._calendar,
+                    today=self._today(),
+                )
         except asyncio.CancelledError:
             raise
         except Exception as exc:

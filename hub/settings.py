@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     # hub.heap): young collections every 10,000 allocations instead of 700, so that a
     # request's objects mostly die before they are promoted, and full collections (which
     # walk the sources' stale-answer caches: ~120 ms at 300,000 residents) rarely run.
-    gc_thresholds: tuple[int, int, int] = (10_000, 50, 100)
+    gc_thresholds: tuple[int, int, int] = (10_000, 10, 100)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -11,7 +11,7 @@ The guarded source implements the same protocol; `health()` tells its state, and
 from __future__ import annotations
 
 from connectors.resilience._breaker import CircuitBreaker, CircuitState
-from connectors.resilience._cache import RecentAnswers
+from connectors.resilience._cache import RecentAnswers, bulk_reads
 from connectors.resilience._guard import Guard, SourceHealth
 from connectors.resilience._policy import ResiliencePolicy
 from connectors.resilience._sources import (
@@ -33,6 +33,7 @@ __all__ = [
     "ResiliencePolicy",
     "SourceHealth",
     "StaleObservation",
+    "bulk_reads",
     "guarded",
     "note_stale",
     "observe_stale",

@@ -9,11 +9,29 @@ than the TTL are dropped as new ones arrive and are never served.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
+
+_KEEPING: contextvars.ContextVar[bool] = contextvars.ContextVar("simpul_keep_answers", default=True)
+
+
+@contextlib.contextmanager
+def bulk_reads() -> Iterator[None]:
+    """Reads made inside (in this task) are not kept for stale answers: a background job
+    walking a whole source (the metrics refresh) would otherwise fill the cache with
+    pages no caller asks for, and keep ~200,000 objects alive for the garbage collector
+    to walk on every full collection."""
+    token = _KEEPING.set(False)
+    try:
+        yield
+    finally:
+        _KEEPING.reset(token)
+
 
 class RecentAnswers:
     def __init__(
@@ -34,7 +52,7 @@ class RecentAnswers:
         return len(self._entries)
 
     def put(self, key: Hashable, value: Any) -> None:
-        if not self.enabled or not _hashable(key):
+        if not self.enabled or not _KEEPING.get() or not _hashable(key):
             return
         weight = _weight(value)
         if weight > self.max_entries:

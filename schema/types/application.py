@@ -67,8 +67,6 @@ class Application:
     status: ApplicationStatus | None
     status_label: StatusLabel | None = strawberry.field(description="The status in plain words.")
     source_status: str | None = strawberry.field(description="The licensing system's own status code.")
-    requirements: list[Requirement] | None
-    history: list[StatusEvent] | None
     finished_at: datetime | None
     due_date: date | None = strawberry.field(
         description="Last day of the service level, in working days from a complete file."
@@ -77,6 +75,20 @@ class Application:
     working_days_elapsed: int | None
     record: strawberry.Private[ApplicationRecord]
     row: strawberry.Private[RowAccess]
+
+    # the lists are built only when asked for: a page of 100 applications would
+    # otherwise make ~1,300 status events nobody selected
+    @strawberry.field(description="What the file must contain, and whether it does.")
+    def requirements(self) -> list[Requirement] | None:
+        if not allows(self.row, "requirements"):
+            return None
+        return [Requirement(name=q.name, fulfilled=q.fulfilled) for q in self.record.requirements]
+
+    @strawberry.field(description="The workflow so far, oldest first.")
+    def history(self) -> list[StatusEvent] | None:
+        if not allows(self.row, "history"):
+            return None
+        return [StatusEvent.of(change) for change in self.record.history]
 
     @strawberry.field(description="The applicant as recorded in the population registry.")
     async def applicant(
@@ -114,8 +126,6 @@ class Application:
             "status": record.status,
             "status_label": label_of(record.status),
             "source_status": record.source_status,
-            "requirements": [Requirement(name=q.name, fulfilled=q.fulfilled) for q in record.requirements],
-            "history": [StatusEvent.of(change) for change in record.history],
             "finished_at": record.finished_at,
             "due_date": level.due_date,
             "overdue": level.overdue,

@@ -52,12 +52,28 @@ class Complaint:
     status: ComplaintStatus | None
     status_label: StatusLabel | None = strawberry.field(description="The status in plain words.")
     source_status: str | None = strawberry.field(description="The complaint system's own status code.")
-    dispositions: list[Disposition] | None
-    follow_ups: list[FollowUp] | None
-    history: list[StatusEvent] | None
     reporter_nik: str | None
     record: strawberry.Private[ComplaintRecord]
     row: strawberry.Private[RowAccess]
+
+    # the lists are built only when asked for (see Application)
+    @strawberry.field(description="Where the complaint was sent, in order.")
+    def dispositions(self) -> list[Disposition] | None:
+        if not allows(self.row, "dispositions"):
+            return None
+        return [Disposition(to_unit=d.to_unit, at=d.at, note=d.note) for d in self.record.dispositions]
+
+    @strawberry.field(description="What the units answered, in order.")
+    def follow_ups(self) -> list[FollowUp] | None:
+        if not allows(self.row, "followUps"):
+            return None
+        return [FollowUp(unit=f.unit, at=f.at, content=f.content) for f in self.record.follow_ups]
+
+    @strawberry.field(description="The workflow so far, oldest first.")
+    def history(self) -> list[StatusEvent] | None:
+        if not allows(self.row, "history"):
+            return None
+        return [StatusEvent.of(change) for change in self.record.history]
 
     @strawberry.field(description="The reporter; null for confidential and anonymous "
                       "complaints except to the reporter.")
@@ -99,9 +115,6 @@ class Complaint:
             "status": record.status,
             "status_label": label_of(record.status),
             "source_status": record.source_status,
-            "dispositions": [Disposition(to_unit=d.to_unit, at=d.at, note=d.note) for d in record.dispositions],
-            "follow_ups": [FollowUp(unit=f.unit, at=f.at, content=f.content) for f in record.follow_ups],
-            "history": [StatusEvent.of(change) for change in record.history],
             "reporter_nik": shown_nik,
         }
 

@@ -71,3 +71,17 @@ async def test_with_interval_zero_it_refreshes_once(sqlite_store: AsyncEngine) -
 
 async def test_stopping_a_task_that_never_started_is_harmless(sqlite_store: AsyncEngine) -> None:
     await refresher(MetricsView(sqlite_store), InMemoryLicensingSource([]), interval=1).stop()
+
+
+async def test_the_refresh_keeps_no_stale_answers_while_callers_reads_are_kept(sqlite_store: AsyncEngine) -> None:
+    from connectors.records import ApplicationFilter, PageRequest
+    from connectors.resilience import GuardedLicensingSource, ResiliencePolicy
+
+    licensing = GuardedLicensingSource(InMemoryLicensingSource([application("A-1")]), ResiliencePolicy())
+    task = MetricsRefresher(MetricsView(sqlite_store), licensing=licensing, complaints=InMemoryComplaintSource([]),
+                            calendar=WorkCalendar(), today=lambda: date(2025, 6, 2), interval=0)
+    await task.refresh_once()
+    assert task.failures == 0 and licensing.guard.cache.records_held == 0
+
+    await licensing.list_applications(ApplicationFilter(), PageRequest(first=10))  # a caller's read
+    assert licensing.guard.cache.records_held == 1
