@@ -41,6 +41,19 @@ class PhaseResult:
     processes: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> peak RSS, CPU
 
 
+def merged(name: str, parts: Sequence[PhaseResult]) -> PhaseResult:
+    """One phase out of its rounds: samples together, peak memory the largest, CPU summed."""
+    result = PhaseResult(name, sum(p.seconds for p in parts))
+    for part in parts:
+        for op, samples in part.samples.items():
+            result.samples.setdefault(op, []).extend(samples)
+        for proc, figures in part.processes.items():
+            seen = result.processes.setdefault(proc, {"peak_rss_mb": 0.0, "cpu_seconds": 0.0})
+            seen["peak_rss_mb"] = max(seen["peak_rss_mb"], figures["peak_rss_mb"])
+            seen["cpu_seconds"] = round(seen["cpu_seconds"] + figures["cpu_seconds"], 2)
+    return result
+
+
 Runner = Callable[[Operation, Pick], Awaitable[Sample]]
 
 

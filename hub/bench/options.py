@@ -32,6 +32,10 @@ class BenchOptions:
     hub_settings: tuple[str, ...] = ()  # extra `key = value` TOML lines for the hub
     seed: int = 7
     progress: bool = True
+    # with --direct, the hub and direct phases alternate this many times (each round a
+    # share of --duration), so that both see the same machine: a background job or a
+    # slow minute then weighs on both sides of the ratio, not on one
+    rounds: int = 3
 
     def checked(self) -> BenchOptions:
         if not 50 <= self.residents <= 5_000_000:
@@ -40,6 +44,8 @@ class BenchOptions:
             raise BenchError("BAD_ARGUMENT", "--concurrency must be between 1 and 512")
         if not 0.5 <= self.duration <= 3600:
             raise BenchError("BAD_ARGUMENT", "--duration must be between 0.5 and 3600 seconds")
+        if not 1 <= self.rounds <= 100 or self.duration / self.rounds < 0.5:
+            raise BenchError("BAD_ARGUMENT", "--rounds must be between 1 and 100, each at least 0.5 s of --duration")
         if not 0 <= self.warmup <= 600:
             raise BenchError("BAD_ARGUMENT", "--warmup must be between 0 and 600 seconds")
         for line in self.hub_settings:

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from hub.bench.direct import DirectSources
-from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner
+from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
 from hub.bench.operations import Operation, default_mix
 from hub.bench.options import BenchError, BenchOptions
 from hub.bench.report import overhead, phase_summary, table
@@ -115,22 +115,31 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
                 if notice:
                     notices.append(notice)
             await _preflight(client, operations, samples, tokens, options.seed)
-            pids = {"hub": stack.hub_pid, **{s.name: s.process.pid for s in stack.sources.services}}
-            _say(f"Hub phase: {options.concurrency} clients, {options.warmup:g} s warm-up, {options.duration:g} s measured")
-            hub = await drive(
-                "hub", operations, hub_runner(client), samples=samples, tokens=tokens,
-                concurrency=options.concurrency, duration=options.duration, warmup=options.warmup,
-                seed=options.seed, monitor=ProcessMonitor(pids), progress=options.progress,
-            )
-        direct = None
-        if options.direct:
-            _say("Direct phase: the same fetches through the connectors, no GraphQL, no policy")
-            pids = {"bench (direct)": os.getpid(), **{s.name: s.process.pid for s in stack.sources.services}}
-            direct = await drive(
-                "direct", operations, direct_runner(sources), samples=samples, tokens=tokens,
-                concurrency=options.concurrency, duration=options.duration, warmup=options.warmup,
-                seed=options.seed, monitor=ProcessMonitor(pids), progress=options.progress,
-            )
+            hub_pids = {"hub": stack.hub_pid, **{s.name: s.process.pid for s in stack.sources.services}}
+            direct_pids = {"bench (direct)": os.getpid(), **{s.name: s.process.pid for s in stack.sources.services}}
+            rounds = options.rounds if options.direct else 1
+            share = options.duration / rounds
+            hub_parts: list[PhaseResult] = []
+            direct_parts: list[PhaseResult] = []
+            for number in range(rounds):
+                # the first round warms up fully; later ones only settle after the switch
+                warmup = options.warmup if number == 0 else min(options.warmup, 1.0)
+                label = f" (round {number + 1} of {rounds})" if rounds > 1 else ""
+                _say(f"Hub phase{label}: {options.concurrency} clients, {warmup:g} s warm-up, {share:g} s measured")
+                hub_parts.append(await drive(
+                    "hub", operations, hub_runner(client), samples=samples, tokens=tokens,
+                    concurrency=options.concurrency, duration=share, warmup=warmup,
+                    seed=options.seed + number, monitor=ProcessMonitor(hub_pids), progress=options.progress,
+                ))
+                if options.direct:
+                    _say(f"Direct phase{label}: the same fetches through the connectors, no GraphQL, no policy")
+                    direct_parts.append(await drive(
+                        "direct", operations, direct_runner(sources), samples=samples, tokens=tokens,
+                        concurrency=options.concurrency, duration=share, warmup=warmup,
+                        seed=options.seed + number, monitor=ProcessMonitor(direct_pids), progress=options.progress,
+                    ))
+        hub = merged("hub", hub_parts)
+        direct = merged("direct", direct_parts) if direct_parts else None
         return samples, hub, direct
     finally:
         await sources.aclose()
@@ -185,6 +194,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
         "options": {
             "concurrency": options.concurrency, "duration": options.duration, "warmup": options.warmup,
             "direct": options.direct, "seed": options.seed, "hub_settings": list(options.hub_settings),
+            "rounds": options.rounds if options.direct else 1,
         },
         "environment": _environment(),
         "samples": {"citizens": len(samples.citizen_niks), "applications": len(samples.application_numbers),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.bench import BenchError, BenchOptions, default_mix
-from hub.bench.load import Sample
+from hub.bench.load import PhaseResult, Sample, merged
 from hub.bench.report import batching, overhead, percentile, summarise
 from hub.bench.run import select_operations
 from hub.cli import main
@@ -23,6 +23,8 @@ CITIZEN = next(op for op in default_mix() if op.name == "citizen_by_nik")
         pytest.param(BenchOptions(residents=0), "--residents", id="no-residents"),
         pytest.param(BenchOptions(concurrency=0), "--concurrency", id="no-clients"),
         pytest.param(BenchOptions(duration=0), "--duration", id="no-time"),
+        pytest.param(BenchOptions(rounds=0), "--rounds", id="no-rounds"),
+        pytest.param(BenchOptions(duration=1, rounds=5), "--rounds", id="rounds-too-short"),
         pytest.param(BenchOptions(hub_settings=("not toml",)), "--hub-setting", id="bad-setting"),
     ],
 )
@@ -91,3 +93,16 @@ def test_an_operation_the_schema_lacks_is_skipped_with_a_notice() -> None:
 def test_unknown_operation_names_are_refused() -> None:
     with pytest.raises(BenchError, match="unknown operation"):
         select_operations(("nope",), schema_sdl="")
+
+
+def test_rounds_merge_into_one_phase() -> None:
+    first = PhaseResult("hub", 5.0, {"track": [Sample(3.0)]}, {"hub": {"peak_rss_mb": 180.0, "cpu_seconds": 1.5}})
+    second = PhaseResult("hub", 5.0, {"track": [Sample(4.0), Sample(9.0, "TIMEOUT")], "listing": [Sample(50.0)]},
+                         {"hub": {"peak_rss_mb": 210.0, "cpu_seconds": 2.25}})
+
+    phase = merged("hub", [first, second])
+
+    assert phase.seconds == 10.0
+    assert [s.ms for s in phase.samples["track"]] == [3.0, 4.0, 9.0]
+    assert [s.ms for s in phase.samples["listing"]] == [50.0]
+    assert phase.processes == {"hub": {"peak_rss_mb": 210.0, "cpu_seconds": 3.75}}
