@@ -8,6 +8,7 @@ nothing global, so several apps in one process (tests) do not mix their figures.
 
 from __future__ import annotations
 
+import collections
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -65,8 +66,8 @@ class HubMetrics:
                 self.source_stale.labels(*labels).inc()
         for code in error_codes:
             self.errors.labels(code).inc()
-        for action in ledger_actions:
-            self.ledger_entries.labels(action).inc()
+        for action, count in collections.Counter(ledger_actions).items():  # a page of 1,000: one call, not 1,000
+            self.ledger_entries.labels(action).inc(count)
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

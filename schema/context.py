@@ -15,6 +15,7 @@ from auth.policy import RowAccess
 from auth.principal import Principal
 from connectors.workdays import WorkCalendar
 from schema.access import PERSONAL_FIELDS, AccessControl, Presenter
+from schema.ledger_writes import LedgerWrites, drafts_of
 from schema.loaders import Loaders
 from schema.region import Region
 from schema.sources import Sources
@@ -72,6 +73,7 @@ class Context:
     response: Any = None
     selected: Mapping[str, frozenset[str]] = field(default_factory=dict)
     accessed: dict[tuple[str, str], _Access] = field(default_factory=dict)
+    ledger_writes: LedgerWrites = field(default_factory=LedgerWrites)
     _ledger_plans: dict[tuple[str, int], tuple[RowAccess, frozenset[str] | None, frozenset[str]]] = field(
         default_factory=dict
     )
@@ -101,6 +103,23 @@ class Context:
             request=request,
             response=response,
         )
+
+    def start_ledger_write(self) -> None:
+        """Called by a root field once its records are shaped: starts writing their
+        ledger entries when that is safe (see `schema.ledger_writes`)."""
+        if self.ledger_writes.early and self.accessed:
+            self._write_unwritten()
+
+    async def finish_ledger(self) -> None:
+        """Write what is not written yet and wait for every batch; raises on failure."""
+        self._write_unwritten()
+        await self.ledger_writes.finish()
+
+    def _write_unwritten(self) -> None:
+        keys = self.ledger_writes.unwritten(self.accessed)
+        drafts = drafts_of(keys, self.accessed, principal=self.principal, request_id=self.request_id,
+                           purpose=self.purpose, case=self.case, writes=self.ledger_writes)
+        self.ledger_writes.start(self.env.ledger, drafts, self.accessed, keys)
 
     def record_access(self, type_name: str, key: str | None, row: RowAccess) -> None:
         """Note that a personal record was returned: the ledger gets one entry for it."""

@@ -50,6 +50,7 @@ async def _connection(
     window = await fetch_window(fetch, first=size, after=after, with_total=_wants_total(info))
     # the scope was pushed down; every row is still checked (the scope may be wider)
     shown = [(present(item), index) for index, item in enumerate(window.items)]
+    info.context.start_ledger_write()
     return Connection(
         edges=[Edge(node=node, window=window, index=index) for node, index in shown if node is not None],
         page_info=PageInfo(
@@ -62,10 +63,12 @@ async def _connection(
     )
 
 
-def _shown(node: N | None, what: str) -> N:
-    """A root record the policy refuses is null with FORBIDDEN at its path."""
+def _shown(ctx: Context, node: N | None, what: str) -> N:
+    """A root record the policy refuses is null with FORBIDDEN at its path; a shown one
+    may start its ledger entry now (see `schema.ledger_writes`)."""
     if node is None:
         raise Forbidden(f"this {what} is not yours to see")
+    ctx.start_ledger_write()
     return node
 
 
@@ -115,7 +118,7 @@ class CoreQuery:
         record = await ctx.loaders.citizen.load(checked_nik(nik))
         if record is None:
             return None
-        return _shown(Citizen.of(record, ctx), "citizen")
+        return _shown(ctx, Citizen.of(record, ctx), "citizen")
 
     @strawberry.field(description="Citizens of the region, ordered by NIK.")
     async def citizens(
@@ -153,7 +156,7 @@ class CoreQuery:
         members = await ctx.loaders.family_members.load(number)
         if not members:
             return None
-        return _shown(Family.of(number, members, ctx), "family")
+        return _shown(ctx, Family.of(number, members, ctx), "family")
 
     @strawberry.field(description="One permit application by its number.")
     async def application(self, info: Info[Context, None], number: str) -> Application | None:
@@ -161,7 +164,7 @@ class CoreQuery:
         record = await ctx.loaders.application.load(checked_number(number))
         if record is None:
             return None
-        return _shown(Application.of(record, ctx), "application")
+        return _shown(ctx, Application.of(record, ctx), "application")
 
     @strawberry.field(description="Permit applications, newest first.")
     async def applications(
@@ -201,7 +204,7 @@ class CoreQuery:
         record = await ctx.loaders.complaint.load(checked_number(number))
         if record is None:
             return None
-        return _shown(Complaint.of(record, ctx), "complaint")
+        return _shown(ctx, Complaint.of(record, ctx), "complaint")
 
     @strawberry.field(description="Complaints, newest first.")
     async def complaints(

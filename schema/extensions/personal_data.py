@@ -4,22 +4,20 @@ Before execution: if the document selects personal fields, the request must carr
 purpose the caller's role may use (and a case number where the purpose needs one);
 otherwise the operation is not executed and answers `PURPOSE_REQUIRED`.
 
-After execution: one ledger entry per personal record returned (or changed), written
-in one batch before the response leaves. If the ledger cannot be written, the response
-carries no data at all (fail closed) and says so with `LEDGER_UNAVAILABLE`.
+After execution: one ledger entry per personal record returned (or changed), committed
+before the response leaves (started early by the root field when that is safe: see
+`schema.ledger_writes`). If the ledger cannot be written, the response carries no data
+at all (fail closed) and says so with `LEDGER_UNAVAILABLE`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from functools import lru_cache
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import DocumentNode, ExecutionResult, FieldNode, GraphQLError, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from auth.ledger import LedgerDraft
 from schema.access import personal_selection
 from schema.context import Context
 
@@ -58,39 +56,16 @@ class PersonalDataExtension(SchemaExtension):
                 )
                 yield
                 return
+            ctx.ledger_writes.describe(query, operation)
+            ctx.ledger_writes.early = len(personal) == 1 and _one_root_query_field(document, operation)
             if ctx.principal.nik:
                 own = await ctx.loaders.citizen.load(ctx.principal.nik)
                 ctx.presenter.family_number = own.family_number if own is not None else None
         yield
-        if ctx.accessed:
-            await self._write_ledger(ctx, query, operation)
-
-    async def _write_ledger(self, ctx: Context, query: str, operation: str | None) -> None:
-        document_hash = hashlib.sha256(query.encode()).hexdigest()
-        principal = ctx.principal
-        drafts = [
-            LedgerDraft(
-                request_id=ctx.request_id,
-                subject=principal.subject,
-                roles=_in_order(principal.roles),
-                purpose=ctx.purpose,
-                document_hash=document_hash,
-                record_type=record_type,
-                record_key=key,
-                fields=_in_order(access.fields),
-                masked_fields=_in_order(access.masked),
-                action=access.action,  # type: ignore[arg-type]
-                detail=access.detail,
-                client_id=principal.client_id,
-                case=ctx.case,
-                operation_name=operation,
-                department=principal.department,
-            )
-            for (record_type, key), access in ctx.accessed.items()
-        ]
+        if not ctx.accessed:
+            return
         try:
-            assert ctx.env.ledger is not None
-            await ctx.env.ledger(drafts)
+            await ctx.finish_ledger()
         except Exception:
             log.exception("request %s: the access ledger could not be written; no data sent", ctx.request_id)
             # the result object is already the one being returned: empty it in place
@@ -104,8 +79,11 @@ class PersonalDataExtension(SchemaExtension):
             result.errors = refusal.errors
 
 
-@lru_cache(maxsize=1024)
-def _in_order(values: frozenset[str]) -> tuple[str, ...]:
-    """Sorted, as the ledger stores collections; one tuple per distinct set, so drafts
-    of a request share them and the ledger's check passes them through unchanged."""
-    return tuple(sorted(values))
+def _one_root_query_field(document: DocumentNode | None, operation_name: str | None) -> bool:
+    """Whether the operation is a query whose selection is one plain root field (no
+    fragments, no second field that could return the same records)."""
+    operation = get_operation_ast(document, operation_name) if document is not None else None
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return False
+    selections = operation.selection_set.selections
+    return len(selections) == 1 and isinstance(selections[0], FieldNode)

@@ -3,9 +3,15 @@ is recorded, and that nothing leaves when the ledger cannot be written."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
 from auth.principal import ANONYMOUS, Principal
 from harness import Execute, MemoryLedger
 from sample_world import SIMPANG_BARU, World
+from schema.sources import Sources
 
 LICENSING = Principal("lic-1", frozenset({"licensing_officer"}), department="dpmptsp")
 CITIZEN_QUERY = "query($nik: String!) { citizen(nik: $nik) { nik fullName address } }"
@@ -192,3 +198,50 @@ async def test_a_complaint_officer_moves_a_complaint_and_a_forbidden_transition_
                             principal=officer, purpose="complaint-follow-up", case=complaint.number)
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert refused["errors"][0]["extensions"]["source"] == "complaints"
+
+
+# -- when the entries are written ----------------------------------------------------
+
+
+async def test_a_single_root_field_starts_its_entries_while_its_links_still_load(
+    execute: Execute, world: World, ledger: MemoryLedger, sources: Sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nik = next(a.applicant_nik for a in world.applications if a.applicant_nik)
+    load_applications = sources.licensing.applications_by_applicant
+
+    async def only_once_the_ledger_is_written(niks: Sequence[str]) -> dict:  # type: ignore[type-arg]
+        await asyncio.wait_for(ledger.written.wait(), timeout=5)
+        return await load_applications(niks)
+
+    monkeypatch.setattr(sources.licensing, "applications_by_applicant", only_once_the_ledger_is_written)
+    body = await execute("query($nik: String!) { citizen(nik: $nik) { nik fullName applications { number } } }",
+                         {"nik": nik})
+
+    assert body["data"]["citizen"]["applications"], body
+    assert [(d.record_type, d.record_key) for d in ledger.drafts] == [("Citizen", nik)]
+
+
+async def test_a_failed_early_batch_withholds_the_whole_answer(
+    execute: Execute, world: World, ledger: MemoryLedger
+) -> None:
+    ledger.fail = True
+    body = await execute("query { citizens(first: 5) { edges { node { nik fullName } } } }")
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "LEDGER_UNAVAILABLE"
+
+
+@pytest.mark.parametrize("query", [
+    pytest.param("query($nik: String!) { citizen(nik: $nik) { nik family { members { nik fullName } } } }",
+                 id="two-personal-types"),
+    pytest.param("query($nik: String!) { a: citizen(nik: $nik) { nik } b: citizens(first: 50) { edges { node { nik } } } }",
+                 id="two-root-fields"),
+])
+async def test_a_record_reached_twice_still_gets_one_entry(
+    query: str, execute: Execute, world: World, ledger: MemoryLedger
+) -> None:
+    body = await execute(query, {"nik": world.citizens[0].nik})
+    assert "errors" not in body, body
+    keys = [(d.record_type, d.record_key) for d in ledger.drafts]
+    assert ("Citizen", world.citizens[0].nik) in keys
+    assert len(keys) == len(set(keys))
+    assert ledger.batches == 1
