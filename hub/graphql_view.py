@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -41,12 +42,14 @@ from hub.request_context import principal_of, request_id_of
 from schema.build import RoleSchema
 from schema.context import Context, Environment
 from schema.errors import format_error
+from schema.ledger_writes import LEDGER_REFUSAL
 
 log = logging.getLogger("simpul.http")
 
 _MEDIA_KEY = "simpul.graphql.media_type"
 _STATUS_KEY = "simpul.graphql.status"
 _CONTEXT_KEY = "simpul.graphql.context"
+_REFUSED_KEY = "simpul.graphql.refused"
 
 
 class HubGraphQL(GraphQL):
@@ -95,11 +98,30 @@ class HubGraphQL(GraphQL):
             )
         request.scope[_MEDIA_KEY] = media
         response = await super().run(request, context, root_value)
+        response = await self._once_ledgered(request, response)
         if isinstance(response, Response) and response.media_type == JSON:
             response.headers["content-type"] = media if media == JSON else f"{media}; charset=utf-8"
             status = request.scope.get(_STATUS_KEY)
             if status is not None:
                 response.status_code = status
+        return response
+
+    async def _once_ledgered(self, request: Request, response: Response) -> Response:
+        """The response, once every ledger entry of the request is committed (the commit
+        ran while the response was completed and encoded); if the ledger could not be
+        written, a refusal without data instead (fail closed)."""
+        context = request.scope.get(_CONTEXT_KEY)
+        if not isinstance(context, Context):
+            return response
+        try:
+            await context.ledger_writes.finish()
+        except Exception:
+            log.exception("request %s: the access ledger could not be written; no data sent", context.request_id)
+            request.scope[_REFUSED_KEY] = True  # the operation was already counted
+            refusal = ExecutionResult(
+                data=None, errors=[GraphQLError(LEDGER_REFUSAL, extensions={"code": "LEDGER_UNAVAILABLE"})]
+            )
+            return Response(self.encode_json(await self.process_result(request, refusal)), media_type=JSON)
         return response
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:  # type: ignore[override]
@@ -150,6 +172,7 @@ class HubGraphQL(GraphQL):
             request=request,
             response=response,
         )
+        context.ledger_writes.waited_by_caller = True  # see _once_ledgered
         request.scope[_CONTEXT_KEY] = context
         return context
 
@@ -174,7 +197,7 @@ class HubGraphQL(GraphQL):
             extensions["stale"] = stale
         if extensions:
             response["extensions"] = extensions
-        if self.metrics is not None and isinstance(context, Context):
+        if self.metrics is not None and isinstance(context, Context) and not request.scope.get(_REFUSED_KEY):
             self.metrics.observe_operation(
                 sources=context.trace.as_list(),
                 error_codes=[e["extensions"]["code"] for e in errors],

@@ -111,9 +111,11 @@ class Context:
             self._write_unwritten()
 
     async def finish_ledger(self) -> None:
-        """Write what is not written yet and wait for every batch; raises on failure."""
+        """Write what is not written yet and wait for every batch; raises on failure.
+        When the caller waits itself (`ledger_writes.waited_by_caller`), only starts."""
         self._write_unwritten()
-        await self.ledger_writes.finish()
+        if not self.ledger_writes.waited_by_caller:
+            await self.ledger_writes.finish()
 
     def _write_unwritten(self) -> None:
         keys = self.ledger_writes.unwritten(self.accessed)

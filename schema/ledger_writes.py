@@ -10,6 +10,8 @@ root field's records are all the request will note, and starting their batch ear
 changes nothing in what the ledger holds: still one entry per record.
 
 Either way the response waits for every batch (`finish`); if one fails, no data is sent.
+The HTTP view waits after it has encoded the response and before it sends it, so the
+commit also overlaps the encoding; other callers wait at the end of execution.
 A response refused after an early batch was committed (an error in a non-null field,
 say) leaves its entries: the ledger may record an access whose answer was then
 withheld, never an answer without its entry.
@@ -29,6 +31,9 @@ from auth.principal import Principal
 
 LedgerWriter = Callable[[Sequence[LedgerDraft]], Awaitable[object]]
 
+#: what a caller is told when the ledger could not be written (code LEDGER_UNAVAILABLE)
+LEDGER_REFUSAL = "The access ledger could not be written, so no data is sent; try again later"
+
 
 class Noted(Protocol):
     fields: frozenset[str]
@@ -42,6 +47,10 @@ class LedgerWrites:
     """The batches of one request; `early` says whether a root field may start one."""
 
     early: bool = False
+    # the HTTP view waits for the batches itself, after encoding the response (which then
+    # overlaps the commit) and before sending it; anyone else executing waits in the
+    # extension
+    waited_by_caller: bool = False
     document_hash: str = ""
     operation_name: str | None = None
     # record -> the fields its written entry holds (a record noted again with more

@@ -20,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 
 from schema.access import personal_selection
 from schema.context import Context
+from schema.ledger_writes import LEDGER_REFUSAL
 
 log = logging.getLogger("simpul.ledger")
 
@@ -69,10 +70,7 @@ class PersonalDataExtension(SchemaExtension):
         except Exception:
             log.exception("request %s: the access ledger could not be written; no data sent", ctx.request_id)
             # the result object is already the one being returned: empty it in place
-            refusal = _refusal(
-                "The access ledger could not be written, so no data is sent; try again later",
-                "LEDGER_UNAVAILABLE",
-            )
+            refusal = _refusal(LEDGER_REFUSAL, "LEDGER_UNAVAILABLE")
             result = self.execution_context.result
             assert isinstance(result, ExecutionResult)
             result.data = None
