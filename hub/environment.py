@@ -3,11 +3,9 @@ the policy, the ledger, the region, the calendar and the analytics stores."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.ledger import LedgerDraft, LedgerEntry, LedgerWriter, query_entries
+from auth.ledger import LedgerEntry, LedgerWriter, query_entries
 from auth.policy import Policy
 from auth.purposes import PurposeRegistry
 from connectors import build_source
@@ -55,16 +53,13 @@ def build_environment(
     concurrent requests share one durable transaction, each gets its own entries)
     writes through `store`, and the caller closes it."""
 
-    async def write_ledger(drafts: Sequence[LedgerDraft]) -> object:
-        return await ledger_writer.append(drafts)
-
     async def read_ledger(**filters: object) -> list[LedgerEntry]:
         return await query_entries(store, **filters)  # type: ignore[arg-type]
 
     return Environment(
         sources=sources,
         access=AccessControl(policy, purposes),
-        ledger=write_ledger,
+        ledger=ledger_writer.submit,  # starts the commit at once; the answer waits for it
         ledger_reader=read_ledger,
         region=load_region(settings.resolved_region_file),
         calendar=WorkCalendar(),

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
-from auth.ledger import LedgerDraft
+from auth.ledger import LedgerDraft, LedgerUnavailable
 from auth.principal import Principal
 
 LedgerWriter = Callable[[Sequence[LedgerDraft]], Awaitable[object]]
@@ -70,7 +70,11 @@ class LedgerWrites:
         for key in keys:
             noted = accessed[key]
             self._written[key] = (noted.fields, noted.masked)
-        batch = asyncio.ensure_future(write(drafts))
+        try:
+            batch = asyncio.ensure_future(write(drafts))  # a writer may have started already
+        except Exception as exc:  # refused before anything started (a malformed draft)
+            batch = asyncio.get_running_loop().create_future()
+            batch.set_exception(exc)
         batch.add_done_callback(_retrieved)
         self._batches.append(batch)
 
@@ -87,8 +91,8 @@ class LedgerWrites:
             return
         outcomes = await asyncio.gather(*batches, return_exceptions=True)
         for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+            if isinstance(outcome, BaseException):  # batches may be shared by requests: a fresh one
+                raise LedgerUnavailable(str(outcome)) from outcome
 
 
 def drafts_of(

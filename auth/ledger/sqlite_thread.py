@@ -100,12 +100,13 @@ class SqliteThreadAppender:
         self._connection: sqlite3.Connection | None = None  # opened and used on the thread only
         self.transactions = 0  # committed transactions, for tests and metrics
 
+    def submit(self, drafts: Sequence[LedgerDraft], clock: Clock) -> asyncio.Future[list[LedgerEntry]]:
+        """Hand the transaction to the thread now; the future ends with the entries or
+        `LedgerUnavailable`."""
+        return asyncio.get_running_loop().run_in_executor(self._executor, self._write_or_refuse, drafts, clock)
+
     async def write(self, drafts: Sequence[LedgerDraft], clock: Clock) -> list[LedgerEntry]:
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, self._write, drafts, clock)
-        except sqlite3.Error as exc:
-            raise LedgerUnavailable(f"the access ledger could not be written: {exc.__class__.__name__}") from exc
+        return await self.submit(drafts, clock)
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
@@ -122,6 +123,12 @@ class SqliteThreadAppender:
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
             self._connection = connection
         return self._connection
+
+    def _write_or_refuse(self, drafts: Sequence[LedgerDraft], clock: Clock) -> list[LedgerEntry]:
+        try:
+            return self._write(drafts, clock)
+        except sqlite3.Error as exc:
+            raise LedgerUnavailable(f"the access ledger could not be written: {exc.__class__.__name__}") from exc
 
     def _write(self, drafts: Sequence[LedgerDraft], clock: Clock) -> list[LedgerEntry]:
         connection = self._connect()

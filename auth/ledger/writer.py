@@ -30,7 +30,13 @@ _Pending = tuple[list[LedgerDraft], "asyncio.Future[list[LedgerEntry]]"]
 
 
 class LedgerWriter:
-    """Appends through one engine, merging requests that wait into one transaction."""
+    """Appends through one engine, merging requests that wait into one transaction.
+
+    `submit` starts a request's commit at once when no other is running (on SQLite the
+    thread has the work before the caller next awaits, so the commit overlaps whatever
+    the caller does meanwhile) and queues it otherwise; each commit, when it ends,
+    starts the next with everything queued. `append` is `submit` and wait.
+    """
 
     def __init__(
         self,
@@ -47,73 +53,92 @@ class LedgerWriter:
         self._clock = clock
         self._max_group = max_group
         self._pending: list[_Pending] = []
-        self._lock = asyncio.Lock()
-        self._flushing: set[asyncio.Future[None]] = set()
+        self._running: asyncio.Future[list[LedgerEntry]] | None = None
+
+    def submit(self, entries: Sequence[LedgerDraft]) -> asyncio.Future[list[LedgerEntry]]:
+        """This request's entries, committed: a future that ends with them, or with
+        `LedgerUnavailable` (nothing of the group written). A malformed draft raises
+        `InvalidLedgerDraft` here, before anything is queued."""
+        drafts = check_drafts(entries)
+        done: asyncio.Future[list[LedgerEntry]] = asyncio.get_running_loop().create_future()
+        if not drafts:
+            done.set_result([])
+            return done
+        self._pending.append((drafts, done))
+        if self._running is None:
+            self._commit_next()
+        return done
 
     async def append(self, entries: Sequence[LedgerDraft]) -> list[LedgerEntry]:
         """Like `auth.ledger.append`: returns once this request's entries are committed."""
-        drafts = check_drafts(entries)
-        if not drafts:
-            return []
-        done: asyncio.Future[list[LedgerEntry]] = (
-            asyncio.get_running_loop().create_future()
-        )
-        pending = (drafts, done)
-        self._pending.append(pending)
+        done = self.submit(entries)
         try:
-            while not done.done():
-                async with self._lock:
-                    if not done.done():
-                        # shielded: a cancelled request must not abort the others' commit
-                        flush = asyncio.ensure_future(self._flush())
-                        self._flushing.add(flush)
-                        flush.add_done_callback(self._flushing.discard)
-                        await asyncio.shield(flush)
+            # shielded: a cancelled request must not abort the others' commit
+            return await asyncio.shield(done)
         except asyncio.CancelledError:
-            if pending in self._pending:  # not yet in a transaction: drop it
-                self._pending.remove(pending)
+            queued = next((p for p in self._pending if p[1] is done), None)
+            if queued is not None:  # not yet in a transaction: drop it
+                self._pending.remove(queued)
+                done.cancel()
             else:  # in flight: nobody will read its outcome
-                done.add_done_callback(lambda f: f.cancelled() or f.exception())
+                done.add_done_callback(_retrieve)
             raise
-        try:
-            return done.result()
         except LedgerUnavailable as exc:  # one exception object per request
             raise LedgerUnavailable(exc.message) from exc
 
-    async def _flush(self) -> None:
+    def _commit_next(self) -> None:
         group: list[_Pending] = []
         size = 0
-        while self._pending and (
-            not group or size + len(self._pending[0][0]) <= self._max_group
-        ):
+        while self._pending and (not group or size + len(self._pending[0][0]) <= self._max_group):
             group.append(self._pending.pop(0))
             size += len(group[-1][0])
         batch = [draft for drafts, _ in group for draft in drafts]
         try:
             if self._appender is not None:
-                written = await self._appender.write(batch, self._clock)
+                running = self._appender.submit(batch, self._clock)
             else:
-                written = await write_checked(self._engine, batch, clock=self._clock)
-        except BaseException as exc:
-            failure = (
-                exc
-                if isinstance(exc, LedgerUnavailable)
-                else LedgerUnavailable(
-                    f"the access ledger write was interrupted: {exc.__class__.__name__}"
-                )
-            )
+                running = asyncio.ensure_future(write_checked(self._engine, batch, clock=self._clock))
+        except RuntimeError as exc:  # the writer was closed: nothing can be written
+            failure = LedgerUnavailable(f"the access ledger is closed ({exc})")
             for _, done in group:
                 done.set_exception(failure)
-            if not isinstance(exc, Exception):
-                raise
             return
-        self.transactions += 1
-        start = 0
-        for drafts, done in group:
-            done.set_result(written[start : start + len(drafts)])
-            start += len(drafts)
+        self._running = running
+        running.add_done_callback(lambda finished: self._settle(group, finished))
+
+    def _settle(self, group: list[_Pending], finished: asyncio.Future[list[LedgerEntry]]) -> None:
+        self._running = None
+        failure: LedgerUnavailable | None = None
+        if finished.cancelled():
+            failure = LedgerUnavailable("the access ledger write was interrupted")
+        elif (exc := finished.exception()) is not None:
+            failure = exc if isinstance(exc, LedgerUnavailable) else LedgerUnavailable(
+                f"the access ledger write was interrupted: {exc.__class__.__name__}"
+            )
+        if failure is None:
+            self.transactions += 1
+            written = finished.result()
+            start = 0
+            for drafts, done in group:
+                if not done.done():
+                    done.set_result(written[start : start + len(drafts)])
+                start += len(drafts)
+        else:
+            for _, done in group:
+                if not done.done():
+                    done.set_exception(failure)
+        if self._pending:
+            self._commit_next()
 
     async def aclose(self) -> None:
-        """Stop the SQLite writer thread (if any); call once no request is writing."""
+        """Wait for the running commit, then stop the SQLite thread (if any)."""
+        while self._running is not None:
+            await asyncio.wait([self._running])
+            await asyncio.sleep(0)  # let its callback start the next queued commit
         if self._appender is not None:
             await self._appender.aclose()
+
+
+def _retrieve(done: asyncio.Future[list[LedgerEntry]]) -> None:
+    if not done.cancelled():
+        done.exception()

@@ -15,7 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import DocumentNode, ExecutionResult, FieldNode, GraphQLError, OperationType, get_operation_ast
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    OperationType,
+    get_operation_ast,
+)
 from strawberry.extensions import SchemaExtension
 
 from schema.access import personal_selection
