@@ -23,7 +23,7 @@ from hub.body_limit import BodyLimitMiddleware
 from hub.environment import build_environment, build_sources
 from hub.graphql_http import method_not_allowed
 from hub.graphql_view import HubGraphQL, RoleDispatcher
-from hub.runtime import settle_heap, tune_threads
+from hub.heap import settle_heap
 from hub.identity import build_identity
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.probes import healthz, readyz
@@ -85,9 +85,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         await create_tables(store)
         refresher.start()
-        if settings.freeze_heap_after_start:  # a server process (not the tests' apps)
+        if settings.freeze_heap_after_start:
             settle_heap(settings.gc_thresholds)
-            tune_threads(settings.switch_interval_ms)
         try:
             yield {"env": env}
         finally:

@@ -136,13 +136,10 @@ class Settings(BaseSettings):
     # because a process that builds many apps (the tests) would keep each one forever.
     freeze_heap_after_start: bool = False
     # With the heap frozen, the collector's thresholds for the server process (see
-    # hub.runtime): young collections every 10,000 allocations instead of 700, so that a
+    # hub.heap): young collections every 10,000 allocations instead of 700, so that a
     # request's objects mostly die before they are promoted, and full collections (which
     # walk the sources' stale-answer caches: ~120 ms at 300,000 residents) rarely run.
     gc_thresholds: tuple[int, int, int] = (10_000, 10, 100)
-    # ... and how often its threads trade the interpreter lock (hub.runtime): the event
-    # loop waits less for the database worker threads (Python's default: 5 ms)
-    switch_interval_ms: float = Field(default=0.5, ge=0.05, le=100)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

@@ -32,7 +32,6 @@ from hub.bench.options import BenchError, BenchOptions
 from hub.bench.report import overhead, phase_summary, table
 from hub.bench.samples import Samples, Tokens, sample_keys
 from hub.bench.stack import BenchStack, prepare_data, running_stack
-from hub.runtime import tune_threads
 from hub.settings import Settings
 
 METRICS_WAIT_SECONDS = 300
@@ -105,10 +104,6 @@ async def _preflight(client: httpx.AsyncClient, operations: Sequence[Operation],
 async def _phases(stack: BenchStack, operations: list[Operation], options: BenchOptions,
                   notices: list[str]) -> tuple[Samples, PhaseResult, PhaseResult | None]:
     sources = DirectSources.build(stack.settings, with_store=options.direct)
-    # the direct fetches run here with the hub's thread tuning, so that the ratio
-    # measures the hub's work, not a difference in interpreter settings
-    previous_switch = sys.getswitchinterval()
-    tune_threads(stack.settings.switch_interval_ms)
     try:
         _say("Sampling keys from the sources ...")
         samples = await sample_keys(sources, seed=options.seed)
@@ -147,7 +142,6 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
         direct = merged("direct", direct_parts) if direct_parts else None
         return samples, hub, direct
     finally:
-        sys.setswitchinterval(previous_switch)
         await sources.aclose()
 
 

@@ -1,14 +1,4 @@
-"""Tuning of a long-running server process: its garbage collector and how often
-Python threads trade the interpreter lock.
-
-The lock: the hub runs its event loop beside worker threads (aiosqlite's for the
-population registry, the ledger's writer). When one of them holds the lock, the loop
-waits up to `sys.getswitchinterval()` (5 ms by default) to get it back, even to hand a
-finished source answer on. `tune_threads` shortens that (0.5 ms by default,
-`switch_interval_ms`): the citizen-by-NIK operation went from 11.8 to 9.8 ms p50 and a
-1,000-row listing from 54 to 51.5 ms (p95 78 to 66 ms).
-
-The collector:
+"""The garbage collector of a long-running server process.
 
 A full collection walks every tracked object that is not frozen. In a hub that is the
 sources' stale-answer caches (up to `cache_size` records per source, each record with
@@ -27,14 +17,9 @@ waits longer; a request's cycles are short-lived and are collected young).
 from __future__ import annotations
 
 import gc
-import sys
 
 
 def settle_heap(thresholds: tuple[int, int, int]) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*thresholds)
-
-
-def tune_threads(switch_interval_ms: float) -> None:
-    sys.setswitchinterval(switch_interval_ms / 1000)
