@@ -175,7 +175,8 @@ class HubGraphQL(GraphQL):
             request=request,
             response=response,
         )
-        context.ledger_writes.waited_by_caller = True  # see _once_ledgered
+        if not isinstance(request, WebSocket):  # `run` waits for the ledger before it answers
+            context.ledger_writes.waited_by_caller = True  # (see _once_ledgered)
         request.scope[_CONTEXT_KEY] = context
         return context
 
