@@ -74,6 +74,7 @@ class Context:
     selected: Mapping[str, frozenset[str]] = field(default_factory=dict)
     accessed: dict[tuple[str, str], _Access] = field(default_factory=dict)
     ledger_writes: LedgerWrites = field(default_factory=LedgerWrites)
+    _today: date | None = None
     _ledger_plans: dict[tuple[str, int], tuple[RowAccess, frozenset[str] | None, frozenset[str]]] = field(
         default_factory=dict
     )
@@ -103,6 +104,13 @@ class Context:
             request=request,
             response=response,
         )
+
+    def today(self) -> date:
+        """The request's date (Asia/Jakarta), read once: a page of 1,000 citizens asks
+        for each one's age."""
+        if self._today is None:
+            self._today = self.env.today()
+        return self._today
 
     def start_ledger_write(self) -> None:
         """Called by a root field once its records are shaped: starts writing their

@@ -110,7 +110,7 @@ class Application:
     @classmethod
     def values(cls, record: ApplicationRecord, ctx: Context) -> dict[str, object]:
         env = ctx.env
-        level = service_level(record, env.calendar, env.today())
+        level = service_level(record, env.calendar, ctx.today())
         return {
             "number": record.number,
             "applicant_kind": record.applicant_kind,

@@ -104,7 +104,7 @@ class Citizen:
             "full_name": record.full_name,
             "birth_place": record.birth_place,
             "birth_date": record.birth_date.isoformat(),
-            "age": age_on(record.birth_date, ctx.env.today()),
+            "age": age_on(record.birth_date, ctx.today()),
             "sex": record.sex,
             "blood_type": record.blood_type,
             "religion": record.religion,
