@@ -45,6 +45,7 @@ class PersonalDataExtension(SchemaExtension):
         operation = execution.operation_name
         index = execution.schema.selection_index  # type: ignore[attr-defined]
         ctx.selected = index.selected(document, f"{operation}\x00{query}") if document else {}
+        ctx.ledger_writes.describe(query, operation)  # a write may be ledgered without personal fields
         personal = personal_selection(ctx.selected)
         if personal:
             decision = ctx.env.access.purposes.check(ctx.principal, ctx.purpose, ctx.case)
@@ -64,7 +65,6 @@ class PersonalDataExtension(SchemaExtension):
                 )
                 yield
                 return
-            ctx.ledger_writes.describe(query, operation)
             ctx.ledger_writes.early = len(personal) == 1 and _one_root_query_field(document, operation)
             if ctx.principal.nik:
                 own = await ctx.loaders.citizen.load(ctx.principal.nik)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from auth.ledger import LedgerDraft
+from auth.ledger.store import check_drafts
 from auth.principal import Principal
 
 Execute = Callable[..., Awaitable[dict[str, Any]]]
@@ -29,4 +30,4 @@ class MemoryLedger:
         self.written.set()
         if self.fail:
             raise OSError("ledger store unreachable")
-        self.drafts.extend(drafts)
+        self.drafts.extend(check_drafts(drafts))  # refused as the real ledger refuses them
