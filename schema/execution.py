@@ -13,8 +13,11 @@ objects the policy already shaped (masks applied, withheld fields nulled): a con
   - and runs with no resolve-wrapping schema extension (middleware),
 
 reading the attribute is exactly what the general path's resolver does, so the value is
-taken directly: a leaf is serialised, an object's own fields are collected and executed
-(again on this path), a list's items likewise. Everything else goes graphql-core's
+taken directly: a leaf is coerced (a str for String and ID, a Python enum member for an
+enum, as a table look-up), an object's own fields are collected and executed (again on
+this path), a list's items likewise; a list whose items' selection holds only leaves and
+such objects (an edge and its node) is completed by one function per item, without
+paths. Everything else goes graphql-core's
 ordinary way, and so do the hard cases of the plain fields: a null where the schema says
 non-null, a value the scalar cannot serialise, an exception as a value, a list that is
 not a list or holds nulls or awaitables. Errors inside an object or a list item are
