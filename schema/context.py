@@ -4,18 +4,18 @@ Built once per operation."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from auth.ledger import LedgerDraft, LedgerEntry
+from auth.ledger import LedgerEntry
 from auth.policy import RowAccess
 from auth.principal import Principal
 from connectors.workdays import WorkCalendar
 from schema.access import PERSONAL_FIELDS, AccessControl, Presenter
-from schema.ledger_writes import LedgerWrites, drafts_of
+from schema.ledger_writes import LedgerWriter, LedgerWrites, drafts_of
 from schema.loaders import Loaders
 from schema.region import Region
 from schema.sources import Sources
@@ -23,8 +23,6 @@ from schema.trace import SourceTrace
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
-#: Writes one request's ledger entries durably, or raises.
-LedgerWriter = Callable[[Sequence[LedgerDraft]], Awaitable[object]]
 #: Reads ledger entries (keyword filters of `auth.ledger.query_entries`).
 LedgerReader = Callable[..., Awaitable[list[LedgerEntry]]]
 

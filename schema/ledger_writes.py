@@ -29,6 +29,8 @@ from typing import Any, Protocol
 from auth.ledger import LedgerDraft, LedgerUnavailable
 from auth.principal import Principal
 
+#: Writes (or starts writing) one request's ledger entries; the awaitable ends once they
+#: are durable, or raises.
 LedgerWriter = Callable[[Sequence[LedgerDraft]], Awaitable[object]]
 
 #: what a caller is told when the ledger could not be written (code LEDGER_UNAVAILABLE)

@@ -105,9 +105,6 @@ class SqliteThreadAppender:
         `LedgerUnavailable`."""
         return asyncio.get_running_loop().run_in_executor(self._executor, self._write_or_refuse, drafts, clock)
 
-    async def write(self, drafts: Sequence[LedgerDraft], clock: Clock) -> list[LedgerEntry]:
-        return await self.submit(drafts, clock)
-
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._close)
