@@ -81,6 +81,10 @@ class HubGraphQL(GraphQL):
             log.exception("unexpected error in request %s", request_id)
             error = HttpError(500, "INTERNAL", f"Internal error; quote request id {request_id}")
             response = self._refusal(scope, error)
+        finally:
+            context = scope.pop(_CONTEXT_KEY, None)  # the scope must not keep it alive either
+            if isinstance(context, Context):
+                context.release()  # see Context.release
         await response(scope, receive, send)
 
     def _refusal(self, scope: Scope, error: HttpError) -> Response:

@@ -90,6 +90,11 @@ class Loaders:
     def create(cls, sources: Sources, trace: SourceTrace) -> Loaders:
         return cls(sources, trace)
 
+    def release(self) -> None:
+        """Forget the loaders and the records they hold (the request is over)."""
+        self._loaders = {}
+        self._known = {"citizen": {}, "application": {}, "complaint": {}}
+
     def _get(self, name: str) -> DataLoader:
         loader = self._loaders.get(name)
         if loader is None:

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.ledger.chain import canonical_of_hashed, format_time, link_hash
+from auth.ledger.chain import PER_ENTRY_COLUMNS, EntryTemplate, format_time, link_hash
 from auth.ledger.errors import InvalidLedgerDraft, LedgerError, LedgerUnavailable
 from auth.ledger.model import (
     ACTIONS,
     ENTRY_COLUMNS,
+    HASHED_COLUMNS,
     LedgerDraft,
     LedgerEntry,
 )
@@ -90,43 +91,43 @@ def chain(
 ) -> list[LedgerEntry]:
     """Turn checked drafts (collections already sorted) into entries after the head."""
     entries: list[LedgerEntry] = []
+    add = entries.append
     prev_hash = head_hash
     now_utc = now.astimezone(UTC)
     now_text = format_time(now_utc)  # most drafts carry no time of their own: format once
+    shared: tuple[object, ...] = ()
+    template: EntryTemplate | None = None
     for seq, draft in enumerate(drafts, start=head_seq + 1):
         time = now_utc if draft.time is None else draft.time.astimezone(UTC)
         roles, fields, masked = tuple(draft.roles), tuple(draft.fields), tuple(draft.masked_fields)
-        hashed = {  # the hashed columns, `time` as text
-            "seq": seq,
-            "time": now_text if time is now_utc else format_time(time),
-            "request_id": draft.request_id,
-            "subject": draft.subject,
-            "roles": roles,
-            "client_id": draft.client_id,
-            "purpose": draft.purpose,
-            "case": draft.case,
-            "operation_name": draft.operation_name,
-            "document_hash": draft.document_hash,
-            "record_type": draft.record_type,
-            "record_key": draft.record_key,
-            "fields": fields,
-            "masked_fields": masked,
-            "action": draft.action,
-            "detail": draft.detail,
-            "department": draft.department,
-            "prev_hash": prev_hash,
-        }
-        entry_hash = link_hash(prev_hash, canonical_of_hashed(hashed))
-        entries.append(LedgerEntry(
-            seq=seq, time=time, request_id=draft.request_id, subject=draft.subject, roles=roles,
-            client_id=draft.client_id, purpose=draft.purpose, case=draft.case,
-            operation_name=draft.operation_name, document_hash=draft.document_hash,
-            record_type=draft.record_type, record_key=draft.record_key, fields=fields,
-            masked_fields=masked, action=draft.action, detail=draft.detail,
-            department=draft.department, prev_hash=prev_hash, entry_hash=entry_hash,
+        values = (  # every hashed column but the per-entry ones, in `_SHARED_HASHED` order
+            draft.action, draft.case, draft.client_id, draft.department, draft.detail,
+            draft.document_hash, fields, masked, draft.operation_name, draft.purpose,
+            draft.record_type, draft.request_id, roles, draft.subject,
+            now_text if time is now_utc else format_time(time),
+        )
+        if template is None or values != shared:  # a request's drafts mostly share them
+            shared, template = values, EntryTemplate(dict(zip(_SHARED_HASHED, values, strict=True)))
+        digest = link_hash(prev_hash, template.canonical(prev_hash, draft.record_key, seq))
+        add(LedgerEntry(
+            seq, time, draft.request_id, draft.subject, roles, draft.client_id, draft.purpose, draft.case,
+            draft.operation_name, draft.document_hash, draft.record_type, draft.record_key, fields, masked,
+            draft.action, draft.detail, draft.department, prev_hash, digest,
         ))
-        prev_hash = entry_hash
+        prev_hash = digest
     return entries
+
+
+_SHARED_HASHED = ("action", "case", "client_id", "department", "detail", "document_hash", "fields",
+                  "masked_fields", "operation_name", "purpose", "record_type", "request_id", "roles",
+                  "subject", "time")
+if set(_SHARED_HASHED) | set(PER_ENTRY_COLUMNS) != set(HASHED_COLUMNS):  # a new column needs its place
+    raise ImportError("auth.ledger.store: `chain` does not hash every column of LedgerEntry")
+_POSITIONAL = ("seq", "time", "request_id", "subject", "roles", "client_id", "purpose", "case",
+               "operation_name", "document_hash", "record_type", "record_key", "fields", "masked_fields",
+               "action", "detail", "department", "prev_hash", "entry_hash")
+if _POSITIONAL != ENTRY_COLUMNS:  # `chain` builds LedgerEntry positionally, in this order
+    raise ImportError("auth.ledger.store: `chain` builds LedgerEntry in another order than its columns")
 
 
 class _BadCollection(Exception):

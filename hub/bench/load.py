@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 import psutil
 
+from hub.bench.client import Answer, ClientFailure, HubClient
 from hub.bench.direct import DirectSources
 from hub.bench.operations import Operation, Pick
 from hub.bench.samples import Samples, Tokens
@@ -200,31 +200,29 @@ async def drive(
     return result
 
 
-def hub_runner(client: httpx.AsyncClient) -> Runner:
+def hub_runner(client: HubClient) -> Runner:
     """One GraphQL request over HTTP; the clock stops when the whole body is read."""
 
     async def run(op: Operation, pick: Pick) -> Sample:
         body = {"query": op.query, "variables": pick.variables}
         started = time.perf_counter()
         try:
-            response = await client.post("/graphql", json=body, headers=pick.headers)
-        except httpx.TimeoutException:
-            return Sample((time.perf_counter() - started) * 1000, "TIMEOUT")
-        except httpx.HTTPError:
-            return Sample((time.perf_counter() - started) * 1000, "TRANSPORT")
+            response = await client.post(body, pick.headers)
+        except ClientFailure as exc:
+            return Sample((time.perf_counter() - started) * 1000, exc.code)
         ms = (time.perf_counter() - started) * 1000
         return Sample(ms, *_outcome(response))
 
     return run
 
 
-def _outcome(response: httpx.Response) -> tuple[str | None, dict[str, int] | None]:
+def _outcome(response: Answer) -> tuple[str | None, dict[str, int] | None]:
     try:
         payload: Any = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        return f"HTTP_{response.status_code}", None
+        return f"HTTP_{response.status}", None
     if not isinstance(payload, dict):
-        return f"HTTP_{response.status_code}", None
+        return f"HTTP_{response.status}", None
     calls: dict[str, int] = {}
     for entry in (payload.get("extensions") or {}).get("sources") or ():
         calls[entry["source"]] = calls.get(entry["source"], 0) + int(entry["calls"])
@@ -232,23 +230,24 @@ def _outcome(response: httpx.Response) -> tuple[str | None, dict[str, int] | Non
     if errors:
         code = ((errors[0] or {}).get("extensions") or {}).get("code") or "GRAPHQL_ERROR"
         return str(code), calls
-    if response.status_code != 200:
-        return f"HTTP_{response.status_code}", calls
+    if response.status != 200:
+        return f"HTTP_{response.status}", calls
     if payload.get("data") is None:
         return "NO_DATA", calls
     return None, calls
 
 
-def first_error(response: httpx.Response) -> str | None:
+def first_error(response: Answer) -> str | None:
     """The first problem of a response, as a message for a person (None: no problem)."""
     error, _ = _outcome(response)
     if error is None:
         return None
+    text = response.content[:300].decode(errors="replace")
     try:
         errors = orjson.loads(response.content).get("errors") or []
     except (orjson.JSONDecodeError, AttributeError):
-        return f"{error}: {response.text[:300]}"
-    return f"{error}: {errors[0].get('message') if errors else response.text[:300]}"
+        return f"{error}: {text}"
+    return f"{error}: {errors[0].get('message') if errors else text}"
 
 
 def direct_runner(sources: DirectSources) -> Runner:

@@ -6,6 +6,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+#: the load generator's HTTP clients (`hub.bench.client`); the first is the default
+CLIENTS = ("aiohttp", "httpx")
+
 
 class BenchError(Exception):
     """A benchmark that cannot run; `code` names why (printed as `[CODE] message`)."""
@@ -36,6 +39,7 @@ class BenchOptions:
     # share of --duration), so that both see the same machine: a background job or a
     # slow minute then weighs on both sides of the ratio, not on one
     rounds: int = 3
+    client: str = "aiohttp"  # the load generator's HTTP client (see hub.bench.client)
 
     def checked(self) -> BenchOptions:
         if not 50 <= self.residents <= 5_000_000:
@@ -46,6 +50,8 @@ class BenchOptions:
             raise BenchError("BAD_ARGUMENT", "--duration must be between 0.5 and 3600 seconds")
         if not 1 <= self.rounds <= 100 or self.duration / self.rounds < 0.5:
             raise BenchError("BAD_ARGUMENT", "--rounds must be between 1 and 100, each at least 0.5 s of --duration")
+        if self.client not in CLIENTS:
+            raise BenchError("BAD_ARGUMENT", f"--client must be one of {', '.join(CLIENTS)}")
         if not 0 <= self.warmup <= 600:
             raise BenchError("BAD_ARGUMENT", "--warmup must be between 0 and 600 seconds")
         for line in self.hub_settings:

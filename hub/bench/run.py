@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 
 from hub.bench.direct import DirectSources
+from hub.bench.client import HubClient, hub_client
 from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
 from hub.bench.operations import Operation, default_mix
 from hub.bench.options import BenchError, BenchOptions
@@ -70,13 +70,13 @@ def _schema_sdl(settings: Settings) -> str:
     return role_sdl(policy, None)
 
 
-async def _wait_for_metrics(client: httpx.AsyncClient, tokens: Tokens) -> str | None:
+async def _wait_for_metrics(client: HubClient, tokens: Tokens) -> str | None:
     """The dashboard reads a view the hub fills at start-up: wait for its first refresh."""
     headers = {"Authorization": f"Bearer {tokens.of('analyst')}"}
     deadline = time.monotonic() + METRICS_WAIT_SECONDS
     announced = False
     while time.monotonic() < deadline:
-        response = await client.post("/graphql", json={"query": METRICS_PROBE}, headers=headers)
+        response = await client.post({"query": METRICS_PROBE}, headers)
         data = response.json().get("data") or {}
         if (data.get("serviceMetrics") or {}).get("asOf"):
             return None
@@ -87,15 +87,14 @@ async def _wait_for_metrics(client: httpx.AsyncClient, tokens: Tokens) -> str | 
     return f"the metrics view was not refreshed within {METRICS_WAIT_SECONDS} s; service_metrics reads an empty view"
 
 
-async def _preflight(client: httpx.AsyncClient, operations: Sequence[Operation], samples: Samples,
+async def _preflight(client: HubClient, operations: Sequence[Operation], samples: Samples,
                      tokens: Tokens, seed: int) -> None:
     import random
 
     rng = random.Random(seed)
     for op in operations:
         pick = op.pick(samples, tokens, rng)
-        response = await client.post("/graphql", json={"query": op.query, "variables": pick.variables},
-                                     headers=pick.headers)
+        response = await client.post({"query": op.query, "variables": pick.variables}, pick.headers)
         problem = first_error(response)
         if problem is not None:
             raise BenchError("OPERATION_FAILED", f"{op.name} failed on its first request: {problem}")
@@ -108,8 +107,8 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
         _say("Sampling keys from the sources ...")
         samples = await sample_keys(sources, seed=options.seed)
         tokens = Tokens(stack.settings)
-        limits = httpx.Limits(max_connections=options.concurrency, max_keepalive_connections=options.concurrency)
-        async with httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as client:
+        client = hub_client(options.client, stack.url, connections=options.concurrency)
+        try:
             if any(op.name == "service_metrics" for op in operations):
                 notice = await _wait_for_metrics(client, tokens)
                 if notice:
@@ -125,7 +124,7 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
                 # the first round warms up fully; later ones only settle after the switch
                 warmup = options.warmup if number == 0 else min(options.warmup, 1.0)
                 label = f" (round {number + 1} of {rounds})" if rounds > 1 else ""
-                _say(f"Hub phase{label}: {options.concurrency} clients, {warmup:g} s warm-up, {share:g} s measured")
+                _say(f"Hub phase{label}: {options.concurrency} clients ({options.client}), {warmup:g} s warm-up, {share:g} s measured")
                 hub_parts.append(await drive(
                     "hub", operations, hub_runner(client), samples=samples, tokens=tokens,
                     concurrency=options.concurrency, duration=share, warmup=warmup,
@@ -138,6 +137,8 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
                         concurrency=options.concurrency, duration=share, warmup=warmup,
                         seed=options.seed + number, monitor=ProcessMonitor(direct_pids), progress=options.progress,
                     ))
+        finally:
+            await client.aclose()
         hub = merged("hub", hub_parts)
         direct = merged("direct", direct_parts) if direct_parts else None
         return samples, hub, direct
@@ -194,7 +195,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
         "options": {
             "concurrency": options.concurrency, "duration": options.duration, "warmup": options.warmup,
             "direct": options.direct, "seed": options.seed, "hub_settings": list(options.hub_settings),
-            "rounds": options.rounds if options.direct else 1,
+            "rounds": options.rounds if options.direct else 1, "client": options.client,
         },
         "environment": _environment(),
         "samples": {"citizens": len(samples.citizen_niks), "applications": len(samples.application_numbers),

@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import auth.ledger
 from auth.ledger import (
@@ -20,7 +22,7 @@ from auth.ledger import (
 )
 from auth.ledger.chain import checkpoint_payload, hashed_values
 from auth.ledger.model import ENTRY_COLUMNS, HASHED_COLUMNS
-from auth.ledger.store import chain
+from auth.ledger.store import chain, check_drafts
 from auth.ledger.testing import sample_draft
 
 MOMENT = datetime(2025, 6, 1, 8, 30, 0, 5, tzinfo=UTC)
@@ -142,3 +144,44 @@ def test_the_public_surface_is_what_all_says() -> None:
     }
 
     assert set(auth.ledger.__all__) == exported
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+_maybe = st.none() | _text
+_names = st.lists(_text, max_size=3, unique=True).map(lambda values: tuple(sorted(values)))
+
+
+@st.composite
+def _drafts(draw: st.DrawFn) -> list[object]:
+    """A request's drafts: shared values with quotes, escapes and non-ASCII text, and
+    per-draft changes of any column (so the chain's template is rebuilt mid-request)."""
+    shared = {
+        "request_id": draw(_text), "subject": draw(_text), "roles": draw(_names), "purpose": draw(_maybe),
+        "client_id": draw(_maybe), "case": draw(_maybe), "operation_name": draw(_maybe),
+        "department": draw(_maybe), "document_hash": draw(_text),
+    }
+    drafts = []
+    for _ in range(draw(st.integers(1, 5))):
+        fields = draw(_names.filter(bool))
+        own = {
+            "record_type": draw(st.sampled_from(["Citizen", "Application", 'Tipe "x"\\'])),
+            "record_key": draw(_text), "fields": fields,
+            "masked_fields": tuple(v for v in fields if draw(st.booleans())),
+            "action": draw(st.sampled_from(["read", "write"])), "detail": draw(_maybe),
+            "time": draw(st.none() | st.just(MOMENT - timedelta(days=1, microseconds=7))),
+        }
+        drafts.append(sample_draft(**(shared | own | draw(st.fixed_dictionaries({}, optional={"subject": _text})))))
+    return drafts
+
+
+@given(drafts=_drafts(), head_seq=st.integers(0, 10**12))
+def test_the_chain_hashes_the_canonical_bytes_of_every_entry(drafts: list[object], head_seq: int) -> None:
+    """The chain builds each entry's canonical bytes from a per-request template; they
+    must be exactly `canonical_bytes` of the entry, whatever the values."""
+    entries = chain(check_drafts(drafts), head_seq=head_seq, head_hash="c" * 64, now=MOMENT)
+
+    for entry in entries:
+        assert entry.entry_hash == hashlib.sha256(
+            entry.prev_hash.encode() + canonical_bytes(hashed_values(entry))
+        ).hexdigest()
+    assert [e.seq for e in entries] == list(range(head_seq + 1, head_seq + 1 + len(drafts)))

@@ -1,11 +1,12 @@
 """Group commit: concurrent requests share ledger transactions without losing their own entries.
 
-Every test runs on both of the writer's paths on SQLite: the dedicated-thread connection
+Every writer test runs on both of the writer's paths on SQLite: the dedicated-thread connection
 (the default for a SQLite file) and the async engine (what PostgreSQL uses)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from auth.ledger import (
     query_entries,
     verify,
 )
-from auth.ledger.sqlite_thread import sqlite_file
+from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, BackgroundCheckpoints
+from auth.ledger.sqlite_thread import SqliteThreadAppender, sqlite_file
+from auth.ledger.store import check_drafts, utc_now
 from auth.ledger.tables import ledger_entries
 from auth.ledger.testing import create_ledger_tables, sample_draft
 
@@ -72,6 +75,37 @@ async def test_a_writer_and_direct_appends_keep_one_chain(ledger: AsyncEngine, w
     )
 
     assert (await verify(ledger)).entries == 60
+
+
+async def test_a_head_moved_by_another_writer_between_commits_is_followed(
+    ledger: AsyncEngine, writer: LedgerWriter
+) -> None:
+    """The thread path chains a request after the head its last commit left; when
+    another writer moved the head meanwhile, the entries are chained again after it."""
+    first = await writer.append([sample_draft(request_id="a")])
+    other = await append(ledger, [sample_draft(request_id="b")] * 2)
+    last = await writer.append([sample_draft(request_id="c")] * 3)
+
+    assert [e.seq for e in (*first, *other, *last)] == [1, 2, 3, 4, 5, 6]
+    assert last[0].prev_hash == other[-1].entry_hash
+    verdict = await verify(ledger)
+    assert verdict.ok and verdict.entries == 6
+
+
+@pytest.mark.parametrize("count", [1, 1000, 2100])
+async def test_large_requests_are_stored_row_for_row(ledger: AsyncEngine, writer: LedgerWriter, count: int) -> None:
+    """Rows go in with multi-row INSERTs of several sizes; every entry must land once, in order."""
+    await writer.append([sample_draft(request_id="before")])
+    drafts = [sample_draft(record_key=f"{1471080101000000 + i}", request_id="big") for i in range(count)]
+
+    written = await writer.append(drafts)
+
+    read: list[object] = []
+    for _ in range(count // 1000 + 1):  # pages of at most 1,000
+        read += await query_entries(ledger, limit=1000, newest_first=False, after_seq=len(read) or None)
+    assert read[1:] == written and [e.record_key for e in written] == [d.record_key for d in drafts]
+    verdict = await verify(ledger)
+    assert verdict.ok and verdict.entries == count + 1
 
 
 async def test_a_failed_group_fails_every_request_in_it_and_writes_nothing(
@@ -152,3 +186,65 @@ def test_only_sqlite_files_take_the_thread(tmp_path: Path) -> None:
     assert sqlite_file(file_engine) == tmp_path / "a.db"
     assert sqlite_file(memory_engine) is None
     assert sqlite_file(postgres_engine) is None
+
+
+# -- WAL checkpoints run beside the SQLite writer, not inside its commits -------------
+
+
+def _entries_in_database_file(path: Path) -> int:
+    """Entries the main database file holds, ignoring the write-ahead log."""
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
+
+
+async def _until(condition, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+async def test_committed_entries_reach_the_database_file_through_background_checkpoints(
+    ledger: AsyncEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "hub.db"
+    with sqlite3.connect(path) as conn:  # the tables into the file; the log starts empty
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    appender = SqliteThreadAppender(path)
+    try:
+        drafts = check_drafts([sample_draft(record_key=f"{1471080101000000 + i}") for i in range(300)])
+        await appender.submit(drafts, utc_now)  # ~40 pages: far below any automatic checkpoint
+
+        await _until(lambda: appender.checkpoints.runs >= 1)
+
+        assert _entries_in_database_file(path) == 300
+    finally:
+        await appender.aclose()
+    assert (await verify(ledger)).entries == 300
+
+
+async def test_the_writer_keeps_a_larger_automatic_checkpoint_as_a_backstop(tmp_path: Path, ledger: AsyncEngine) -> None:
+    appender = SqliteThreadAppender(tmp_path / "hub.db")
+    try:
+        await appender.submit(check_drafts([sample_draft()]), utc_now)
+        loop = asyncio.get_running_loop()
+        setting = await loop.run_in_executor(
+            appender._executor,  # noqa: SLF001 - the writer's connection lives on its thread
+            lambda: appender._connect().execute("PRAGMA wal_autocheckpoint").fetchone()[0],  # noqa: SLF001
+        )
+        assert setting == BACKSTOP_PAGES
+    finally:
+        await appender.aclose()
+
+
+async def test_a_failing_checkpoint_is_counted_and_does_not_stop_later_ones(tmp_path: Path) -> None:
+    checkpoints = BackgroundCheckpoints(tmp_path / "missing" / "hub.db")  # cannot be opened
+    try:
+        checkpoints.request()
+        await _until(lambda: checkpoints.failures >= 1)
+        checkpoints.request()
+        await _until(lambda: checkpoints.failures >= 2)
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, checkpoints.close)
+    assert checkpoints.runs == 0

@@ -18,3 +18,33 @@ def test_settling_freezes_what_start_up_built_and_sets_the_thresholds() -> None:
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["(12345,", "7,", "9)", "True", "True"]
+
+
+def test_a_requests_records_are_freed_when_it_ends_not_left_to_the_collector(client, token) -> None:  # type: ignore[no-untyped-def]
+    """graphql-core's execution context is a reference cycle that refers to the request's
+    context; the context must not keep the request's records and ledger notes with it,
+    or every large page would wait for (and burden) the cyclic garbage collector."""
+    import gc
+
+    from connectors.records import CitizenRecord
+    from schema.context import Context
+
+    headers = {**token("population_officer"), "X-Access-Purpose": "population-service"}
+    query = "{ citizens(first: 50) { edges { node { nik fullName address kelurahan { name } } } } }"
+    gc.collect()
+    gc.disable()
+    try:
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        for _ in range(3):
+            response = client.post("/graphql", json={"query": query}, headers=headers)
+            assert len(response.json()["data"]["citizens"]["edges"]) == 50
+        gc.collect()
+        garbage = list(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    kinds = {type(o).__name__ for o in garbage}
+    assert any(isinstance(o, Context) for o in garbage)  # the cycle is still there ...
+    assert not any(isinstance(o, CitizenRecord) for o in garbage), kinds  # ... but holds no records
+    assert "_Access" not in kinds
