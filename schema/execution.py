@@ -93,6 +93,10 @@ def _enum_name(leaf: GraphQLEnumType, member: Enum) -> str:
     raise LookupError(member)
 
 
+# how a flat completer handles one response key (see `_build_flat`)
+_TYPENAME, _STRING, _LEAF, _NESTED = range(4)
+
+
 def _coerced(step: Step, value: Any) -> Any:
     """A leaf's output value, or Undefined when the ordinary path must report a problem
     (the value cannot be coerced, or coerces to null: `complete_leaf_value` refuses it)."""
@@ -345,44 +349,49 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _build_flat(
         self, object_type: GraphQLObjectType, grouped: GroupedFieldSet
     ) -> Callable[[Any], dict[str, Any] | None] | None:
-        leaves: list[tuple[str, Step]] = []  # in selection order, with the nested objects
-        nested: dict[str, tuple[Step, Callable[[Any], dict[str, Any] | None]]] = {}
+        # per response key, in selection order: (key, attr, how, nullable, step, inner), with
+        # `how` one of the codes below and `inner` the completer of a nested plain object
+        fields: list[tuple[str, str, int, bool, Step, Callable[[Any], dict[str, Any] | None] | None]] = []
         for step in self._plan(object_type, grouped):
+            inner = None
             if step.kind == OBJECT:
                 inner = self._flat_completer(step)
                 if inner is None:
                     return None
-                nested[step.name] = (step, inner)
-            elif step.kind not in (LEAF, TYPENAME):
+                how = _NESTED
+            elif step.kind == TYPENAME:
+                how = _TYPENAME
+            elif step.kind == LEAF:
+                how = _STRING if step.shown is str else _LEAF
+            else:
                 return None
-            leaves.append((step.name, step))
+            fields.append((step.name, step.attr, how, step.nullable, step, inner))
         typename = object_type.name
+        is_awaitable = self.is_awaitable
 
         def complete(source: Any) -> dict[str, Any] | None:
             out: dict[str, Any] = {}
-            for name, step in leaves:
-                kind = step.kind
-                if kind == TYPENAME:
+            for name, attr, how, nullable, step, inner in fields:
+                if how == _TYPENAME:
                     out[name] = typename
                     continue
-                value = getattr(source, step.attr, Undefined)
-                if value is None:
-                    if not step.nullable:
+                value = getattr(source, attr, Undefined)
+                if value.__class__ is str and how == _STRING:  # the common case: a string shown as it is
+                    out[name] = value
+                elif value is None:
+                    if not nullable:
                         return None
                     out[name] = None
                 elif value is Undefined:
                     return None
-                elif kind == LEAF:
-                    if step.shown is str and value.__class__ is str:
-                        out[name] = value
-                    elif (coerced := _coerced(step, value)) is not Undefined:
-                        out[name] = coerced
-                    else:
+                elif how == _NESTED:  # a nested plain object
+                    if isinstance(value, Exception) or is_awaitable(value) or (done := inner(value)) is None:  # type: ignore[misc]
                         return None
-                else:  # a nested plain object
-                    if isinstance(value, Exception) or self.is_awaitable(value) or (inner := nested[name][1](value)) is None:
-                        return None
-                    out[name] = inner
+                    out[name] = done
+                elif (coerced := _coerced(step, value)) is not Undefined:
+                    out[name] = coerced
+                else:
+                    return None
             return out
 
         return complete
