@@ -26,6 +26,7 @@ CITIZEN = next(op for op in default_mix() if op.name == "citizen_by_nik")
         pytest.param(BenchOptions(rounds=0), "--rounds", id="no-rounds"),
         pytest.param(BenchOptions(duration=1, rounds=5), "--rounds", id="rounds-too-short"),
         pytest.param(BenchOptions(hub_settings=("not toml",)), "--hub-setting", id="bad-setting"),
+        pytest.param(BenchOptions(client="curl"), "--client", id="unknown-client"),
     ],
 )
 def test_bad_options_are_refused_with_a_code(options: BenchOptions, message: str) -> None:

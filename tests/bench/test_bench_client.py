@@ -1,0 +1,100 @@
+"""The load generator's HTTP clients: the same answers from either, failures as codes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+
+from hub.bench.client import CLIENTS, Answer, ClientFailure, hub_client
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A keep-alive HTTP/1.1 server on 127.0.0.1 that echoes each POST body back as
+    {"got": body, "auth": header}, with status 201."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode().split("\r\n")
+                headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                seen.append(lines[0].encode())
+                answer = orjson.dumps({"got": orjson.loads(body), "auth": headers.get("authorization"),
+                                       "type": headers.get("content-type")})
+                writer.write(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    started = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = started.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        started.close()
+        await started.wait_closed()
+
+
+@pytest.mark.parametrize("kind", CLIENTS)
+async def test_both_clients_post_json_and_return_status_and_body(kind: str, server: tuple[str, list[bytes]]) -> None:
+    url, seen = server
+    client = hub_client(kind, url, connections=1)
+    try:
+        answers = [await client.post({"query": "{ n }", "variables": {"i": i}}, {"Authorization": "Bearer t"})
+                   for i in range(3)]
+    finally:
+        await client.aclose()
+
+    assert all(isinstance(a, Answer) and a.status == 201 for a in answers)
+    assert [a.json()["got"]["variables"]["i"] for a in answers] == [0, 1, 2]
+    assert answers[0].json()["auth"] == "Bearer t" and answers[0].json()["type"] == "application/json"
+    assert seen == [b"POST /graphql HTTP/1.1"] * 3
+
+
+@pytest.mark.parametrize("kind", CLIENTS)
+async def test_an_unreachable_hub_is_a_transport_failure(kind: str) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = hub_client(kind, f"http://127.0.0.1:{port}", connections=1)
+    try:
+        with pytest.raises(ClientFailure) as failure:
+            await client.post({"query": "{ n }"}, {})
+    finally:
+        await client.aclose()
+    assert failure.value.code == "TRANSPORT"
+
+
+@pytest.mark.parametrize("kind", CLIENTS)
+async def test_a_hub_that_does_not_answer_in_time_is_a_timeout(kind: str) -> None:
+    handlers: list[asyncio.Task[None]] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            await reader.read(-1)  # reads until the client gives up; never answers
+        finally:
+            writer.close()
+
+    started = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = started.sockets[0].getsockname()[1]
+    client = hub_client(kind, f"http://127.0.0.1:{port}", connections=1, timeout=0.3)
+    try:
+        with pytest.raises(ClientFailure) as failure:
+            await client.post({"query": "{ n }"}, {})
+    finally:
+        await client.aclose()
+        for handler in handlers:
+            handler.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        started.close()
+        await started.wait_closed()
+    assert failure.value.code == "TIMEOUT"
