@@ -69,23 +69,24 @@ class HubGraphQL(GraphQL):
             return
         request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(request)
-        except HttpError as exc:
-            response = self._refusal(scope, exc)
-        except HTTPException as exc:  # strawberry's own refusals
-            response = self._refusal(scope, HttpError.of_status(exc.status_code, exc.reason))
-        except BodyTooLarge:
-            raise
-        except Exception:
-            request_id = request_id_of(scope)
-            log.exception("unexpected error in request %s", request_id)
-            error = HttpError(500, "INTERNAL", f"Internal error; quote request id {request_id}")
-            response = self._refusal(scope, error)
-        finally:
+            try:
+                response = await self.run(request)
+            except HttpError as exc:
+                response = self._refusal(scope, exc)
+            except HTTPException as exc:  # strawberry's own refusals
+                response = self._refusal(scope, HttpError.of_status(exc.status_code, exc.reason))
+            except BodyTooLarge:
+                raise
+            except Exception:
+                request_id = request_id_of(scope)
+                log.exception("unexpected error in request %s", request_id)
+                error = HttpError(500, "INTERNAL", f"Internal error; quote request id {request_id}")
+                response = self._refusal(scope, error)
+            await response(scope, receive, send)
+        finally:  # the request is over (answered, or failed)
             context = scope.pop(_CONTEXT_KEY, None)  # the scope must not keep it alive either
             if isinstance(context, Context):
                 context.release()  # see Context.release
-        await response(scope, receive, send)
 
     def _refusal(self, scope: Scope, error: HttpError) -> Response:
         return error_response(error, request_id=request_id_of(scope), media_type=scope.get(_MEDIA_KEY))

@@ -5,9 +5,11 @@ SQLite checkpoints from the connection whose commit took the write-ahead log pas
 the database file and syncs it. A 1,000-entry request writes about that many pages, so
 nearly every large ledger commit also paid for a checkpoint (`hub bench`, 1,000-row
 listing: commit p50 8 ms, p90 33 ms). The ledger thread therefore leaves checkpoints to
-this one: after each commit it asks for a PASSIVE checkpoint, which neither waits for nor
-blocks writers and readers, on a connection of its own. The writer keeps an automatic
-checkpoint at a larger size (`BACKSTOP_PAGES`) in case this one falls behind or fails.
+this one: once its commits have added `EVERY_ENTRIES` entries since it last asked, it asks
+for a PASSIVE checkpoint, which neither waits for nor blocks writers and readers, on a
+connection of its own (each entry dirties one to a few pages, so small requests do not
+each cost a checkpoint's syncs). The writer keeps an automatic checkpoint at a larger
+size (`BACKSTOP_PAGES`) in case this one falls behind or fails.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ log = logging.getLogger("simpul.ledger")
 
 #: the writer's own automatic checkpoint, should the background one fall behind (~40 MB)
 BACKSTOP_PAGES = 10_000
+#: entries committed between two requests for a background checkpoint
+EVERY_ENTRIES = 200
 
 
 class BackgroundCheckpoints:

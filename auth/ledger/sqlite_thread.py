@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from auth.ledger.chain import format_time
 from auth.ledger.errors import LedgerUnavailable
 from auth.ledger.model import ENTRY_COLUMNS, GENESIS_HASH, LedgerDraft, LedgerEntry
-from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, BackgroundCheckpoints
+from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, EVERY_ENTRIES, BackgroundCheckpoints
 from auth.ledger.store import Clock, chain
 
 _COLUMNS = ", ".join(f'"{name}"' for name in ENTRY_COLUMNS)
@@ -101,6 +101,7 @@ class SqliteThreadAppender:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-sqlite")
         self._connection: sqlite3.Connection | None = None  # opened and used on the thread only
         self.checkpoints = BackgroundCheckpoints(path, busy_timeout_ms=busy_timeout_ms)
+        self._uncheckpointed = 0  # entries committed since a checkpoint was last asked for
         self.transactions = 0  # committed transactions, for tests and metrics
 
     def submit(self, drafts: Sequence[LedgerDraft], clock: Clock) -> asyncio.Future[list[LedgerEntry]]:
@@ -152,7 +153,10 @@ class SqliteThreadAppender:
             self._abandon(connection)
             raise
         self.transactions += 1
-        self.checkpoints.request()
+        self._uncheckpointed += len(chained)
+        if self._uncheckpointed >= EVERY_ENTRIES:
+            self._uncheckpointed = 0
+            self.checkpoints.request()
         return chained
 
     def _abandon(self, connection: sqlite3.Connection) -> None:

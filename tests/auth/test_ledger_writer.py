@@ -22,7 +22,7 @@ from auth.ledger import (
     query_entries,
     verify,
 )
-from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, BackgroundCheckpoints
+from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, EVERY_ENTRIES, BackgroundCheckpoints
 from auth.ledger.sqlite_thread import SqliteThreadAppender, sqlite_file
 from auth.ledger.store import check_drafts, utc_now
 from auth.ledger.tables import ledger_entries
@@ -222,6 +222,23 @@ async def test_committed_entries_reach_the_database_file_through_background_chec
     finally:
         await appender.aclose()
     assert (await verify(ledger)).entries == 300
+
+
+async def test_small_commits_share_a_checkpoint(ledger: AsyncEngine, tmp_path: Path) -> None:
+    """Each entry dirties a few pages: a checkpoint is asked for once enough entries were
+    committed, not after every small request."""
+    appender = SqliteThreadAppender(tmp_path / "hub.db")
+    try:
+        for _ in range(EVERY_ENTRIES - 1):
+            await appender.submit(check_drafts([sample_draft()]), utc_now)
+        await asyncio.sleep(0.2)
+        assert appender.checkpoints.runs == 0
+
+        await appender.submit(check_drafts([sample_draft()]), utc_now)
+
+        await _until(lambda: appender.checkpoints.runs == 1)
+    finally:
+        await appender.aclose()
 
 
 async def test_the_writer_keeps_a_larger_automatic_checkpoint_as_a_backstop(tmp_path: Path, ledger: AsyncEngine) -> None:
