@@ -46,6 +46,8 @@ def canonical_bytes(values: Mapping[str, Any]) -> bytes:
 #: the hashed columns that differ between the entries of one request; every other
 #: hashed column is usually the same for all of them (see `EntryTemplate`)
 PER_ENTRY_COLUMNS: tuple[str, ...] = ("prev_hash", "record_key", "seq")
+if tuple(sorted(PER_ENTRY_COLUMNS)) != PER_ENTRY_COLUMNS:  # `EntryTemplate.canonical` relies on it
+    raise ImportError("auth.ledger.chain: PER_ENTRY_COLUMNS must be in canonical (sorted) order")
 
 
 class EntryTemplate:
