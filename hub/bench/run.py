@@ -23,9 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
+from hub.bench.client import ClientFailure, HubClient, hub_client
 from hub.bench.direct import DirectSources
-from hub.bench.client import HubClient, hub_client
 from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
 from hub.bench.operations import Operation, default_mix
 from hub.bench.options import BenchError, BenchOptions
@@ -109,11 +108,14 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
         tokens = Tokens(stack.settings)
         client = hub_client(options.client, stack.url, connections=options.concurrency)
         try:
-            if any(op.name == "service_metrics" for op in operations):
-                notice = await _wait_for_metrics(client, tokens)
-                if notice:
-                    notices.append(notice)
-            await _preflight(client, operations, samples, tokens, options.seed)
+            try:
+                if any(op.name == "service_metrics" for op in operations):
+                    notice = await _wait_for_metrics(client, tokens)
+                    if notice:
+                        notices.append(notice)
+                await _preflight(client, operations, samples, tokens, options.seed)
+            except ClientFailure as exc:
+                raise BenchError("HUB_UNREACHABLE", f"the hub at {stack.url} did not answer ({exc.code})") from exc
             hub_pids = {"hub": stack.hub_pid, **{s.name: s.process.pid for s in stack.sources.services}}
             direct_pids = {"bench (direct)": os.getpid(), **{s.name: s.process.pid for s in stack.sources.services}}
             rounds = options.rounds if options.direct else 1
