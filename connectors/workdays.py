@@ -21,23 +21,19 @@ class WorkCalendar:
     def __init__(self, *, country: str = "ID", extra_closures: Iterable[date] = ()) -> None:
         self._holidays = holidays.country_holidays(country, categories=("public", "government"))
         self._extra = frozenset(extra_closures)
-        self.is_working_day = lru_cache(maxsize=16_384)(self._is_working_day)  # type: ignore[method-assign]
-        self.add_working_days = lru_cache(maxsize=65_536)(self._add_working_days)  # type: ignore[method-assign]
-        self.working_days_between = lru_cache(maxsize=65_536)(self._working_days_between)  # type: ignore[method-assign]
+        # each instance memoises its own bound methods (a cache on the class would keep
+        # every calendar alive and mix calendars with different closures)
+        self.is_working_day = lru_cache(maxsize=16_384)(self.is_working_day)  # type: ignore[method-assign]
+        self.add_working_days = lru_cache(maxsize=65_536)(self.add_working_days)  # type: ignore[method-assign]
+        self.working_days_between = lru_cache(maxsize=65_536)(self.working_days_between)  # type: ignore[method-assign]
 
     def is_working_day(self, day: date) -> bool:
-        return self._is_working_day(day)
-
-    def _is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._holidays and day not in self._extra
 
     def holiday_name(self, day: date) -> str | None:
         return self._holidays.get(day)
 
     def add_working_days(self, start: date, days: int) -> date:
-        return self._add_working_days(start, days)
-
-    def _add_working_days(self, start: date, days: int) -> date:
         """The date `days` working days after `start` (start itself not counted).
 
         A service level of N working days for a file completed on `start` is due at the
@@ -54,9 +50,6 @@ class WorkCalendar:
         return current
 
     def working_days_between(self, start: date, end: date) -> int:
-        return self._working_days_between(start, end)
-
-    def _working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (0 if end <= start)."""
         if end <= start:
             return 0

@@ -72,6 +72,18 @@ def _loader(batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
     return DataLoader(batch, max_batch_size=MAX_BATCH)
 
 
+#: loader name -> (source, its batch look-up, whether one record per key: such loaders
+#: also answer from the records a listing of the request already fetched)
+_KINDS: dict[str, tuple[str, str, bool]] = {
+    "citizen": ("population", "citizens_by_nik", True),
+    "family_members": ("population", "families_by_number", False),
+    "application": ("licensing", "applications_by_number", True),
+    "applications_of": ("licensing", "applications_by_applicant", False),
+    "complaint": ("complaints", "complaints_by_number", True),
+    "complaints_of": ("complaints", "complaints_by_reporter", False),
+}
+
+
 class Loaders:
     """The request's loaders, each made when first used (most requests use one or two).
 
@@ -84,7 +96,7 @@ class Loaders:
         self._sources = sources
         self._trace = trace
         self._loaders: dict[str, DataLoader] = {}
-        self._known: dict[str, dict[str, Any]] = {"citizen": {}, "application": {}, "complaint": {}}
+        self._known: dict[str, dict[str, Any]] = {name: {} for name, (_, _, one) in _KINDS.items() if one}
 
     @classmethod
     def create(cls, sources: Sources, trace: SourceTrace) -> Loaders:
@@ -92,8 +104,9 @@ class Loaders:
 
     def release(self) -> None:
         """Forget the loaders and the records they hold (the request is over)."""
-        self._loaders = {}
-        self._known = {"citizen": {}, "application": {}, "complaint": {}}
+        self._loaders.clear()
+        for known in self._known.values():
+            known.clear()
 
     def _get(self, name: str) -> DataLoader:
         loader = self._loaders.get(name)
@@ -102,23 +115,12 @@ class Loaders:
         return loader
 
     def _batch(self, name: str) -> Callable[[list[Any]], Awaitable[list[Any]]]:
-        trace = self._trace
-        pop, lic, com = self._sources.population, self._sources.licensing, self._sources.complaints
-        if name == "citizen":
-            return _one_each(trace, pop.source_id, "citizens_by_nik", pop.citizens_by_nik, self._known[name])
-        if name == "family_members":
-            return _many_each(trace, pop.source_id, "families_by_number", pop.families_by_number)
-        if name == "application":
-            return _one_each(trace, lic.source_id, "applications_by_number", lic.applications_by_number,
-                             self._known[name])
-        if name == "applications_of":
-            return _many_each(trace, lic.source_id, "applications_by_applicant", lic.applications_by_applicant)
-        if name == "complaint":
-            return _one_each(trace, com.source_id, "complaints_by_number", com.complaints_by_number,
-                             self._known[name])
-        if name == "complaints_of":
-            return _many_each(trace, com.source_id, "complaints_by_reporter", com.complaints_by_reporter)
-        raise AttributeError(name)
+        source_name, operation, one_each = _KINDS[name]
+        source = getattr(self._sources, source_name)
+        fetch = getattr(source, operation)
+        if one_each:
+            return _one_each(self._trace, source.source_id, operation, fetch, self._known[name])
+        return _many_each(self._trace, source.source_id, operation, fetch)
 
     @property
     def citizen(self) -> DataLoader:  # NIK -> CitizenRecord | None

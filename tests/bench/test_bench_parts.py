@@ -36,9 +36,15 @@ def test_bad_options_are_refused_with_a_code(options: BenchOptions, message: str
     assert message in str(raised.value)
 
 
-def test_the_command_reports_bad_options_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "--residents", "-5"]) == 2
-    assert "[BAD_ARGUMENT] --residents" in capsys.readouterr().err
+@pytest.mark.parametrize(("args", "message"), [
+    (["--residents", "-5"], "--residents"),
+    (["--client", "curl"], "--client"),
+])
+def test_the_command_reports_bad_options_without_a_traceback(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", *args]) == 2
+    assert f"[BAD_ARGUMENT] {message}" in capsys.readouterr().err
 
 
 def test_results_default_to_a_file_named_after_the_scale() -> None:
