@@ -199,9 +199,11 @@ async def build_report(
 ) -> PerformanceReport:
     days = report_days(year, month)
     flt = m.MetricsFilter(received_from=days.first, received_to=days.last)
+    # freshness first: a refresh that lands while the figures are read makes them newer
+    # than `asOf` says, never older (read last, an empty view could be called fresh)
+    freshness = await view.freshness()
     apps = await view.application_metrics(flt, by_kelurahan=True)
     cmps = await view.complaint_metrics(flt, by_kelurahan=True)
-    freshness = await view.freshness()
 
     app_all = application_row(apps.summary)
     app_types = [application_row(s) for s in apps.by_permit_type]

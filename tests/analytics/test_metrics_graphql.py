@@ -4,6 +4,7 @@ the default policy, over in-memory sources and a metrics view in SQLite."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -276,3 +277,38 @@ async def test_without_a_metrics_view_the_fields_say_so(env: Environment) -> Non
     bare = replace(env, metrics=None)
     body = await run(bare, "{ performanceReport(period: {year: 2025}) { minimumGroupSize } }")
     assert body["errors"][0]["extensions"] == {"code": "SOURCE_UNAVAILABLE", "source": "metrics"}
+
+
+class _RefreshedMidway(MetricsView):
+    """A view whose first refresh completes just after a reader took its (still empty)
+    application figures: what a hub sees when a report is asked for during start-up."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.pending = True
+
+    async def application_metrics(self, *args: Any, **kwargs: Any) -> Any:
+        figures = await super().application_metrics(*args, **kwargs)
+        if self.pending:
+            self.pending = False
+            await self.refresh(licensing=InMemoryLicensingSource(applications()),
+                               complaints=InMemoryComplaintSource(complaints()),
+                               calendar=WorkCalendar(), today=TODAY)
+        return figures
+
+
+async def test_a_report_never_claims_a_freshness_its_figures_lack(env: Environment, tmp_path: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metrics_metadata.create_all)
+    view = _RefreshedMidway(engine)
+    midway = replace(env, metrics=MetricsService(view=view, min_group_size=5, satisfaction=fake_satisfaction))
+    try:
+        body = await run(midway, REPORT, ANONYMOUS, year=2025, month=5)
+    finally:
+        await engine.dispose()
+
+    assert not view.pending  # the refresh did land while the report was being built
+    report = body["data"]["performanceReport"]
+    # figures read before the refresh are empty: the report must not call them fresh
+    assert report["asOf"] is None and report["applications"]["total"]["value"] == 0
