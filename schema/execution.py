@@ -184,6 +184,19 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[int, tuple[GroupedFieldSet, tuple[Step, ...]]] = {}
         self._flat: dict[int, tuple[GroupedFieldSet, Callable[[Any], dict[str, Any] | None] | None]] = {}
 
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """The response; then, unless work goes on in the background, the references that
+        make this context a reference cycle are dropped (`async_helpers` holds bound
+        methods of the context), so that the context and all it collected for the request
+        (grouped fields, plans) are freed at once instead of by the cyclic collector."""
+        response = super().build_response(data)
+        if not self.background_futures and not self.pending_incremental_futures:
+            self.async_helpers = None  # type: ignore[assignment]
+            self._plans.clear()
+            self._flat.clear()
+            self._relevant_sub_fields.clear()
+        return response
+
     def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> tuple[Step, ...]:
         cached = self._plans.get(id(grouped))
         if cached is not None and cached[0] is grouped:

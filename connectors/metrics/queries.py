@@ -1,5 +1,11 @@
-"""The metric SQL: conditional counts grouped in the database, and percentiles taken
-with window functions so that only the few ranked values needed leave the database.
+"""The metric SQL: two grouped scans per table, whatever the breakdowns asked for.
+
+Counts are additive, so one query grouped by (group, [kelurahan,] status) gives the
+summary, the status counts and every breakdown, summed here over a few hundred rows.
+Percentiles are not additive, but the day counts are whole numbers: one query counts
+the cases per (group, [kelurahan,] day count), and each breakdown's percentile is read
+off its merged histogram. Neither query sorts the cases (the window functions this
+replaced ranked every case of the period, once per breakdown).
 
 Percentiles interpolate linearly between the two closest ranks (PostgreSQL's
 `percentile_cont`, NumPy's default): for n values sorted ascending, p lies at rank
@@ -8,27 +14,20 @@ p·(n−1) counted from 0.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Table,
-    and_,
-    case,
-    false,
-    func,
-    literal_column,
-    null,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, and_, case, false, func, true
+from sqlalchemy import select as sql_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.metrics.model import (
+    ApplicationMetrics,
     ApplicationSummary,
+    ComplaintMetrics,
     ComplaintSummary,
     MetricsFilter,
     StatusCount,
@@ -70,147 +69,189 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def grouped_percentiles(
-    conn: AsyncConnection,
-    table: Table,
-    value: str,
-    conditions: Sequence[ColumnElement[bool]],
-    group: str | None,
-    points: Sequence[Fraction] = (MEDIAN, P90),
-) -> dict[str | None, dict[Fraction, float]]:
-    """Per group, the interpolated percentile of the non-null `value`s at each point."""
-    column = table.c[value]
-    key = table.c[group] if group is not None else literal_column("'*'")
-    partition = [table.c[group]] if group is not None else None
-    ranked = (
-        select(
-            key.label("g"),
-            column.label("v"),
-            (func.row_number().over(partition_by=partition, order_by=column) - 1).label("rn"),
-            func.count().over(partition_by=partition).label("n"),
-        )
-        .where(*conditions, column.is_not(None))
-        .subquery()
-    )
-    wanted = []
-    for point in points:
-        rank = (literal_column(str(point.numerator)) * (ranked.c.n - 1)).op("/")(
-            literal_column(str(point.denominator))
-        )
-        wanted += [ranked.c.rn == rank, ranked.c.rn == rank + 1]
-    stmt = select(ranked.c.g, ranked.c.rn, ranked.c.n, ranked.c.v).where(or_(*wanted))
-    ranks: dict[Any, dict[int, float]] = {}
-    sizes: dict[Any, int] = {}
-    for g, rn, n, v in (await conn.execute(stmt)).all():
-        ranks.setdefault(g, {})[int(rn)] = float(v)
-        sizes[g] = int(n)
-    result: dict[str | None, dict[Fraction, float]] = {}
-    for g, values in ranks.items():
-        n = sizes[g]
-        found: dict[Fraction, float] = {}
-        for point in points:
-            position = point * (n - 1)
-            low = int(position)
-            fraction = position - low
-            lower = values[low]
-            upper = values.get(low + 1, lower)
-            found[point] = lower + float(fraction) * (upper - lower)
-        result[None if group is None else g] = found
-    return result
+def percentile(histogram: Counter[int], point: Fraction) -> float | None:
+    """The interpolated percentile at `point` of the values counted in `histogram`."""
+    n = sum(histogram.values())
+    if n == 0:
+        return None
+    position = point * (n - 1)
+    low = int(position)
+    lower = upper = None
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if lower is None and seen > low:
+            lower = value
+        if seen > low + 1:
+            upper = value
+            break
+    assert lower is not None
+    if upper is None:
+        upper = lower
+    return lower + float(position - low) * (upper - lower)
 
 
-async def application_summaries(
-    conn: AsyncConnection, conditions: Sequence[ColumnElement[bool]], group: str | None
-) -> list[ApplicationSummary]:
-    """One summary per group (`permit_type_code`, `kelurahan_code`), or one for all."""
-    c = apps.c
-    timed = and_(c.finished == true(), c.on_time.is_not(None))
-    columns = [
-        func.count().label("total"),
-        _count_if(c.finished == true()).label("finished"),
-        _count_if(timed).label("timed"),
-        _count_if(c.on_time == true()).label("on_time"),
-        _count_if(c.finished == false()).label("backlog"),
-        _count_if(c.overdue == true()).label("overdue"),
-        func.max(c.permit_type_name).label("name"),
-        func.max(c.service_level_days).label("sla"),
-    ]
-    key = c[group] if group is not None else null().label("g")
-    stmt = select(key.label("g"), *columns).where(*conditions)
-    if group is not None:
-        stmt = stmt.group_by(c[group]).order_by(c[group])
-    rows = (await conn.execute(stmt)).all()
-    percentiles = await grouped_percentiles(
-        conn, apps, "working_days", [*conditions, timed], group
-    )
-    by_type = group == "permit_type_code"
-    summaries = []
-    for row in rows:
-        if group is None and row.total == 0:
-            return [ApplicationSummary(None, None, 0, 0, 0, 0, 0, 0, None, None)]
-        points = percentiles.get(row.g, {})
-        summaries.append(
-            ApplicationSummary(
-                key=row.g,
-                name=row.name if by_type else None,
-                total=int(row.total),
-                finished=int(row.finished),
-                timed=int(row.timed),
-                on_time=int(row.on_time),
-                backlog=int(row.backlog),
-                overdue=int(row.overdue),
-                median_working_days=points.get(MEDIAN),
-                p90_working_days=points.get(P90),
-                service_level_days=int(row.sla) if by_type and row.sla is not None else None,
-            )
-        )
-    return summaries
+@dataclass(slots=True)
+class _Tally:
+    """Summed counts (named by the query's labels) and the day-count histogram of a group."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    days: Counter[int] = field(default_factory=Counter)
+    name: str | None = None
+    sla: int | None = None
+
+    def figures(self, scan: _Scan) -> dict[str, int]:
+        """The total and each of `scan`'s counts (0 for a group without rows)."""
+        return {name: self.counts[name] for name in ("total", *scan.counts)}
 
 
-async def complaint_summaries(
-    conn: AsyncConnection, conditions: Sequence[ColumnElement[bool]], group: str | None
-) -> list[ComplaintSummary]:
-    c = cmps.c
-    columns = [
-        func.count().label("total"),
-        _count_if(c.finished == true()).label("finished"),
-        _count_if(c.finished == false()).label("backlog"),
-        _count_if(c.verified_in_time.is_not(None)).label("verification_due"),
-        _count_if(c.verified_in_time == true()).label("verified_in_time"),
-        _count_if(c.followed_up_in_time.is_not(None)).label("follow_up_due"),
-        _count_if(c.followed_up_in_time == true()).label("followed_up_in_time"),
-    ]
-    key = c[group] if group is not None else null().label("g")
-    stmt = select(key.label("g"), *columns).where(*conditions)
-    if group is not None:
-        stmt = stmt.group_by(c[group]).order_by(c[group])
-    rows = (await conn.execute(stmt)).all()
-    medians = await grouped_percentiles(
-        conn, cmps, "verification_days", [*conditions, c.verified_at.is_not(None)], group, (MEDIAN,)
-    )
-    return [
-        ComplaintSummary(
-            key=row.g,
-            total=int(row.total),
-            finished=int(row.finished),
-            backlog=int(row.backlog),
-            verification_due=int(row.verification_due),
-            verified_in_time=int(row.verified_in_time),
-            follow_up_due=int(row.follow_up_due),
-            followed_up_in_time=int(row.followed_up_in_time),
-            median_verification_days=medians.get(row.g, {}).get(MEDIAN),
-        )
-        for row in rows
-    ]
+class _Groups:
+    """Tallies of one breakdown, keyed by the group's code (None: the whole selection)."""
+
+    def __init__(self) -> None:
+        self.tallies: dict[str | None, _Tally] = {}
+
+    def __getitem__(self, key: str | None) -> _Tally:
+        tally = self.tallies.get(key)
+        if tally is None:
+            tally = self.tallies[key] = _Tally()
+        return tally
+
+    def ordered(self) -> list[tuple[str | None, _Tally]]:
+        return sorted(self.tallies.items(), key=lambda item: item[0] or "")
 
 
-async def status_counts(
-    conn: AsyncConnection, table: Table, conditions: Sequence[ColumnElement[bool]]
-) -> list[StatusCount]:
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What is counted of one table: per group and status, `counts` (named as the
+    summary's fields) and `extra` (the same for every row of a group), and the histogram
+    of `days` over the `timed` rows."""
+
+    group: ColumnElement[Any]
+    kelurahan: ColumnElement[Any]
+    status: ColumnElement[Any]
+    counts: dict[str, ColumnElement[Any]]
+    extra: dict[str, ColumnElement[Any]]
+    days: ColumnElement[Any]
+    timed: ColumnElement[bool]
+
+
+_TIMED = and_(apps.c.finished == true(), apps.c.on_time.is_not(None))
+APPLICATIONS = _Scan(
+    group=apps.c.permit_type_code,
+    kelurahan=apps.c.kelurahan_code,
+    status=apps.c.status,
+    counts={
+        "finished": _count_if(apps.c.finished == true()),
+        "timed": _count_if(_TIMED),
+        "on_time": _count_if(apps.c.on_time == true()),
+        "backlog": _count_if(apps.c.finished == false()),
+        "overdue": _count_if(apps.c.overdue == true()),
+    },
+    extra={"name": func.max(apps.c.permit_type_name), "sla": func.max(apps.c.service_level_days)},
+    days=apps.c.working_days,
+    timed=_TIMED,
+)
+COMPLAINTS = _Scan(
+    group=cmps.c.category,
+    kelurahan=cmps.c.kelurahan_code,
+    status=cmps.c.status,
+    counts={
+        "finished": _count_if(cmps.c.finished == true()),
+        "backlog": _count_if(cmps.c.finished == false()),
+        "verification_due": _count_if(cmps.c.verified_in_time.is_not(None)),
+        "verified_in_time": _count_if(cmps.c.verified_in_time == true()),
+        "follow_up_due": _count_if(cmps.c.followed_up_in_time.is_not(None)),
+        "followed_up_in_time": _count_if(cmps.c.followed_up_in_time == true()),
+    },
+    extra={},
+    days=cmps.c.verification_days,
+    timed=cmps.c.verified_at.is_not(None),
+)
+
+
+async def _tally(
+    conn: AsyncConnection, scan: _Scan, conditions: Sequence[ColumnElement[bool]], *, by_kelurahan: bool
+) -> tuple[_Groups, _Groups, _Groups, Counter[str]]:
+    """(whole selection, by group, by kelurahan, by status) from the two grouped scans."""
+    keys = [scan.group.label("g"), *([scan.kelurahan.label("k")] if by_kelurahan else [])]
+    status, counts, extra, days = scan.status, scan.counts, scan.extra, scan.days
+    whole, by_group, kelurahan_groups = _Groups(), _Groups(), _Groups()
+    statuses: Counter[str] = Counter()
     stmt = (
-        select(table.c.status, func.count())
+        sql_select(*keys, status.label("s"), func.count().label("total"),
+                   *(c.label(n) for n, c in counts.items()), *(c.label(n) for n, c in extra.items()))
         .where(*conditions)
-        .group_by(table.c.status)
-        .order_by(table.c.status)
+        .group_by(*(k.element for k in keys), status)
     )
-    return [StatusCount(status, int(n)) for status, n in (await conn.execute(stmt)).all()]
+    names = ["total", *counts]
+    for row in (await conn.execute(stmt)).mappings():
+        values = {n: int(row[n]) for n in names}
+        statuses[row["s"]] += values["total"]
+        targets = [whole[None], by_group[row["g"]]]
+        if by_kelurahan:
+            targets.append(kelurahan_groups[row["k"]])
+        for tally in targets:
+            tally.counts.update(values)
+        for n in extra:  # the same for every row of a group: the permit type's name and level
+            if row[n] is not None:
+                setattr(by_group[row["g"]], n, row[n])
+    histogram = (
+        sql_select(*keys, days.label("d"), func.count().label("n"))
+        .where(*conditions, scan.timed, days.is_not(None))
+        .group_by(*(k.element for k in keys), days)
+    )
+    for row in (await conn.execute(histogram)).mappings():
+        d, n = int(row["d"]), int(row["n"])
+        whole[None].days[d] += n
+        by_group[row["g"]].days[d] += n
+        if by_kelurahan:
+            kelurahan_groups[row["k"]].days[d] += n
+    return whole, by_group, kelurahan_groups, statuses
+
+
+def _status_counts(statuses: Counter[str]) -> list[StatusCount]:
+    return [StatusCount(status, statuses[status]) for status in sorted(statuses)]
+
+
+async def application_metrics(
+    conn: AsyncConnection, conditions: Sequence[ColumnElement[bool]], *, by_kelurahan: bool
+) -> ApplicationMetrics:
+    whole, by_type, by_kel, statuses = await _tally(conn, APPLICATIONS, conditions, by_kelurahan=by_kelurahan)
+
+    def summary(key: str | None, tally: _Tally, *, typed: bool = False) -> ApplicationSummary:
+        return ApplicationSummary(
+            key=key,
+            name=tally.name if typed else None,
+            **tally.figures(APPLICATIONS),
+            median_working_days=percentile(tally.days, MEDIAN),
+            p90_working_days=percentile(tally.days, P90),
+            service_level_days=int(tally.sla) if typed and tally.sla is not None else None,
+        )
+
+    return ApplicationMetrics(
+        summary=summary(None, whole[None]),
+        by_status=_status_counts(statuses),
+        by_permit_type=[summary(key, tally, typed=True) for key, tally in by_type.ordered()],
+        by_kelurahan=[summary(key, tally) for key, tally in by_kel.ordered()],
+    )
+
+
+async def complaint_metrics(
+    conn: AsyncConnection, conditions: Sequence[ColumnElement[bool]], *, by_kelurahan: bool
+) -> ComplaintMetrics:
+    whole, by_category, by_kel, statuses = await _tally(conn, COMPLAINTS, conditions, by_kelurahan=by_kelurahan)
+
+    def summary(key: str | None, tally: _Tally) -> ComplaintSummary:
+        return ComplaintSummary(
+            key=key,
+            **tally.figures(COMPLAINTS),
+            median_verification_days=percentile(tally.days, MEDIAN),
+        )
+
+    return ComplaintMetrics(
+        summary=summary(None, whole[None]),
+        by_status=_status_counts(statuses),
+        by_category=[summary(key, tally) for key, tally in by_category.ordered()],
+        by_kelurahan=[summary(key, tally) for key, tally in by_kel.ordered()],
+    )

@@ -256,33 +256,15 @@ class MetricsView:
     # -- metrics -------------------------------------------------------------------
 
     async def application_metrics(self, flt: MetricsFilter, *, by_kelurahan: bool = False) -> ApplicationMetrics:
-        conditions = queries.application_conditions(flt)
         async with self._engine.connect() as conn:
-            (summary,) = await queries.application_summaries(conn, conditions, None)
-            return ApplicationMetrics(
-                summary=summary,
-                by_status=await queries.status_counts(conn, application_facts, conditions),
-                by_permit_type=await queries.application_summaries(conn, conditions, "permit_type_code"),
-                by_kelurahan=(
-                    await queries.application_summaries(conn, conditions, "kelurahan_code")
-                    if by_kelurahan
-                    else []
-                ),
+            return await queries.application_metrics(
+                conn, queries.application_conditions(flt), by_kelurahan=by_kelurahan
             )
 
     async def complaint_metrics(self, flt: MetricsFilter, *, by_kelurahan: bool = False) -> ComplaintMetrics:
-        conditions = queries.complaint_conditions(flt)
         async with self._engine.connect() as conn:
-            (summary,) = await queries.complaint_summaries(conn, conditions, None)
-            return ComplaintMetrics(
-                summary=summary,
-                by_status=await queries.status_counts(conn, complaint_facts, conditions),
-                by_category=await queries.complaint_summaries(conn, conditions, "category"),
-                by_kelurahan=(
-                    await queries.complaint_summaries(conn, conditions, "kelurahan_code")
-                    if by_kelurahan
-                    else []
-                ),
+            return await queries.complaint_metrics(
+                conn, queries.complaint_conditions(flt), by_kelurahan=by_kelurahan
             )
 
     async def service_metrics(self, flt: MetricsFilter, *, by_kelurahan: bool = False) -> ServiceMetrics:

@@ -128,6 +128,36 @@ async def test_a_read_is_retried_after_transient_failures() -> None:
     assert guard.health().state == "UP"
 
 
+async def test_retries_wait_the_exponential_backoff_from_the_first_failure() -> None:
+    """The first attempt is made outside tenacity; the waits must not shift by one."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    guard = Guard("licensing", policy(retries=3, backoff=0.1, backoff_max=10.0, deadline=30.0, circuit_threshold=10),
+                  sleep=record)
+    call = Flaky(3)
+    assert await guard.read("op", call) == "answer"
+    assert call.calls == 4 and len(waits) == 3
+    for attempt, wait in enumerate(waits, start=1):  # backoff·2^(n−1) plus up to `backoff` of jitter
+        assert 0.1 * 2 ** (attempt - 1) <= wait <= 0.1 * 2 ** (attempt - 1) + 0.1
+
+
+async def test_no_retry_sleeps_past_the_read_deadline() -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    guard = Guard("licensing", policy(retries=5, backoff=1.0, deadline=0.5, circuit_threshold=10),
+                  sleep=record)
+    call = Flaky(5)
+    with pytest.raises(SourceUnavailable, match="HTTP 503"):
+        await guard.read("op", call)
+    assert call.calls == 1 and waits == []  # the first wait (≥ 1 s) would end after the deadline
+
+
 async def test_a_read_gives_up_after_its_retries() -> None:
     guard = Guard("licensing", policy(retries=1, circuit_threshold=10), sleep=no_sleep)
     call = Flaky(5)
