@@ -187,7 +187,7 @@ async def test_a_hanging_source_answers_within_the_read_deadline() -> None:
     started = time.perf_counter()
     with pytest.raises(SourceTimeout):
         await guard.read("op", hang)
-    assert time.perf_counter() - started < 0.35
+    assert time.perf_counter() - started < 0.6  # one 0.2 s attempt; retrying would take 1.2 s or more
     assert guard.health().consecutive_failures == 1
 
 
