@@ -98,13 +98,17 @@ class Citizen:
 
     @classmethod
     def values(cls, record: CitizenRecord, ctx: Context) -> dict[str, Any]:
+        """The record's values by attribute; the two derived ones (the age on the
+        request's day, the kelurahan's object) only when the document selects them, as
+        nothing else reads them (a 1,000-row listing selects neither)."""
+        selected = ctx.selected.get("Citizen")  # None: not known, so everything
         return {
             "nik": record.nik,
             "family_number": record.family_number,
             "full_name": record.full_name,
             "birth_place": record.birth_place,
             "birth_date": record.birth_date.isoformat(),
-            "age": age_on(record.birth_date, ctx.today()),
+            "age": age_on(record.birth_date, ctx.today()) if selected is None or "age" in selected else None,
             "sex": record.sex,
             "blood_type": record.blood_type,
             "religion": record.religion,
@@ -116,7 +120,10 @@ class Citizen:
             "address": record.address,
             "rt": record.rt,
             "rw": record.rw,
-            "kelurahan": Kelurahan.of(ctx.env.region.kelurahan_named(record.kelurahan_code)),
+            "kelurahan": (
+                Kelurahan.of(ctx.env.region.kelurahan_named(record.kelurahan_code))
+                if selected is None or "kelurahan" in selected else None
+            ),
             "disability": record.disability,
         }
 

@@ -31,6 +31,22 @@ async def test_a_citizen_comes_with_family_applications_and_complaints(execute: 
     assert [a["number"] for a in citizen["applications"]] == [world.applications[0].number]
 
 
+async def test_derived_citizen_fields_are_there_whenever_selected(execute: Execute, world: World) -> None:
+    """Age and kelurahan are computed only for documents that select them: through a
+    fragment and under aliases they are still selected; a page without them still works."""
+    head = world.citizens[0]
+    spread = """query($nik: String!) { citizen(nik: $nik) { ...Derived } }
+      fragment Derived on Citizen { years: age place: kelurahan { name } }"""
+    body = await execute(spread, {"nik": head.nik}, principal=KELURAHAN_OFFICER)
+    assert body["data"]["citizen"] == {"years": 45, "place": {"name": "Simpang Baru"}}
+    inline = """{ citizens(first: 3) { edges { node { nik ... on Citizen { age } } } } }"""
+    body = await execute(inline, principal=KELURAHAN_OFFICER)
+    assert all(isinstance(e["node"]["age"], int) for e in body["data"]["citizens"]["edges"])
+    plain = "{ citizens(first: 3) { edges { node { nik fullName } } } }"
+    body = await execute(plain, principal=KELURAHAN_OFFICER)
+    assert "errors" not in body and len(body["data"]["citizens"]["edges"]) == 3
+
+
 async def test_an_applications_due_date_counts_working_days_from_a_complete_file(execute: Execute, world: World) -> None:
     # IUMK, 3 working days, file complete on Tuesday 3 June 2025; 6 June (Idul Adha) and
     # 9 June (collective leave) are closed, so it is due on Tuesday 10 June 2025.
