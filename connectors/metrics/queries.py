@@ -124,8 +124,8 @@ class _Groups:
 @dataclass(frozen=True, slots=True)
 class _Scan:
     """What is counted of one table: per group and status, `counts` (named as the
-    summary's fields) and `extra` (the same for every row of a group), and the histogram
-    of `days` over the `timed` rows."""
+    summary's fields) and `extra` (per group, the greatest value), and the histogram of
+    `days` over the `timed` rows."""
 
     group: ColumnElement[Any]
     kelurahan: ColumnElement[Any]
@@ -193,9 +193,10 @@ async def _tally(
             targets.append(kelurahan_groups[row["k"]])
         for tally in targets:
             tally.counts.update(values)
-        for n in extra:  # the same for every row of a group: the permit type's name and level
-            if row[n] is not None:
-                setattr(by_group[row["g"]], n, row[n])
+        for n in extra:  # the permit type's name and level: the greatest, as SQL's max
+            tally, value = by_group[row["g"]], row[n]
+            if value is not None and (getattr(tally, n) is None or value > getattr(tally, n)):
+                setattr(tally, n, value)
     histogram = (
         sql_select(*keys, days.label("d"), func.count().label("n"))
         .where(*conditions, scan.timed, days.is_not(None))

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from connectors.errors import ConnectorError
 from hub.bench.client import ClientFailure, HubClient, hub_client
 from hub.bench.direct import DirectSources
 from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
@@ -99,12 +100,21 @@ async def _preflight(client: HubClient, operations: Sequence[Operation], samples
             raise BenchError("OPERATION_FAILED", f"{op.name} failed on its first request: {problem}")
 
 
+async def sampled(sources: DirectSources, *, seed: int) -> Samples:
+    """The keys the operations pick from; a source that fails meanwhile (a cold disk can
+    make a large first page miss its deadline) ends the run with a code, not a traceback."""
+    try:
+        return await sample_keys(sources, seed=seed)
+    except ConnectorError as exc:
+        raise BenchError("SOURCE_UNAVAILABLE", f"sampling keys from the sources failed: {exc}") from exc
+
+
 async def _phases(stack: BenchStack, operations: list[Operation], options: BenchOptions,
                   notices: list[str]) -> tuple[Samples, PhaseResult, PhaseResult | None]:
     sources = DirectSources.build(stack.settings, with_store=options.direct)
     try:
         _say("Sampling keys from the sources ...")
-        samples = await sample_keys(sources, seed=options.seed)
+        samples = await sampled(sources, seed=options.seed)
         tokens = Tokens(stack.settings)
         client = hub_client(options.client, stack.url, connections=options.concurrency)
         try:

@@ -10,7 +10,7 @@ import pytest
 from hub.bench import BenchError, BenchOptions, default_mix
 from hub.bench.load import PhaseResult, Sample, merged
 from hub.bench.report import batching, overhead, percentile, summarise
-from hub.bench.run import select_operations
+from hub.bench.run import sampled, select_operations
 from hub.cli import main
 
 LISTING = next(op for op in default_mix() if op.name == "listing_1000")
@@ -113,3 +113,17 @@ def test_rounds_merge_into_one_phase() -> None:
     assert [s.ms for s in phase.samples["track"]] == [3.0, 4.0, 9.0]
     assert [s.ms for s in phase.samples["listing"]] == [50.0]
     assert phase.processes == {"hub": {"peak_rss_mb": 210.0, "cpu_seconds": 3.75}}
+
+
+async def test_a_source_failing_while_keys_are_sampled_is_a_code_not_a_traceback() -> None:
+    from types import SimpleNamespace
+
+    from connectors.errors import SourceTimeout
+
+    class Slow:
+        async def list_citizens(self, *_: object) -> None:
+            raise SourceTimeout("population", "no answer within 5 s")
+
+    sources = SimpleNamespace(population=Slow(), licensing=Slow(), complaints=Slow())
+    with pytest.raises(BenchError, match=r"\[SOURCE_UNAVAILABLE\] sampling keys .*no answer within 5 s"):
+        await sampled(sources, seed=1)  # type: ignore[arg-type]
