@@ -132,9 +132,11 @@ class Context:
     def release(self) -> None:
         """Drop what the request gathered (records, ledger notes, the HTTP objects) once
         its response is made. graphql-core's execution context refers to this context
-        and is itself a reference cycle, so without this everything here would wait for
-        the cyclic garbage collector, and a 1,000-row page's objects would be walked by
-        it (and promoted to older generations) instead of being freed at once."""
+        and is a reference cycle; the execution breaks it once the response is built
+        (`FastPlainExecutionContext.build_response`), but not when execution raised or
+        left work in the background. Then, without this, a 1,000-row page's objects would
+        wait for the cyclic garbage collector (and be promoted to older generations)
+        instead of being freed at once."""
         self.loaders.release()
         self.accessed = {}
         self._ledger_plans = {}

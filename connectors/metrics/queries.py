@@ -14,7 +14,7 @@ p·(n−1) counted from 0.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -74,20 +74,19 @@ def percentile(histogram: Counter[int], point: Fraction) -> float | None:
     n = sum(histogram.values())
     if n == 0:
         return None
+    ordered = sorted(histogram.items())
+
+    def at(rank: int) -> int:  # the value of the `rank`-th smallest case, from 0
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if seen > rank:
+                return value
+        return ordered[-1][0]
+
     position = point * (n - 1)
     low = int(position)
-    lower = upper = None
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if lower is None and seen > low:
-            lower = value
-        if seen > low + 1:
-            upper = value
-            break
-    assert lower is not None
-    if upper is None:
-        upper = lower
+    lower, upper = at(low), at(min(low + 1, n - 1))
     return lower + float(position - low) * (upper - lower)
 
 
@@ -97,28 +96,15 @@ class _Tally:
 
     counts: Counter[str] = field(default_factory=Counter)
     days: Counter[int] = field(default_factory=Counter)
-    name: str | None = None
-    sla: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # the scan's `extra`, the greatest value
 
     def figures(self, scan: _Scan) -> dict[str, int]:
         """The total and each of `scan`'s counts (0 for a group without rows)."""
         return {name: self.counts[name] for name in ("total", *scan.counts)}
 
 
-class _Groups:
-    """Tallies of one breakdown, keyed by the group's code (None: the whole selection)."""
-
-    def __init__(self) -> None:
-        self.tallies: dict[str | None, _Tally] = {}
-
-    def __getitem__(self, key: str | None) -> _Tally:
-        tally = self.tallies.get(key)
-        if tally is None:
-            tally = self.tallies[key] = _Tally()
-        return tally
-
-    def ordered(self) -> list[tuple[str | None, _Tally]]:
-        return sorted(self.tallies.items(), key=lambda item: item[0] or "")
+#: the tallies of one breakdown, by the group's code (a column no row leaves null)
+_Groups = defaultdict[str, _Tally]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,43 +158,43 @@ COMPLAINTS = _Scan(
 
 async def _tally(
     conn: AsyncConnection, scan: _Scan, conditions: Sequence[ColumnElement[bool]], *, by_kelurahan: bool
-) -> tuple[_Groups, _Groups, _Groups, Counter[str]]:
+) -> tuple[_Tally, _Groups, _Groups, Counter[str]]:
     """(whole selection, by group, by kelurahan, by status) from the two grouped scans."""
     keys = [scan.group.label("g"), *([scan.kelurahan.label("k")] if by_kelurahan else [])]
-    status, counts, extra, days = scan.status, scan.counts, scan.extra, scan.days
-    whole, by_group, kelurahan_groups = _Groups(), _Groups(), _Groups()
+    whole, by_group, by_kel = _Tally(), _Groups(_Tally), _Groups(_Tally)
     statuses: Counter[str] = Counter()
+
+    def tallies(row: Any) -> list[_Tally]:  # every tally a result row adds to
+        found = [whole, by_group[row["g"]]]
+        if by_kelurahan:
+            found.append(by_kel[row["k"]])
+        return found
+
     stmt = (
-        sql_select(*keys, status.label("s"), func.count().label("total"),
-                   *(c.label(n) for n, c in counts.items()), *(c.label(n) for n, c in extra.items()))
+        sql_select(*keys, scan.status.label("s"), func.count().label("total"),
+                   *(c.label(n) for n, c in scan.counts.items()), *(c.label(n) for n, c in scan.extra.items()))
         .where(*conditions)
-        .group_by(*(k.element for k in keys), status)
+        .group_by(*(k.element for k in keys), scan.status)
     )
-    names = ["total", *counts]
+    names = ["total", *scan.counts]
     for row in (await conn.execute(stmt)).mappings():
         values = {n: int(row[n]) for n in names}
         statuses[row["s"]] += values["total"]
-        targets = [whole[None], by_group[row["g"]]]
-        if by_kelurahan:
-            targets.append(kelurahan_groups[row["k"]])
-        for tally in targets:
+        for tally in tallies(row):
             tally.counts.update(values)
-        for n in extra:  # the permit type's name and level: the greatest, as SQL's max
-            tally, value = by_group[row["g"]], row[n]
-            if value is not None and (getattr(tally, n) is None or value > getattr(tally, n)):
-                setattr(tally, n, value)
+        extra = by_group[row["g"]].extra
+        for n in scan.extra:  # as SQL's max over the group: the greatest value
+            if row[n] is not None and (extra.get(n) is None or row[n] > extra[n]):
+                extra[n] = row[n]
     histogram = (
-        sql_select(*keys, days.label("d"), func.count().label("n"))
-        .where(*conditions, scan.timed, days.is_not(None))
-        .group_by(*(k.element for k in keys), days)
+        sql_select(*keys, scan.days.label("d"), func.count().label("n"))
+        .where(*conditions, scan.timed, scan.days.is_not(None))
+        .group_by(*(k.element for k in keys), scan.days)
     )
     for row in (await conn.execute(histogram)).mappings():
-        d, n = int(row["d"]), int(row["n"])
-        whole[None].days[d] += n
-        by_group[row["g"]].days[d] += n
-        if by_kelurahan:
-            kelurahan_groups[row["k"]].days[d] += n
-    return whole, by_group, kelurahan_groups, statuses
+        for tally in tallies(row):
+            tally.days[int(row["d"])] += int(row["n"])
+    return whole, by_group, by_kel, statuses
 
 
 def _status_counts(statuses: Counter[str]) -> list[StatusCount]:
@@ -223,18 +209,18 @@ async def application_metrics(
     def summary(key: str | None, tally: _Tally, *, typed: bool = False) -> ApplicationSummary:
         return ApplicationSummary(
             key=key,
-            name=tally.name if typed else None,
+            name=tally.extra.get("name") if typed else None,
             **tally.figures(APPLICATIONS),
             median_working_days=percentile(tally.days, MEDIAN),
             p90_working_days=percentile(tally.days, P90),
-            service_level_days=int(tally.sla) if typed and tally.sla is not None else None,
+            service_level_days=int(tally.extra["sla"]) if typed and tally.extra.get("sla") is not None else None,
         )
 
     return ApplicationMetrics(
-        summary=summary(None, whole[None]),
+        summary=summary(None, whole),
         by_status=_status_counts(statuses),
-        by_permit_type=[summary(key, tally, typed=True) for key, tally in by_type.ordered()],
-        by_kelurahan=[summary(key, tally) for key, tally in by_kel.ordered()],
+        by_permit_type=[summary(key, tally, typed=True) for key, tally in sorted(by_type.items())],
+        by_kelurahan=[summary(key, tally) for key, tally in sorted(by_kel.items())],
     )
 
 
@@ -251,8 +237,8 @@ async def complaint_metrics(
         )
 
     return ComplaintMetrics(
-        summary=summary(None, whole[None]),
+        summary=summary(None, whole),
         by_status=_status_counts(statuses),
-        by_category=[summary(key, tally) for key, tally in by_category.ordered()],
-        by_kelurahan=[summary(key, tally) for key, tally in by_kel.ordered()],
+        by_category=[summary(key, tally) for key, tally in sorted(by_category.items())],
+        by_kelurahan=[summary(key, tally) for key, tally in sorted(by_kel.items())],
     )
