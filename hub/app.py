@@ -34,6 +34,7 @@ from hub.request_context import RequestIdMiddleware
 from hub.schemas import SchemaSet, load_access
 from hub.settings import Settings
 from hub.store import create_store_engine, create_tables
+from hub.switching import switch_interval
 from schema.sources import Sources
 
 MAX_BODY_BYTES = 256 * 1024
@@ -88,7 +89,8 @@ def create_app(
         if settings.freeze_heap_after_start:
             settle_heap(settings.gc_thresholds)
         try:
-            yield {"env": env}
+            with switch_interval(settings.switch_interval_ms):
+                yield {"env": env}
         finally:
             await refresher.stop()
             for source in sources.all():

@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     # request's objects mostly die before they are promoted, and full collections (which
     # walk the sources' stale-answer caches: ~120 ms at 300,000 residents) rarely run.
     gc_thresholds: tuple[int, int, int] = (10_000, 10, 100)
+    # The interpreter's thread switch interval while the hub runs (see hub.switching):
+    # how long a thread coming back from SQLite may wait for the event loop's thread to
+    # let go of the GIL. Python's default is 5 ms; empty keeps whatever the process has.
+    switch_interval_ms: float | None = Field(default=0.5, gt=0, le=1000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

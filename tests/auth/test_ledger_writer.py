@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth.ledger import (
@@ -23,8 +25,16 @@ from auth.ledger import (
     verify,
 )
 from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, EVERY_ENTRIES, BackgroundCheckpoints
-from auth.ledger.sqlite_thread import SqliteThreadAppender, sqlite_file
-from auth.ledger.store import check_drafts, utc_now
+from auth.ledger.model import ENTRY_COLUMNS, GENESIS_HASH
+from auth.ledger.sqlite_thread import (
+    ROWS_PER_INSERT,
+    SqliteThreadAppender,
+    _insert_rows,
+    _largest_insert,
+    _rows,
+    sqlite_file,
+)
+from auth.ledger.store import chain, check_drafts, utc_now
 from auth.ledger.tables import ledger_entries
 from auth.ledger.testing import create_ledger_tables, sample_draft
 
@@ -92,7 +102,7 @@ async def test_a_head_moved_by_another_writer_between_commits_is_followed(
     assert verdict.ok and verdict.entries == 6
 
 
-@pytest.mark.parametrize("count", [1, 1000, 2100])
+@pytest.mark.parametrize("count", [1, 3, 129, 1000, 2100])
 async def test_large_requests_are_stored_row_for_row(ledger: AsyncEngine, writer: LedgerWriter, count: int) -> None:
     """Rows go in with multi-row INSERTs of several sizes; every entry must land once, in order."""
     await writer.append([sample_draft(request_id="before")])
@@ -106,6 +116,24 @@ async def test_large_requests_are_stored_row_for_row(ledger: AsyncEngine, writer
     assert read[1:] == written and [e.record_key for e in written] == [d.record_key for d in drafts]
     verdict = await verify(ledger)
     assert verdict.ok and verdict.entries == count + 1
+
+
+def test_the_thread_inserts_within_sqlites_limit_on_variables(tmp_path: Path) -> None:
+    """Where SQLite allows fewer variables than `ROWS_PER_INSERT` rows need (999 before
+    3.32), statements carry fewer rows, and every row still lands once, in order."""
+    connection = sqlite3.connect(tmp_path / "plain.db")
+    connection.execute(str(CreateTable(ledger_entries).compile(dialect=sqlite_dialect())))
+    assert _largest_insert(connection) == ROWS_PER_INSERT
+    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5 * len(ENTRY_COLUMNS))
+    assert _largest_insert(connection) == 4
+    drafts = check_drafts([sample_draft(record_key=f"{1471080101000000 + i}") for i in range(11)])
+    entries = chain(drafts, head_seq=0, head_hash=GENESIS_HASH, now=utc_now())
+
+    _insert_rows(connection, _rows(entries), 4)
+
+    stored = connection.execute("SELECT seq, record_key, entry_hash FROM ledger_entries ORDER BY rowid").fetchall()
+    assert stored == [(e.seq, e.record_key, e.entry_hash) for e in entries]
+    connection.close()
 
 
 async def test_a_failed_group_fails_every_request_in_it_and_writes_nothing(

@@ -1,0 +1,36 @@
+"""The interpreter's thread switch interval while a hub runs.
+
+The hub's event loop shares the GIL with threads that wait in C: the ledger's SQLite
+writer and aiosqlite's connection threads (the population registry on SQLite). Each
+time such a thread's C call returns (every SQLite step: one per row fetched), it must
+take the GIL back, and while the event loop's thread is busy it waits for the
+interpreter's switch interval (5 ms by default) before the busy thread is made to let
+go: the convoy effect. A page fetched or a ledger transaction written then stalls for
+many intervals behind another request's work. A shorter interval bounds each wait; it
+costs a thread switch only when another thread is in fact waiting.
+
+Measured with `hub bench --concurrency 2` at 300,000 residents (the hub saturated):
+the 1,000-row listing's p50 went from 87.6 to 75.3 ms and its p99 from 158 to 125 ms
+with 0.5 ms instead of 5 ms.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def switch_interval(milliseconds: float | None) -> Iterator[None]:
+    """The switch interval set to `milliseconds` (None: left as it is) until the block
+    ends, then put back."""
+    if milliseconds is None:
+        yield
+        return
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(milliseconds / 1000)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
