@@ -29,7 +29,7 @@ import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import orjson
@@ -39,7 +39,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from auth.ledger.chain import format_time
 from auth.ledger.errors import LedgerUnavailable
 from auth.ledger.model import ENTRY_COLUMNS, GENESIS_HASH, LedgerDraft, LedgerEntry
-from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, EVERY_ENTRIES, BackgroundCheckpoints
+from auth.ledger.sqlite_checkpoint import (
+    BACKSTOP_PAGES,
+    EVERY_ENTRIES,
+    BackgroundCheckpoints,
+)
 from auth.ledger.store import Clock, chain
 
 _COLUMNS = ", ".join(f'"{name}"' for name in ENTRY_COLUMNS)
@@ -63,7 +67,7 @@ def sqlite_file(engine: AsyncEngine) -> Path | None:
     return Path(database)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _insert(rows: int) -> str:
     return f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES {', '.join([_ROW] * rows)}"
 

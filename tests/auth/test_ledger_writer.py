@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.schema import CreateTable
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.schema import CreateTable
 
 from auth.ledger import (
     InvalidLedgerDraft,
@@ -24,8 +24,12 @@ from auth.ledger import (
     query_entries,
     verify,
 )
-from auth.ledger.sqlite_checkpoint import BACKSTOP_PAGES, EVERY_ENTRIES, BackgroundCheckpoints
 from auth.ledger.model import ENTRY_COLUMNS, GENESIS_HASH
+from auth.ledger.sqlite_checkpoint import (
+    BACKSTOP_PAGES,
+    EVERY_ENTRIES,
+    BackgroundCheckpoints,
+)
 from auth.ledger.sqlite_thread import (
     ROWS_PER_INSERT,
     SqliteThreadAppender,
@@ -275,8 +279,8 @@ async def test_the_writer_keeps_a_larger_automatic_checkpoint_as_a_backstop(tmp_
         await appender.submit(check_drafts([sample_draft()]), utc_now)
         loop = asyncio.get_running_loop()
         setting = await loop.run_in_executor(
-            appender._executor,  # noqa: SLF001 - the writer's connection lives on its thread
-            lambda: appender._connect().execute("PRAGMA wal_autocheckpoint").fetchone()[0],  # noqa: SLF001
+            appender._executor,
+            lambda: appender._connect().execute("PRAGMA wal_autocheckpoint").fetchone()[0],
         )
         assert setting == BACKSTOP_PAGES
     finally:
