@@ -45,6 +45,7 @@ from auth.ledger.sqlite_checkpoint import (
     BackgroundCheckpoints,
 )
 from auth.ledger.store import Clock, chain
+from auth.ledger.transactions import PAGE_SIZE_PRAGMA
 
 _COLUMNS = ", ".join(f'"{name}"' for name in ENTRY_COLUMNS)
 _ROW = f"({', '.join('?' * len(ENTRY_COLUMNS))})"
@@ -161,6 +162,7 @@ class SqliteThreadAppender:
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True, timeout=30)
+            connection.execute(PAGE_SIZE_PRAGMA)  # a new file only; before WAL writes its first page
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
             connection.execute(f"PRAGMA synchronous={self._synchronous}")

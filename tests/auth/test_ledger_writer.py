@@ -297,3 +297,51 @@ async def test_a_failing_checkpoint_is_counted_and_does_not_stop_later_ones(tmp_
     finally:
         await asyncio.get_running_loop().run_in_executor(None, checkpoints.close)
     assert checkpoints.runs == 0
+
+
+def _page_size(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+@pytest.mark.parametrize("first", ["engine", "thread"])
+async def test_a_new_store_has_8_kib_pages_whichever_connection_opens_it_first(tmp_path: Path, first: str) -> None:
+    path = tmp_path / "new.db"
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    writer = LedgerWriter(engine)
+    try:
+        if first == "engine":
+            await create_ledger_tables(engine)
+            await writer.append([sample_draft()])
+        else:
+            appender = SqliteThreadAppender(path)
+            try:
+                with pytest.raises(LedgerUnavailable):  # no tables yet: the file is made all the same
+                    await appender.submit(check_drafts([sample_draft()]), utc_now)
+            finally:
+                await appender.aclose()
+            await create_ledger_tables(engine)
+            await writer.append([sample_draft()])
+    finally:
+        await writer.aclose()
+        await engine.dispose()
+    assert _page_size(path) == 8192
+
+
+async def test_a_store_made_with_4_kib_pages_keeps_them_and_takes_entries(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("PRAGMA journal_mode=WAL")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    await create_ledger_tables(engine)
+    writer = LedgerWriter(engine)
+    try:
+        written = await writer.append([sample_draft(record_key=f"{1471080101000000 + i}") for i in range(300)])
+    finally:
+        await writer.aclose()
+    try:
+        assert len(written) == 300 and (await verify(engine)).ok
+    finally:
+        await engine.dispose()
+    assert _page_size(path) == 4096
