@@ -73,6 +73,7 @@ class Context:
     accessed: dict[tuple[str, str], _Access] = field(default_factory=dict)
     ledger_writes: LedgerWrites = field(default_factory=LedgerWrites)
     _today: date | None = None
+    _noted_since_start: bool = False  # a note came after the last batch was started
     _ledger_plans: dict[tuple[str, int], tuple[RowAccess, frozenset[str] | None, frozenset[str]]] = field(
         default_factory=dict
     )
@@ -124,6 +125,9 @@ class Context:
             await self.ledger_writes.finish()
 
     def _write_unwritten(self) -> None:
+        if not self._noted_since_start:  # nothing new: a page's 1,000 notes need no second look
+            return
+        self._noted_since_start = False
         keys = self.ledger_writes.unwritten(self.accessed)
         drafts = drafts_of(keys, self.accessed, principal=self.principal, request_id=self.request_id,
                            purpose=self.purpose, case=self.case, writes=self.ledger_writes)
@@ -139,6 +143,7 @@ class Context:
         instead of being freed at once."""
         self.loaders.release()
         self.accessed = {}
+        self._noted_since_start = False
         self._ledger_plans = {}
         self.ledger_writes = LedgerWrites()
         self.request = self.response = None
@@ -172,6 +177,7 @@ class Context:
         """Add one personal record (read, or changed with `action="write"`) to the
         request's ledger batch; the same record twice is one entry."""
         record = (type_name, key)
+        self._noted_since_start = True
         entry = self.accessed.get(record)
         if entry is None:  # the usual case: the sets are the request's shared plan sets
             self.accessed[record] = _Access(frozenset(fields), frozenset(masked), action, detail)

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import pytest
 
 from auth.principal import ANONYMOUS, Principal
-from harness import Execute, MemoryLedger
+from harness import POPULATION_OFFICER, Execute, MemoryLedger
 from sample_world import SIMPANG_BARU, World
+from schema.context import Context, Environment
 from schema.sources import Sources
 
 LICENSING = Principal("lic-1", frozenset({"licensing_officer"}), department="dpmptsp")
@@ -245,3 +246,26 @@ async def test_a_record_reached_twice_still_gets_one_entry(
     assert ("Citizen", world.citizens[0].nik) in keys
     assert len(keys) == len(set(keys))
     assert ledger.batches == 1
+
+
+async def test_records_noted_after_a_batch_started_get_their_own_and_nothing_is_written_twice(
+    env: Environment, ledger: MemoryLedger
+) -> None:
+    ctx = Context.create(env, POPULATION_OFFICER, request_id="r", purpose="population-service")
+    ctx.ledger_writes.early = True
+    ctx.ledger_writes.describe("{ citizens { edges { node { nik fullName } } } }", None)
+    ctx.note("Citizen", "1471080101000001", {"nik"})
+    ctx.start_ledger_write()
+    await ctx.finish_ledger()  # nothing noted since the first batch: no second one
+    assert ledger.batches == 1 and len(ledger.drafts) == 1
+
+    ctx.note("Citizen", "1471080101000002", {"nik"})
+    ctx.note("Citizen", "1471080101000001", {"nik", "fullName"})  # more fields: a second entry
+    await ctx.finish_ledger()
+
+    assert ledger.batches == 2
+    assert [(d.record_key, d.fields) for d in ledger.drafts] == [
+        ("1471080101000001", ("nik",)),
+        ("1471080101000001", ("fullName", "nik")),
+        ("1471080101000002", ("nik",)),
+    ]
