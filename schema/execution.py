@@ -17,7 +17,7 @@ taken directly: a leaf is coerced (a str for String and ID, a Python enum member
 enum, as a table look-up), an object's own fields are collected and executed (again on
 this path), a list's items likewise; a list whose items' selection holds only leaves and
 such objects (an edge and its node) is completed by one function per item, without
-paths. Everything else goes graphql-core's
+paths (a function written for the selection: `schema.flat_completion`). Everything else goes graphql-core's
 ordinary way, and so do the hard cases of the plain fields: a null where the schema says
 non-null, a value the scalar cannot serialise, an exception as a value, a list that is
 not a list or holds nulls or awaitables. Errors inside an object or a list item are
@@ -45,6 +45,9 @@ from graphql.type import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema import flat_completion as flat
+from schema.flat_completion import Completer, FlatField, leaf_value
+
 # What a response key of a selection is, and how it is completed on the fast path.
 ORDINARY, TYPENAME, LEAF, OBJECT, LIST = range(5)
 
@@ -54,8 +57,18 @@ class Step:
     (LEAF: attr, coerce, shown, nullable; OBJECT and LIST: attr, nullable, object_type,
     return_type, details, and for LIST the item_type)."""
 
-    __slots__ = ("attr", "details", "item_type", "kind", "name", "nullable", "object_type", "return_type",
-                 "coerce", "shown")
+    __slots__ = (
+        "attr",
+        "coerce",
+        "details",
+        "item_type",
+        "kind",
+        "name",
+        "nullable",
+        "object_type",
+        "return_type",
+        "shown",
+    )
 
     def __init__(self, name: str, kind: int, **parts: Any) -> None:
         self.name = name
@@ -93,21 +106,9 @@ def _enum_name(leaf: GraphQLEnumType, member: Enum) -> str:
     raise LookupError(member)
 
 
-# how a flat completer handles one response key (see `_build_flat`)
-_TYPENAME, _STRING, _LEAF, _NESTED = range(4)
-
-
 def _coerced(step: Step, value: Any) -> Any:
-    """A leaf's output value, or Undefined when the ordinary path must report a problem
-    (the value cannot be coerced, or coerces to null: `complete_leaf_value` refuses it)."""
-    shown = step.shown
-    try:
-        if shown.__class__ is dict and (name := shown.get(value)) is not None:  # type: ignore[union-attr]
-            return name
-        coerced = step.coerce(value)  # type: ignore[misc]
-    except Exception:  # noqa: BLE001 - the ordinary path reports it properly
-        return Undefined
-    return Undefined if coerced is None else coerced
+    """A leaf's output value, or Undefined when the ordinary path must report a problem."""
+    return leaf_value(step.shown, step.coerce, value)
 
 
 def _unwrap(gtype: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
@@ -182,7 +183,7 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._fast = manager is None or not getattr(manager, "middlewares", ())
         self._plans: dict[int, tuple[GroupedFieldSet, tuple[Step, ...]]] = {}
-        self._flat: dict[int, tuple[GroupedFieldSet, Callable[[Any], dict[str, Any] | None] | None]] = {}
+        self._flat: dict[int, tuple[GroupedFieldSet, Completer | None]] = {}
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         """The response; then, unless work goes on in the background, the references that
@@ -343,7 +344,7 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     # -- flat selections -----------------------------------------------------------
 
-    def _flat_completer(self, step: Step) -> Callable[[Any], dict[str, Any] | None] | None:
+    def _flat_completer(self, step: Step) -> Completer | None:
         """For objects whose selection holds only leaves, __typename and objects of the
         same kind (an edge and its node's fields), a function completing one object
         without paths or awaitables; it answers None when anything is unusual (a null
@@ -359,55 +360,22 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
             known = self._flat[key] = (grouped, self._build_flat(step.object_type, grouped))  # type: ignore[arg-type]
         return known[1]
 
-    def _build_flat(
-        self, object_type: GraphQLObjectType, grouped: GroupedFieldSet
-    ) -> Callable[[Any], dict[str, Any] | None] | None:
-        # per response key, in selection order: (key, attr, how, nullable, step, inner), with
-        # `how` one of the codes below and `inner` the completer of a nested plain object
-        fields: list[tuple[str, str, int, bool, Step, Callable[[Any], dict[str, Any] | None] | None]] = []
+    def _build_flat(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Completer | None:
+        fields: list[FlatField] = []
         for step in self._plan(object_type, grouped):
-            inner = None
             if step.kind == OBJECT:
                 inner = self._flat_completer(step)
                 if inner is None:
                     return None
-                how = _NESTED
+                fields.append(FlatField(step.name, step.attr, flat.NESTED, nullable=step.nullable, inner=inner))
             elif step.kind == TYPENAME:
-                how = _TYPENAME
+                fields.append(FlatField(step.name, "", flat.TYPENAME))
             elif step.kind == LEAF:
-                how = _STRING if step.shown is str else _LEAF
+                fields.append(FlatField(step.name, step.attr, flat.STRING if step.shown is str else flat.LEAF,
+                                        nullable=step.nullable, shown=step.shown, coerce=step.coerce))
             else:
                 return None
-            fields.append((step.name, step.attr, how, step.nullable, step, inner))
-        typename = object_type.name
-        is_awaitable = self.is_awaitable
-
-        def complete(source: Any) -> dict[str, Any] | None:
-            out: dict[str, Any] = {}
-            for name, attr, how, nullable, step, inner in fields:
-                if how == _TYPENAME:
-                    out[name] = typename
-                    continue
-                value = getattr(source, attr, Undefined)
-                if value.__class__ is str and how == _STRING:  # the common case: a string shown as it is
-                    out[name] = value
-                elif value is None:
-                    if not nullable:
-                        return None
-                    out[name] = None
-                elif value is Undefined:
-                    return None
-                elif how == _NESTED:  # a nested plain object
-                    if isinstance(value, Exception) or is_awaitable(value) or (done := inner(value)) is None:  # type: ignore[misc]
-                        return None
-                    out[name] = done
-                elif (coerced := _coerced(step, value)) is not Undefined:
-                    out[name] = coerced
-                else:
-                    return None
-            return out
-
-        return complete
+        return flat.flat_completer(object_type, fields, self.is_awaitable)
 
     def _subfields(self, step: Step, path: Path, value: Any, position_context: Any) -> Any:
         """`collect_and_execute_subfields` for an object of `step`; without @defer (no

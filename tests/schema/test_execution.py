@@ -31,6 +31,8 @@ QUERIES = [
     pytest.param("""{ citizens(first: 5) { pageInfo { hasNextPage } edges { node { nik } cursor }
         e2: edges { __typename c: cursor node { __typename fullName kelurahan { name } } } } }""",
                  id="same-list-twice-with-aliases"),
+    pytest.param("""{ citizens(first: 20) { edges { __typename node { nik sex maritalStatus age s: sex
+        kelurahan { code name } birthDate } } } }""", id="flat-list-enums-ints-nested"),
     pytest.param("""{ citizens(first: 3) { edges { node { nik ... on Citizen { fullName family { number
         members { nik kelurahan { code } } } } } } } }""", id="inline-fragment-nested-lists"),
 ]
@@ -119,3 +121,49 @@ async def test_a_value_the_scalar_cannot_serialise_fails_the_same_way_on_both_pa
     query = "{ citizens(first: 2) { edges { node { nik } } pageInfo { hasNextPage endCursor } } }"
     actual = await answered_alike(env, policy, query)
     assert actual["errors"][0]["path"] == ["citizens", "pageInfo", "hasNextPage"]
+
+
+async def test_a_flat_selection_is_compiled_once_and_reused_by_later_requests(
+    env: Environment, policy: Policy, world: World
+) -> None:
+    from schema import flat_completion
+
+    schema = build_role_schema(build_schema(), policy, frozenset({"population_officer"}))
+    query = "{ citizens(first: 4) { edges { node { nik fullName sex kelurahan { name } } } } }"
+    await run(schema, env, query)
+    compiled = {t.name: dict(v) for t, v in flat_completion._COMPILED.items()}  # noqa: SLF001
+    assert {"CitizenEdge", "Citizen", "Kelurahan"} <= set(compiled)
+
+    again = await run(schema, env, query)
+
+    assert {t.name: dict(v) for t, v in flat_completion._COMPILED.items()} == compiled  # noqa: SLF001
+    assert len(again["data"]["citizens"]["edges"]) == 4
+
+
+async def test_odd_values_in_a_flat_list_are_answered_as_the_ordinary_path_answers_them(
+    env: Environment, policy: Policy, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A number where a String belongs is serialised; a value no enum holds, and an
+    attribute the object lacks, go the ordinary way and fail at their own paths."""
+    from schema.types.citizen import Citizen
+
+    original = Citizen.of.__func__  # type: ignore[attr-defined]
+    order = sorted(c.nik for c in world.citizens)
+
+    def odd(cls: Any, record: Any, ctx: Any, **kwargs: Any) -> Any:  # the same rows on both paths
+        citizen = original(cls, record, ctx, **kwargs)
+        n = order.index(record.nik) + 1
+        if citizen is not None and n % 3 == 0:
+            citizen.full_name = 12345
+        if citizen is not None and n % 5 == 0:
+            citizen.sex = "NOT-A-SEX"
+        if citizen is not None and n % 7 == 0:
+            del citizen.rt
+        return citizen
+
+    monkeypatch.setattr(Citizen, "of", classmethod(odd))
+    query = "{ citizens(first: 12) { edges { node { nik fullName sex rt } } } }"
+    actual = await answered_alike(env, policy, query)
+    names = [e["node"]["fullName"] for e in actual["data"]["citizens"]["edges"] if e["node"]]
+    assert "12345" in names
+    assert {tuple(e["path"][-1:]) for e in actual["errors"]} == {("sex",), ("rt",)}
