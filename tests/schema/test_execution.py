@@ -131,12 +131,12 @@ async def test_a_flat_selection_is_compiled_once_and_reused_by_later_requests(
     schema = build_role_schema(build_schema(), policy, frozenset({"population_officer"}))
     query = "{ citizens(first: 4) { edges { node { nik fullName sex kelurahan { name } } } } }"
     await run(schema, env, query)
-    compiled = {t.name: dict(v) for t, v in flat_completion._COMPILED.items()}  # noqa: SLF001
+    compiled = {t.name: dict(v) for t, v in flat_completion._COMPILED.items()}
     assert {"CitizenEdge", "Citizen", "Kelurahan"} <= set(compiled)
 
     again = await run(schema, env, query)
 
-    assert {t.name: dict(v) for t, v in flat_completion._COMPILED.items()} == compiled  # noqa: SLF001
+    assert {t.name: dict(v) for t, v in flat_completion._COMPILED.items()} == compiled
     assert len(again["data"]["citizens"]["edges"]) == 4
 
 
