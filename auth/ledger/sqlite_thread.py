@@ -73,14 +73,16 @@ def _insert(rows: int) -> str:
     return f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES {', '.join([_ROW] * rows)}"
 
 
-def _insert_rows(connection: sqlite3.Connection, rows: Sequence[tuple[object, ...]], largest: int) -> None:
-    """`rows` in statements of `largest` rows, then halving sizes for the rest: at most
-    log2(largest) + 1 distinct statements, which the connection's statement cache keeps."""
-    done, size, total = 0, largest, len(rows)
+def _insert_rows(connection: sqlite3.Connection, values: Sequence[object], largest: int) -> None:
+    """The rows whose column values `values` holds one after the other, in statements of
+    `largest` rows, then halving sizes for the rest: at most log2(largest) + 1 distinct
+    statements, which the connection's statement cache keeps."""
+    width = len(ENTRY_COLUMNS)
+    done, size, total = 0, largest, len(values) // width
     while done < total:
         while size > total - done:
             size //= 2
-        connection.execute(_insert(size), [value for row in rows[done:done + size] for value in row])
+        connection.execute(_insert(size), values[done * width:(done + size) * width])
         done += size
 
 
@@ -94,10 +96,11 @@ def _largest_insert(connection: sqlite3.Connection) -> int:
     return largest
 
 
-def _rows(entries: Sequence[LedgerEntry]) -> list[tuple[object, ...]]:
-    """The entries as SQLite rows in `ENTRY_COLUMNS` order: times as the chain's text,
-    collections as JSON arrays. A request's entries share their time and most
-    collections, so each distinct value is encoded once."""
+def _rows(entries: Sequence[LedgerEntry]) -> list[object]:
+    """The entries' column values as SQLite stores them, row after row in `ENTRY_COLUMNS`
+    order (the parameters of multi-row INSERTs): times as the chain's text, collections
+    as JSON arrays. A request's entries share their time and most collections, so each
+    distinct value is encoded once."""
     times: dict[object, str] = {}
     arrays: dict[tuple[str, ...], str] = {}
 
@@ -114,10 +117,11 @@ def _rows(entries: Sequence[LedgerEntry]) -> list[tuple[object, ...]]:
         return found
 
     return [
-        (e.seq, time(e.time), e.request_id, e.subject, array(e.roles), e.client_id, e.purpose, e.case,
-         e.operation_name, e.document_hash, e.record_type, e.record_key, array(e.fields),
-         array(e.masked_fields), e.action, e.detail, e.department, e.prev_hash, e.entry_hash)
+        value
         for e in entries
+        for value in (e.seq, time(e.time), e.request_id, e.subject, array(e.roles), e.client_id, e.purpose,
+                      e.case, e.operation_name, e.document_hash, e.record_type, e.record_key, array(e.fields),
+                      array(e.masked_fields), e.action, e.detail, e.department, e.prev_hash, e.entry_hash)
     ]
 
 
