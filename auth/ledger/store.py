@@ -59,8 +59,35 @@ async def append(
 
 
 def check_drafts(entries: Sequence[LedgerDraft]) -> list[LedgerDraft]:
-    """Validated drafts with their collections sorted; raises `InvalidLedgerDraft`."""
-    return [_checked(draft) for draft in entries]
+    """Validated drafts with their collections sorted; raises `InvalidLedgerDraft`.
+
+    A request's drafts share their request-level values and collections, as the same
+    objects: a draft whose are the very objects of the last draft checked in full is
+    checked for its own values only (a 1,000-row page's drafts took half the time)."""
+    checked: list[LedgerDraft] = []
+    anchor: LedgerDraft | None = None  # the last draft checked in full
+    collections: tuple[tuple[str, ...], ...] | None = None  # its sorted ones, if they were not
+    for draft in entries:
+        if anchor is not None and type(draft) is LedgerDraft and _shares_request(draft, anchor):
+            _check_own(draft)
+            checked.append(draft if collections is None else _with_collections(draft, *collections))
+            continue
+        result = _checked(draft)
+        anchor = draft
+        collections = None if result is draft else (result.roles, result.fields, result.masked_fields)  # type: ignore[assignment]
+        checked.append(result)
+    return checked
+
+
+def _shares_request(draft: LedgerDraft, anchor: LedgerDraft) -> bool:
+    return (
+        draft.request_id is anchor.request_id and draft.subject is anchor.subject
+        and draft.purpose is anchor.purpose and draft.document_hash is anchor.document_hash
+        and draft.client_id is anchor.client_id and draft.case is anchor.case
+        and draft.operation_name is anchor.operation_name and draft.department is anchor.department
+        and draft.roles is anchor.roles and draft.fields is anchor.fields
+        and draft.masked_fields is anchor.masked_fields
+    )
 
 
 async def write_checked(
@@ -218,6 +245,16 @@ def _checked(draft: LedgerDraft) -> LedgerDraft:
                        draft.client_id, draft.case, draft.operation_name, draft.department))
     except TypeError as exc:  # an unhashable value where a string belongs
         raise InvalidLedgerDraft("ledger draft values must be strings") from exc
+    _check_own(draft)
+    roles, fields, masked = _collections(draft.roles, draft.fields, draft.masked_fields)
+    if _same(roles, draft.roles) and _same(fields, draft.fields) and _same(masked, draft.masked_fields):
+        return draft
+    return _with_collections(draft, roles, fields, masked)
+
+
+def _check_own(draft: LedgerDraft) -> None:
+    """The values that differ between the drafts of one request: the record, the action,
+    the detail, the time."""
     for name in ("record_type", "record_key"):
         value = getattr(draft, name)
         if not isinstance(value, str) or not value:
@@ -230,15 +267,17 @@ def _checked(draft: LedgerDraft) -> LedgerDraft:
         not isinstance(draft.time, datetime) or draft.time.tzinfo is None
     ):
         raise InvalidLedgerDraft("ledger draft time must be a timezone-aware datetime")
-    roles, fields, masked = _collections(draft.roles, draft.fields, draft.masked_fields)
     for name, limit in _OWN_LIMITS:
         value = getattr(draft, name)
         if isinstance(value, str) and len(value) > limit:
             raise InvalidLedgerDraft(
                 f"ledger draft {name} is longer than {limit} characters"
             )
-    if _same(roles, draft.roles) and _same(fields, draft.fields) and _same(masked, draft.masked_fields):
-        return draft
+
+
+def _with_collections(
+    draft: LedgerDraft, roles: tuple[str, ...], fields: tuple[str, ...], masked: tuple[str, ...]
+) -> LedgerDraft:
     return LedgerDraft(  # a plain constructor call: several times faster than `replace`
         request_id=draft.request_id,
         subject=draft.subject,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import threading
 import uuid
@@ -26,6 +27,8 @@ from auth.ledger import (
     register_tables,
     verify,
 )
+from auth.ledger.model import LedgerDraft
+from auth.ledger.store import check_drafts
 from auth.ledger.tables import ledger_entries, ledger_head, ledger_metadata
 from auth.ledger.testing import create_ledger_tables, sample_draft
 
@@ -476,3 +479,43 @@ async def test_citizen_lookup_by_nik_uses_the_record_key_index(
 
     assert "ix_ledger_entries_record_key_seq" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def _page_of_drafts(count: int, **shared: object) -> list[LedgerDraft]:
+    """Drafts as a request makes them: every request-level value and collection the same
+    object, only the record differing."""
+    base = sample_draft(**shared)
+    return [dataclasses.replace(base, record_key=f"{1471080101000000 + i}") for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        pytest.param({"record_key": ""}, id="empty-record-key"),
+        pytest.param({"record_type": 7}, id="record-type-not-a-string"),
+        pytest.param({"action": "erase"}, id="unknown-action"),
+        pytest.param({"time": datetime(2025, 1, 1)}, id="naive-time"),
+        pytest.param({"record_key": "1" * 65}, id="record-key-too-long"),
+        pytest.param({"subject": "y" * 1_000}, id="another-subject-too-long"),
+    ],
+)
+def test_a_bad_draft_amid_a_page_sharing_its_request_values_is_refused(own: dict[str, object]) -> None:
+    drafts = _page_of_drafts(500)
+    drafts[321] = dataclasses.replace(drafts[321], **own)
+
+    with pytest.raises(InvalidLedgerDraft):
+        check_drafts(drafts)
+
+
+def test_a_page_sharing_unsorted_collections_gets_them_sorted_on_every_draft() -> None:
+    drafts = _page_of_drafts(300, roles=["population_officer", "auditor"], fields=["nik", "address", "nik"],
+                             masked_fields={"nik"})
+
+    checked = check_drafts(drafts)
+
+    assert [d.record_key for d in checked] == [d.record_key for d in drafts]
+    assert {(d.roles, d.fields, d.masked_fields) for d in checked} == {
+        (("auditor", "population_officer"), ("address", "nik"), ("nik",))
+    }
+    sorted_page = _page_of_drafts(3)
+    assert all(a is b for a, b in zip(check_drafts(sorted_page), sorted_page, strict=True))  # already sorted: as given
