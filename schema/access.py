@@ -4,8 +4,9 @@ Three jobs, all decided by `auth.policy` (pure functions) and applied here:
 
 - which fields a role's schema holds (`visible_pairs`), computed once per role set at
   start-up, pruning fields whose result type the role cannot see at all;
-- how one record is shown (`Presenter.shape`): the row decision and the per-field
-  access are taken once per record, then applied to the record's plain values;
+- how one record is shown (`Presenter.shape`, or its two halves `decide` and `apply`):
+  the row decision and the per-field access are taken once per record, then applied to
+  the record's plain values;
 - which rows a root listing may fetch (`Presenter.scope`), pushed down to the source.
 
 Which fields count as personal data (for purposes and the ledger) is declared here too.
@@ -136,7 +137,9 @@ class Presenter:
         row = self.decide(type_name, facts, reached_as=reached_as)
         return None if row is None else Shaped(self.apply(row, values), row)
 
-    def decide(self, type_name: str, facts: dict[str, Any], *, reached_as: ReachedAs = ReachedAs.ROOT) -> RowAccess | None:
+    def decide(
+        self, type_name: str, facts: dict[str, Any], *, reached_as: ReachedAs = ReachedAs.ROOT
+    ) -> RowAccess | None:
         """The row decision for a record with these facts; None when it may not be shown."""
         facts["reached_as"] = reached_as
         if self.family_number is not None and facts.get("family_number") == self.family_number:

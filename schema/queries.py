@@ -31,6 +31,7 @@ def _as_decided(record: object, node: N) -> N:
     """`build` for a `decide` that made the node itself."""
     return node
 
+
 def _wants_total(info: Info) -> bool:
     return any(
         getattr(selection, "name", None) == "totalCount"

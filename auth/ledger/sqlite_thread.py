@@ -96,7 +96,7 @@ def _largest_insert(connection: sqlite3.Connection) -> int:
     return largest
 
 
-def _rows(entries: Sequence[LedgerEntry]) -> list[object]:
+def _row_values(entries: Sequence[LedgerEntry]) -> list[object]:
     """The entries' column values as SQLite stores them, row after row in `ENTRY_COLUMNS`
     order (the parameters of multi-row INSERTs): times as the chain's text, collections
     as JSON arrays. A request's entries share their time and most collections, so each
@@ -128,8 +128,8 @@ def _rows(entries: Sequence[LedgerEntry]) -> list[object]:
 _ROW_ORDER = ("seq", "time", "request_id", "subject", "roles", "client_id", "purpose", "case", "operation_name",
               "document_hash", "record_type", "record_key", "fields", "masked_fields", "action", "detail",
               "department", "prev_hash", "entry_hash")
-if _ROW_ORDER != ENTRY_COLUMNS:  # a new column of LedgerEntry needs its place in `_rows`
-    raise ImportError("auth.ledger.sqlite_thread: `_rows` does not follow LedgerEntry's columns")
+if _ROW_ORDER != ENTRY_COLUMNS:  # a new column of LedgerEntry needs its place in `_row_values`
+    raise ImportError("auth.ledger.sqlite_thread: `_row_values` does not follow LedgerEntry's columns")
 
 
 class SqliteThreadAppender:
@@ -194,7 +194,7 @@ class SqliteThreadAppender:
                 connection.execute(_GENESIS, (GENESIS_HASH,))
                 head = (0, GENESIS_HASH)
             chained = chain(drafts, head_seq=int(head[0]), head_hash=str(head[1]), now=clock())
-            _insert_rows(connection, _rows(chained), self._largest_insert)
+            _insert_rows(connection, _row_values(chained), self._largest_insert)
             connection.execute(_MOVE_HEAD, (chained[-1].seq, chained[-1].entry_hash))
             connection.execute("COMMIT")
         except BaseException:

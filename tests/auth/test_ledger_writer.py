@@ -35,7 +35,7 @@ from auth.ledger.sqlite_thread import (
     SqliteThreadAppender,
     _insert_rows,
     _largest_insert,
-    _rows,
+    _row_values,
     sqlite_file,
 )
 from auth.ledger.store import chain, check_drafts, utc_now
@@ -133,7 +133,7 @@ def test_the_thread_inserts_within_sqlites_limit_on_variables(tmp_path: Path) ->
     drafts = check_drafts([sample_draft(record_key=f"{1471080101000000 + i}") for i in range(11)])
     entries = chain(drafts, head_seq=0, head_hash=GENESIS_HASH, now=utc_now())
 
-    _insert_rows(connection, _rows(entries), 4)
+    _insert_rows(connection, _row_values(entries), 4)
 
     stored = connection.execute("SELECT seq, record_key, entry_hash FROM ledger_entries ORDER BY rowid").fetchall()
     assert stored == [(e.seq, e.record_key, e.entry_hash) for e in entries]
