@@ -19,9 +19,9 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from connectors.errors import ConnectorError
 from hub.bench.client import ClientFailure, HubClient, hub_client
@@ -33,6 +33,8 @@ from hub.bench.report import overhead, phase_summary, table
 from hub.bench.samples import Samples, Tokens, sample_keys
 from hub.bench.stack import BenchStack, prepare_data, running_stack
 from hub.settings import Settings
+
+T = TypeVar("T")
 
 METRICS_WAIT_SECONDS = 300
 METRICS_PROBE = "{ serviceMetrics { asOf } }"
@@ -158,6 +160,18 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
         await sources.aclose()
 
 
+def _run_on_server_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run the load generator and the direct fetches on the event loop the hub's server
+    runs on (uvloop where it is installed, as uvicorn picks it): on asyncio's own loop the
+    direct fetches were ~1 ms slower for the citizen by NIK (7.1 against 8.2 ms), and the
+    ratios flattered the hub."""
+    if importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        return uvloop.run(main)
+    return asyncio.run(main)
+
+
 def _environment() -> dict[str, Any]:
     def version(name: str) -> str | None:
         try:
@@ -174,6 +188,7 @@ def _environment() -> dict[str, Any]:
             "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
             "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
         },
+        "load_generator": {"loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"},
         "strawberry": version("strawberry-graphql"),
     }
 
@@ -193,7 +208,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
         operations, notices = select_operations(options.operations, schema_sdl=_schema_sdl(stack.settings))
         for notice in notices:
             _say(f"  note: {notice}")
-        samples, hub, direct = asyncio.run(_phases(stack, operations, options, notices))
+        samples, hub, direct = _run_on_server_loop(_phases(stack, operations, options, notices))
     phases = {"hub": phase_summary(operations, hub)}
     if direct is not None:
         phases["direct"] = phase_summary(operations, direct)

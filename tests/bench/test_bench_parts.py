@@ -127,3 +127,19 @@ async def test_a_source_failing_while_keys_are_sampled_is_a_code_not_a_traceback
     sources = SimpleNamespace(population=Slow(), licensing=Slow(), complaints=Slow())
     with pytest.raises(BenchError, match=r"\[SOURCE_UNAVAILABLE\] sampling keys .*no answer within 5 s"):
         await sampled(sources, seed=1)  # type: ignore[arg-type]
+
+
+def test_the_load_generator_runs_on_the_event_loop_the_hub_server_runs_on() -> None:
+    """The direct fetches on a slower loop than the hub's would flatter the hub's ratios."""
+    import asyncio
+
+    import uvloop
+
+    from hub.bench.run import _environment, _run_on_server_loop
+
+    async def loop_type() -> type:
+        return type(asyncio.get_running_loop())
+
+    assert _run_on_server_loop(loop_type()) is uvloop.Loop
+    assert _environment()["load_generator"] == {"loop": "uvloop"}
+    assert _environment()["server"]["loop"] == "uvloop"
