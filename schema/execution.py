@@ -18,12 +18,12 @@ enum, as a table look-up), an object's own fields are collected and executed (ag
 this path), a list's items likewise; a list whose items' selection holds only leaves and
 such objects (an edge and its node) is completed by one function per item, without
 paths (a function written for the selection: `schema.flat_completion`). Everything
-else goes graphql-core's ordinary way, and so do the hard cases of the plain fields: a null where the schema says
-non-null, a value the scalar cannot serialise, an exception as a value, a list that is
-not a list or holds nulls or awaitables. Errors inside an object or a list item are
-handled as graphql-core handles them (`handle_field_error` at the same path: null at the
-nearest nullable position), so answers, errors and their paths are unchanged; the tests
-run every query both ways.
+else goes graphql-core's ordinary way, and so do the hard cases of the plain fields: a
+null where the schema says non-null, a value the scalar cannot serialise, an exception
+as a value, a list that is not a list or holds nulls or awaitables. Errors inside an
+object or a list item are handled as graphql-core handles them (`handle_field_error` at
+the same path: null at the nearest nullable position), so answers, errors and their
+paths are unchanged; the tests run every query both ways.
 """
 
 from __future__ import annotations
