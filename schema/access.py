@@ -4,9 +4,8 @@ Three jobs, all decided by `auth.policy` (pure functions) and applied here:
 
 - which fields a role's schema holds (`visible_pairs`), computed once per role set at
   start-up, pruning fields whose result type the role cannot see at all;
-- how one record is shown (`Presenter.shape`, or its two halves `decide` and `apply`):
-  the row decision and the per-field access are taken once per record, then applied to
-  the record's plain values;
+- how one record is shown (`Presenter.shape`): the row decision and the per-field
+  access are taken once per record, then applied to the record's plain values;
 - which rows a root listing may fetch (`Presenter.scope`), pushed down to the source.
 
 Which fields count as personal data (for purposes and the ledger) is declared here too.
@@ -134,22 +133,12 @@ class Presenter:
     ) -> Shaped | None:
         """None when the row may not be shown; else the values with masks applied and
         denied fields nulled. `values` is keyed by Python attribute name."""
-        row = self.decide(type_name, facts, reached_as=reached_as)
-        return None if row is None else Shaped(self.apply(row, values), row)
-
-    def decide(
-        self, type_name: str, facts: dict[str, Any], *, reached_as: ReachedAs = ReachedAs.ROOT
-    ) -> RowAccess | None:
-        """The row decision for a record with these facts; None when it may not be shown."""
         facts["reached_as"] = reached_as
         if self.family_number is not None and facts.get("family_number") == self.family_number:
             facts["family_of_principal"] = True
         row = self._row_access(type_name, facts)
-        return row if row.allowed else None
-
-    def apply(self, row: RowAccess, values: dict[str, Any]) -> dict[str, Any]:
-        """`values` (by Python attribute name) as `row` shows them: masks applied, denied
-        fields nulled; the same dict when everything is shown as it is."""
+        if not row.allowed:
+            return None
         key = (id(row), tuple(values))
         cached = self._plans.get(key)
         if cached is None or cached[0] is not row:
@@ -158,9 +147,9 @@ class Presenter:
             cached = self._plans[key] = (row, None if all(how is None for _, how in plan) else plan)
         plan = cached[1]
         if plan is None:
-            return values
-        return {a: v if how is None else (how(v) if how else None)  # type: ignore[operator]
-                for (a, how), v in zip(plan, values.values())}
+            return Shaped(values, row)
+        return Shaped({a: v if how is None else (how(v) if how else None)  # type: ignore[operator]
+                       for (a, how), v in zip(plan, values.values())}, row)
 
     def _row_access(self, type_name: str, facts: dict[str, Any]) -> RowAccess:
         reads = self._facts.get(type_name)

@@ -24,12 +24,6 @@ from schema.types.system import Me, SourceState, probe_all
 
 R = TypeVar("R")
 N = TypeVar("N")
-D = TypeVar("D")
-
-
-def _as_decided(record: object, node: N) -> N:
-    """`build` for a `decide` that made the node itself."""
-    return node
 
 
 def _wants_total(info: Info) -> bool:
@@ -46,14 +40,9 @@ async def _connection(
     *,
     first: int | None,
     after: str | None,
-    decide: Callable[[R], D | None],
-    build: Callable[[R, D], N],
+    present: Callable[[R], N | None],
     scope: RowScope,
 ) -> Connection[N]:
-    """A page of records as a connection, in two passes: `decide` takes each record's row
-    decision and notes its ledger entry (None: not shown), then the request's ledger
-    batch starts, then `build` makes each shown record's node while the batch commits.
-    (`decide` may make the node itself, with `build` handing it on: `_as_decided`.)"""
     env = info.context.env
     size = page_size(first, default=env.default_page_size, maximum=env.max_page_size)
     if scope.empty:
@@ -61,15 +50,10 @@ async def _connection(
                           start_cursor=None, end_cursor=None), total_count=0)
     window = await fetch_window(fetch, first=size, after=after, with_total=_wants_total(info))
     # the scope was pushed down; every row is still checked (the scope may be wider)
-    items = window.items
-    decided = [decide(item) for item in items]
+    shown = [(present(item), index) for index, item in enumerate(window.items)]
     info.context.start_ledger_write()
     return Connection(
-        edges=[
-            Edge(node=build(item, decision), window=window, index=index)
-            for index, (item, decision) in enumerate(zip(items, decided, strict=True))
-            if decision is not None
-        ],
+        edges=[Edge(node=node, window=window, index=index) for node, index in shown if node is not None],
         page_info=PageInfo(
             has_next_page=window.has_next,
             has_previous_page=after is not None,
@@ -161,8 +145,7 @@ class CoreQuery:
             _traced(ctx, population.source_id, "list_citizens", fetch),
             first=first,
             after=after,
-            decide=lambda record: Citizen.decide(record, ctx),
-            build=lambda record, row: Citizen.made(record, ctx, row),
+            present=lambda record: Citizen.of(record, ctx),
             scope=_emptied(scope, flt.kelurahan_codes),
         )
 
@@ -212,8 +195,7 @@ class CoreQuery:
             _traced(ctx, licensing.source_id, "list_applications", fetch),
             first=first,
             after=after,
-            decide=lambda record: Application.of(record, ctx),
-            build=_as_decided,
+            present=lambda record: Application.of(record, ctx),
             scope=_emptied(scope, flt.kelurahan_codes, flt.applicant_niks),
         )
 
@@ -254,8 +236,7 @@ class CoreQuery:
             _traced(ctx, complaints.source_id, "list_complaints", fetch),
             first=first,
             after=after,
-            decide=lambda record: Complaint.of(record, ctx),
-            build=_as_decided,
+            present=lambda record: Complaint.of(record, ctx),
             scope=_emptied(scope, flt.kelurahan_codes, flt.reporter_niks, flt.visibilities),
         )
 

@@ -138,16 +138,6 @@ class Citizen:
     ) -> Citizen | None:
         """The citizen as the caller may see it, or None when the row is not theirs to see.
         `visibility` is that of the complaint through which a reporter is reached."""
-        row = cls.decide(record, ctx, reached_as=reached_as, visibility=visibility)
-        return None if row is None else cls.made(record, ctx, row)
-
-    @classmethod
-    def decide(
-        cls, record: CitizenRecord, ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT,
-        visibility: str | None = None,
-    ) -> RowAccess | None:
-        """The row decision for the record (None: not the caller's to see); a shown
-        record is noted for the request's ledger."""
         facts = {
             "nik": record.nik,
             "kelurahan_code": record.kelurahan_code,
@@ -155,15 +145,11 @@ class Citizen:
         }
         if visibility is not None:
             facts["visibility"] = visibility
-        row = ctx.presenter.decide("Citizen", facts, reached_as=reached_as)
-        if row is not None:
-            ctx.record_access("Citizen", record.nik, row)
-        return row
-
-    @classmethod
-    def made(cls, record: CitizenRecord, ctx: Context, row: RowAccess) -> Citizen:
-        """The citizen as `row` (the record's decision) shows it."""
-        return cls(record=record, row=row, **ctx.presenter.apply(row, cls.values(record, ctx)))
+        shaped = ctx.presenter.shape("Citizen", facts, cls.values(record, ctx), reached_as=reached_as)
+        if shaped is None:
+            return None
+        ctx.record_access("Citizen", record.nik, shaped.row)
+        return cls(record=record, row=shaped.row, **shaped.values)
 
 
 @strawberry.type(description="A family card (Kartu Keluarga) and its members.")
