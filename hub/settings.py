@@ -142,8 +142,8 @@ class Settings(BaseSettings):
     gc_thresholds: tuple[int, int, int] = (10_000, 10, 100)
     # The interpreter's thread switch interval while the hub runs (see hub.switching):
     # how long a thread coming back from SQLite may wait for the event loop's thread to
-    # let go of the GIL. Python's default is 5 ms; empty keeps whatever the process has.
-    switch_interval_ms: float | None = Field(default=0.5, gt=0, le=1000)
+    # let go of the GIL. Python's own default is 5 ms.
+    switch_interval_ms: float = Field(default=0.5, gt=0, le=1000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

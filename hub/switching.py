@@ -22,12 +22,8 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def switch_interval(milliseconds: float | None) -> Iterator[None]:
-    """The switch interval set to `milliseconds` (None: left as it is) until the block
-    ends, then put back."""
-    if milliseconds is None:
-        yield
-        return
+def switch_interval(milliseconds: float) -> Iterator[None]:
+    """The switch interval set to `milliseconds` until the block ends, then put back."""
     previous = sys.getswitchinterval()
     sys.setswitchinterval(milliseconds / 1000)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from starlette.testclient import TestClient
 
 from hub.app import create_app
@@ -20,11 +22,18 @@ def test_the_hub_sets_the_switch_interval_while_it_runs_and_puts_it_back(setting
     assert sys.getswitchinterval() == before
 
 
-def test_the_default_is_half_a_millisecond_and_empty_leaves_the_interval_alone() -> None:
+def test_the_default_is_half_a_millisecond_and_the_interval_comes_back_after() -> None:
     assert Settings().switch_interval_ms == 0.5
     before = sys.getswitchinterval()
-    with switch_interval(None):
-        assert sys.getswitchinterval() == before
     with switch_interval(2):
         assert sys.getswitchinterval() == 0.002
     assert sys.getswitchinterval() == before
+
+
+def test_an_interval_that_is_not_positive_is_a_configuration_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hub.settings import ConfigError, load_settings
+
+    config = tmp_path / "hub.toml"
+    config.write_text("switch_interval_ms = 0\n")
+    with pytest.raises(ConfigError, match="switch_interval_ms"):
+        load_settings(config)
