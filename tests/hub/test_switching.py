@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from starlette.testclient import TestClient
 
 from hub.app import create_app
