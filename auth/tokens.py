@@ -80,9 +80,10 @@ class TokenValidator:
         self.leeway = leeway
         self.mapping = claims or ClaimMapping()
         self._key_source = key_source
-        # token -> (kid, claims) of signatures already verified: a client sends the same
-        # token with every request until it expires, and the signature check is the cost
-        self._verified: OrderedDict[str, tuple[str | None, dict[str, Any]]] = OrderedDict()
+        # token -> (kid, claims, principal) of signatures already verified: a client sends
+        # the same token with every request until it expires, and the signature check is
+        # the cost (the principal is kept once the claims have been mapped to one)
+        self._verified: OrderedDict[str, tuple[str | None, dict[str, Any], Principal | None]] = OrderedDict()
         self._registry = jwt.JWTClaimsRegistry(
             now=clock or (lambda: int(time.time())),
             leeway=leeway,
@@ -95,7 +96,22 @@ class TokenValidator:
         """The caller named by the header: `ANONYMOUS` without one, else a verified token."""
         if authorization_header is None:
             return ANONYMOUS
-        return map_claims(await self.verify(bearer_token(authorization_header)), self.mapping)
+        return await self.principal(bearer_token(authorization_header))
+
+    async def principal(self, token: str) -> Principal:
+        """The principal `token` names, or `AuthError`: `verify`, then the claim mapping,
+        which is done once per token (it depends on nothing else)."""
+        claims = await self._known(token)
+        if claims is not None:
+            principal = self._verified[token][2]
+            if principal is not None:
+                return principal
+        else:
+            claims = await self._verify_new(token)
+        principal = map_claims(claims, self.mapping)
+        kid, kept, _ = self._verified[token]
+        self._verified[token] = (kid, kept, principal)
+        return principal
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The verified claims of `token`, or `AuthError`.
@@ -103,16 +119,26 @@ class TokenValidator:
         A token whose signature was verified before skips the signature check, as long
         as its key is still in the issuer's key set; its claims (expiry, audience, ...)
         are checked again every time."""
+        claims = await self._known(token)
+        return dict(claims) if claims is not None else await self._verify_new(token)
+
+    async def _known(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token verified before whose key is still trusted, checked
+        again (expiry, ...); None when it must be verified anew."""
         known = self._verified.get(token)
-        if known is not None:
-            kid, claims = known
-            if has_kid(await self._key_source.key_set(kid), kid):
-                self._verified.move_to_end(token)
-                self.check_claims(claims)
-                return dict(claims)
+        if known is None:
+            return None
+        kid, claims, _ = known
+        if not has_kid(await self._key_source.key_set(kid), kid):
             del self._verified[token]
+            return None
+        self._verified.move_to_end(token)
+        self.check_claims(claims)
+        return claims
+
+    async def _verify_new(self, token: str) -> dict[str, Any]:
         kid, claims = await self._verify_signature(token)
-        self._verified[token] = (kid, dict(claims))
+        self._verified[token] = (kid, dict(claims), None)
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
         return claims
@@ -168,16 +194,27 @@ class MultiIssuerValidator:
             self._by_issuer[validator.issuer] = validator
         if not self._by_issuer:
             raise ValueError("at least one validator is required")
+        # token -> its issuer's validator, for tokens that authenticated (a token's `iss`
+        # never changes, so it is read once; the validator still checks every use)
+        self._routes: OrderedDict[str, TokenValidator] = OrderedDict()
 
     async def authenticate(self, authorization_header: str | None) -> Principal:
         if authorization_header is None:
             return ANONYMOUS
         token = bearer_token(authorization_header)
+        validator = self._routes.get(token)
+        if validator is not None:
+            self._routes.move_to_end(token)
+            return await validator.principal(token)
         _, claims = peek(token)
         validator = self._by_issuer.get(claims.get("iss"))  # type: ignore[arg-type]
         if validator is None:
             raise AuthError("token issuer is not trusted")
-        return map_claims(await validator.verify(token), validator.mapping)
+        principal = await validator.principal(token)
+        self._routes[token] = validator
+        if len(self._routes) > VERIFIED_CACHE_SIZE:
+            self._routes.popitem(last=False)
+        return principal
 
 
 _CLAIM_REASONS = {

@@ -16,7 +16,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
@@ -25,11 +24,12 @@ from strawberry.types.field import StrawberryField
 from auth.policy import Limits, Policy
 from schema.access import visible_pairs
 from schema.execution import FastPlainExecutionContext
-from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, QueryCostLimiter
+from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, Costs, QueryCostLimiter
 from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
 from schema.extensions.shape import ShapeLimiter, shape_rule
 from schema.extensions.source_trace import SourceTraceExtension
+from schema.extensions.validation import TextValidationCache, ValidationResults
 from schema.root import Mutation, Query
 from schema.selection import SelectionIndex
 
@@ -79,6 +79,8 @@ def build_schema(
     max_depth = limits.max_depth or MAX_DEPTH
     max_cost = limits.max_query_cost or MAX_QUERY_COST
     shape = shape_rule(max_depth=max_depth, max_aliases=MAX_ALIASES)
+    validated = ValidationResults(maxsize=256)  # this schema's, shared by its requests
+    costs = Costs(maxsize=512)
     return RoleSchema(
         query=Query,
         mutation=Mutation if with_mutation else None,
@@ -89,9 +91,9 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ShapeLimiter(rule=shape),  # depth and aliases; one rule class per schema
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: TextValidationCache(validated),
             *([DisableIntrospection] if limits.introspection is False else []),
-            lambda: QueryCostLimiter(maximum=max_cost, list_estimate=DEFAULT_LIST_ESTIMATE),
+            lambda: QueryCostLimiter(maximum=max_cost, list_estimate=DEFAULT_LIST_ESTIMATE, costs=costs),
             SingleOperationGuard,  # before any other execution hook
             PersonalDataExtension,
             SourceTraceExtension,

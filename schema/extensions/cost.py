@@ -15,11 +15,17 @@ The model (an upper bound, cheap to compute):
   bounded by the depth, alias and token limits and allowed per role.
 
 Over the limit: `QUERY_TOO_COMPLEX` with `extensions.cost` and `extensions.maximum`.
+
+The cost depends on the document and on the values of the variables that give a `first`
+(nothing else is read), so each schema keeps recent costs by the document's text, the
+operation and those values (`Costs`): a client sending the same query with another NIK
+does not walk the document again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -28,20 +34,23 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLInterfaceType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
     get_operation_ast,
     is_composite_type,
+    visit,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import HubError
@@ -156,7 +165,9 @@ def query_cost(
     root = schema.get_root_type(operation.operation)
     if root is None:
         return 0
-    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables or {}))
+    page = page_variables(document)
+    definitions = [d for d in operation.variable_definitions or () if d.variable.name.value in page]
+    coerced = get_variable_values(schema, definitions, dict(variables or {}))
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -168,6 +179,80 @@ def query_cost(
         list_estimate=list_estimate,
     )
     return counter.selection_set(root, operation.selection_set)
+
+
+class _PageVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_argument(self, node: Any, *_: Any) -> None:
+        if node.name.value != PAGE_ARGUMENT:
+            return
+        names = self.names
+
+        class _Variables(Visitor):
+            def enter_variable(self, variable: VariableNode, *_: Any) -> None:
+                names.add(variable.name.value)
+
+        visit(node.value, _Variables())
+
+
+def page_variables(document: DocumentNode) -> frozenset[str]:
+    """The variables a `first` argument of `document` reads: the only ones its cost
+    depends on (fragments included: they may be spread into any operation)."""
+    finder = _PageVariables()
+    visit(document, finder)
+    return frozenset(finder.names)
+
+
+_MISSING = object()
+
+
+class Costs:
+    """One schema's recent costs: (text, operation, default page size, the page
+    variables' values) -> cost; bounded, least recently used out."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self.maxsize = maxsize
+        self._pages: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # text -> page variables
+        self._costs: OrderedDict[Hashable, int] = OrderedDict()
+
+    def key(self, query: str, document: DocumentNode, operation_name: str | None, default_page_size: int,
+            variables: Mapping[str, Any] | None) -> Hashable | None:
+        """The cache key of this request's cost, or None when it cannot be cached (a
+        page variable whose value is not hashable: the cost is then computed)."""
+        names = self._pages.get(query)
+        if names is None:
+            names = tuple(sorted(page_variables(document)))
+            self._remember(self._pages, query, names)
+        else:
+            self._pages.move_to_end(query)
+        given = variables or {}
+        # typed: True == 1 and hash alike, but only 1 is an Int
+        values = tuple((type(value), value) for value in (given.get(name, _MISSING) for name in names))
+        key = (query, operation_name, default_page_size, values)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def get(self, key: Hashable) -> int | None:
+        cost = self._costs.get(key)
+        if cost is not None:
+            self._costs.move_to_end(key)
+        return cost
+
+    def put(self, key: Hashable, cost: int) -> None:
+        self._remember(self._costs, key, cost)
+
+    def _remember(self, store: OrderedDict, key: Hashable, value: Any) -> None:
+        store[key] = value
+        if len(store) > self.maxsize:
+            store.popitem(last=False)
 
 
 class QueryCostLimiter(SchemaExtension):
@@ -182,26 +267,36 @@ class QueryCostLimiter(SchemaExtension):
         maximum: int,
         list_estimate: int = DEFAULT_LIST_ESTIMATE,
         default_page_size: int = 20,
+        costs: Costs | None = None,
     ) -> None:
         if maximum < 1 or list_estimate < 1 or default_page_size < 1:
             raise ValueError("cost limits must be positive")
         self.maximum = maximum
         self.list_estimate = list_estimate
         self.default_page_size = default_page_size
+        self.costs = costs  # shared by the schema's requests (pass one per schema)
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         document = execution.graphql_document
         if document is not None:
             env = getattr(execution.context, "env", None)
-            cost = query_cost(
-                execution.schema._schema,
-                document,
-                operation_name=execution.operation_name,
-                variables=execution.variables,
-                default_page_size=getattr(env, "default_page_size", self.default_page_size),
-                list_estimate=self.list_estimate,
-            )
+            page_size = getattr(env, "default_page_size", self.default_page_size)
+            costs = self.costs
+            key = costs.key(execution.query or "", document, execution.operation_name, page_size,
+                            execution.variables) if costs is not None else None
+            cost = costs.get(key) if key is not None else None
+            if cost is None:
+                cost = query_cost(
+                    execution.schema._schema,
+                    document,
+                    operation_name=execution.operation_name,
+                    variables=execution.variables,
+                    default_page_size=page_size,
+                    list_estimate=self.list_estimate,
+                )
+                if key is not None:
+                    costs.put(key, cost)
             if cost > self.maximum:
                 raise QueryTooComplex(
                     f"This operation would cost {cost}, more than the {self.maximum} allowed "
@@ -211,4 +306,4 @@ class QueryCostLimiter(SchemaExtension):
         yield
 
 
-__all__ = ["DEFAULT_LIST_ESTIMATE", "QueryCostLimiter", "QueryTooComplex", "query_cost"]
+__all__ = ["DEFAULT_LIST_ESTIMATE", "Costs", "QueryCostLimiter", "QueryTooComplex", "page_variables", "query_cost"]

@@ -348,3 +348,32 @@ async def test_a_token_altered_after_a_good_one_was_remembered_is_still_checked(
 
     await refused(validator, f"Bearer {header}.{forged}.{signature}")
     assert (await validator.authenticate(f"Bearer {token}")).roles == frozenset({"population_officer"})
+
+
+async def test_a_remembered_token_through_several_issuers_is_checked_on_every_use(issuer: DevelopmentIssuer) -> None:
+    now = [int(time.time())]
+    keys = {"current": issuer.public_key_set()}
+    other = DevelopmentIssuer.ephemeral(issuer="https://idp.example", audience=AUDIENCE)
+    hub = MultiIssuerValidator([
+        TokenValidator(issuer=ISSUER, audience=AUDIENCE, key_source=StaticKeySource(lambda: keys["current"]),
+                       clock=lambda: now[0], leeway=0),
+        TokenValidator(issuer="https://idp.example", audience=AUDIENCE, key_source=other.key_source()),
+    ])
+    token = issuer.issue(subject="officer-1", roles=["population_officer"], ttl_seconds=60)
+    first = await hub.authenticate(f"Bearer {token}")
+    again = await hub.authenticate(f"Bearer {token}")
+    assert again is first  # the mapped principal is kept with the verified token
+
+    now[0] += 61
+    assert "expired" in (await refused(hub, f"Bearer {token}")).reason  # type: ignore[arg-type]
+    now[0] -= 61
+    assert (await hub.authenticate(f"Bearer {token}")).subject == "officer-1"
+    keys["current"] = DevelopmentIssuer.ephemeral(issuer=ISSUER, audience=AUDIENCE).public_key_set()
+    assert "unknown key" in (await refused(hub, f"Bearer {token}")).reason  # type: ignore[arg-type]
+
+
+async def test_a_token_whose_claims_map_to_no_principal_is_refused_every_time(issuer: DevelopmentIssuer) -> None:
+    hub = MultiIssuerValidator([TokenValidator(issuer=ISSUER, audience=AUDIENCE, key_source=issuer.key_source())])
+    token = issuer.sign(claims(nik="not-a-nik"))
+    for _ in range(2):
+        assert "nik" in (await refused(hub, f"Bearer {token}")).reason  # type: ignore[arg-type]
