@@ -283,8 +283,9 @@ class QueryCostLimiter(SchemaExtension):
             env = getattr(execution.context, "env", None)
             page_size = getattr(env, "default_page_size", self.default_page_size)
             costs = self.costs
-            key = costs.key(execution.query or "", document, execution.operation_name, page_size,
-                            execution.variables) if costs is not None else None
+            query = execution.query  # none: a document given without its text, not cached
+            key = costs.key(query, document, execution.operation_name, page_size,
+                            execution.variables) if costs is not None and query else None
             cost = costs.get(key) if key is not None else None
             if cost is None:
                 cost = query_cost(

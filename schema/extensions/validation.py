@@ -56,11 +56,12 @@ class TextValidationCache(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
         rules = tuple(execution.validation_rules)
-        key = (execution.query or "", rules)
-        errors = self.results.get(key)
+        key = (execution.query, rules) if execution.query else None  # no text: not cached
+        errors = self.results.get(key) if key is not None else None
         if errors is None:
             errors = validate_document(execution.schema._schema, execution.graphql_document, rules)
-            self.results.put(key, errors)
+            if key is not None:
+                self.results.put(key, errors)
         execution.pre_execution_errors = errors
         yield
 
