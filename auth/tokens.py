@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from cachetools import LRUCache
 from joserfc import jws, jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -43,6 +43,11 @@ SUPPORTED_ALGORITHMS = frozenset(
 MAX_TOKEN_LENGTH = 8192
 VERIFIED_CACHE_SIZE = 1024  # tokens whose signature check is remembered (LRU)
 _FORBIDDEN_HEADERS = ("crit", "b64")  # extensions a plain JWT never needs
+
+
+#: a token whose signature was verified: its key id, its claims, and the principal they
+#: map to once mapped
+_Verified = tuple[str | None, dict[str, Any], Principal | None]
 
 
 class Authenticator(Protocol):
@@ -83,7 +88,7 @@ class TokenValidator:
         # token -> (kid, claims, principal) of signatures already verified: a client sends
         # the same token with every request until it expires, and the signature check is
         # the cost (the principal is kept once the claims have been mapped to one)
-        self._verified: OrderedDict[str, tuple[str | None, dict[str, Any], Principal | None]] = OrderedDict()
+        self._verified: LRUCache[str, _Verified] = LRUCache(VERIFIED_CACHE_SIZE)
         self._registry = jwt.JWTClaimsRegistry(
             now=clock or (lambda: int(time.time())),
             leeway=leeway,
@@ -101,16 +106,12 @@ class TokenValidator:
     async def principal(self, token: str) -> Principal:
         """The principal `token` names, or `AuthError`: `verify`, then the claim mapping,
         which is done once per token (it depends on nothing else)."""
-        claims = await self._known(token)
-        if claims is not None:
-            principal = self._verified[token][2]
-            if principal is not None:
-                return principal
-        else:
-            claims = await self._verify_new(token)
+        known = await self._known(token)
+        if known is not None and known[2] is not None:
+            return known[2]
+        kid, claims, _ = known or await self._verify_new(token)
         principal = map_claims(claims, self.mapping)
-        kid, kept, _ = self._verified[token]
-        self._verified[token] = (kid, kept, principal)
+        self._verified[token] = (kid, claims, principal)
         return principal
 
     async def verify(self, token: str) -> dict[str, Any]:
@@ -119,29 +120,26 @@ class TokenValidator:
         A token whose signature was verified before skips the signature check, as long
         as its key is still in the issuer's key set; its claims (expiry, audience, ...)
         are checked again every time."""
-        claims = await self._known(token)
-        return dict(claims) if claims is not None else await self._verify_new(token)
+        known = await self._known(token)
+        return dict((known or await self._verify_new(token))[1])
 
-    async def _known(self, token: str) -> dict[str, Any] | None:
-        """The claims of a token verified before whose key is still trusted, checked
-        again (expiry, ...); None when it must be verified anew."""
+    async def _known(self, token: str) -> _Verified | None:
+        """What was remembered of a token verified before whose key is still trusted,
+        its claims checked again (expiry, ...); None when it must be verified anew."""
         known = self._verified.get(token)
         if known is None:
             return None
         kid, claims, _ = known
         if not has_kid(await self._key_source.key_set(kid), kid):
-            del self._verified[token]
+            self._verified.pop(token, None)
             return None
-        self._verified.move_to_end(token)
         self.check_claims(claims)
-        return claims
+        return known
 
-    async def _verify_new(self, token: str) -> dict[str, Any]:
+    async def _verify_new(self, token: str) -> _Verified:
         kid, claims = await self._verify_signature(token)
-        self._verified[token] = (kid, dict(claims), None)
-        if len(self._verified) > VERIFIED_CACHE_SIZE:
-            self._verified.popitem(last=False)
-        return claims
+        verified = self._verified[token] = (kid, dict(claims), None)
+        return verified
 
     async def _verify_signature(self, token: str) -> tuple[str | None, dict[str, Any]]:
         header, _ = peek(token)
@@ -196,7 +194,7 @@ class MultiIssuerValidator:
             raise ValueError("at least one validator is required")
         # token -> its issuer's validator, for tokens that authenticated (a token's `iss`
         # never changes, so it is read once; the validator still checks every use)
-        self._routes: OrderedDict[str, TokenValidator] = OrderedDict()
+        self._routes: LRUCache[str, TokenValidator] = LRUCache(VERIFIED_CACHE_SIZE)
 
     async def authenticate(self, authorization_header: str | None) -> Principal:
         if authorization_header is None:
@@ -204,7 +202,6 @@ class MultiIssuerValidator:
         token = bearer_token(authorization_header)
         validator = self._routes.get(token)
         if validator is not None:
-            self._routes.move_to_end(token)
             return await validator.principal(token)
         _, claims = peek(token)
         validator = self._by_issuer.get(claims.get("iss"))  # type: ignore[arg-type]
@@ -212,8 +209,6 @@ class MultiIssuerValidator:
             raise AuthError("token issuer is not trusted")
         principal = await validator.principal(token)
         self._routes[token] = validator
-        if len(self._routes) > VERIFIED_CACHE_SIZE:
-            self._routes.popitem(last=False)
         return principal
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from cachetools import LRUCache
 from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
@@ -79,7 +80,7 @@ def build_schema(
     max_depth = limits.max_depth or MAX_DEPTH
     max_cost = limits.max_query_cost or MAX_QUERY_COST
     shape = shape_rule(max_depth=max_depth, max_aliases=MAX_ALIASES)
-    validated = ValidationResults(maxsize=256)  # this schema's, shared by its requests
+    validated: ValidationResults = LRUCache(maxsize=256)  # this schema's, shared by its requests
     costs = Costs(maxsize=512)
     return RoleSchema(
         query=Query,

@@ -5,10 +5,17 @@ operation touches personal data and which fields the access ledger records."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 
-from graphql import DocumentNode, GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, visit
+from cachetools import LRUCache
+from graphql import (
+    DocumentNode,
+    GraphQLSchema,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    visit,
+)
 from graphql.language import FieldNode
 
 _CACHE_SIZE = 512
@@ -31,19 +38,15 @@ class SelectionIndex:
 
     def __init__(self, schema: GraphQLSchema, *, size: int = _CACHE_SIZE) -> None:
         self._schema = schema
-        self._size = size
-        self._cache: OrderedDict[str, Mapping[str, frozenset[str]]] = OrderedDict()
+        self._cache: LRUCache[str, Mapping[str, frozenset[str]]] = LRUCache(size)
 
     def selected(self, document: DocumentNode, key: str) -> Mapping[str, frozenset[str]]:
         found = self._cache.get(key)
         if found is not None:
-            self._cache.move_to_end(key)
             return found
         type_info = TypeInfo(self._schema)
         collector = _Collector(type_info)
         visit(document, TypeInfoVisitor(type_info, collector))
         found = {t: frozenset(f) for t, f in collector.selected.items()}
         self._cache[key] = found
-        if len(self._cache) > self._size:
-            self._cache.popitem(last=False)
         return found

@@ -24,10 +24,10 @@ does not walk the document again.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -185,17 +185,17 @@ class _PageVariables(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.names: set[str] = set()
+        self._in_page = False
 
     def enter_argument(self, node: Any, *_: Any) -> None:
-        if node.name.value != PAGE_ARGUMENT:
-            return
-        names = self.names
+        self._in_page = node.name.value == PAGE_ARGUMENT
 
-        class _Variables(Visitor):
-            def enter_variable(self, variable: VariableNode, *_: Any) -> None:
-                names.add(variable.name.value)
+    def leave_argument(self, *_: Any) -> None:
+        self._in_page = False
 
-        visit(node.value, _Variables())
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        if self._in_page:
+            self.names.add(node.name.value)
 
 
 def page_variables(document: DocumentNode) -> frozenset[str]:
@@ -214,11 +214,8 @@ class Costs:
     variables' values) -> cost; bounded, least recently used out."""
 
     def __init__(self, maxsize: int = 512) -> None:
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
-        self.maxsize = maxsize
-        self._pages: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # text -> page variables
-        self._costs: OrderedDict[Hashable, int] = OrderedDict()
+        self._pages: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize)  # text -> page variables
+        self._costs: LRUCache[Hashable, int] = LRUCache(maxsize)
 
     def key(self, query: str, document: DocumentNode, operation_name: str | None, default_page_size: int,
             variables: Mapping[str, Any] | None) -> Hashable | None:
@@ -226,10 +223,7 @@ class Costs:
         page variable whose value is not hashable: the cost is then computed)."""
         names = self._pages.get(query)
         if names is None:
-            names = tuple(sorted(page_variables(document)))
-            self._remember(self._pages, query, names)
-        else:
-            self._pages.move_to_end(query)
+            names = self._pages[query] = tuple(sorted(page_variables(document)))
         given = variables or {}
         # typed: True == 1 and hash alike, but only 1 is an Int
         values = tuple((type(value), value) for value in (given.get(name, _MISSING) for name in names))
@@ -241,18 +235,13 @@ class Costs:
         return key
 
     def get(self, key: Hashable) -> int | None:
-        cost = self._costs.get(key)
-        if cost is not None:
-            self._costs.move_to_end(key)
-        return cost
+        return self._costs.get(key)
 
     def put(self, key: Hashable, cost: int) -> None:
-        self._remember(self._costs, key, cost)
+        self._costs[key] = cost
 
-    def _remember(self, store: OrderedDict, key: Hashable, value: Any) -> None:
-        store[key] = value
-        if len(store) > self.maxsize:
-            store.popitem(last=False)
+    def __len__(self) -> int:
+        return len(self._costs)
 
 
 class QueryCostLimiter(SchemaExtension):

@@ -9,46 +9,21 @@ much: this cache keys by it (and by the validation rules), per schema.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 
+from cachetools import LRUCache
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-DEFAULT_MAXSIZE = 256
-
-_Key = tuple[str, tuple[type, ...]]
-
-
-class ValidationResults:
-    """The validation errors of recent documents of one schema, least recently used
-    first out (bounded, so unique texts from a public endpoint cannot grow it)."""
-
-    def __init__(self, maxsize: int = DEFAULT_MAXSIZE) -> None:
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
-        self.maxsize = maxsize
-        self._results: OrderedDict[_Key, list[GraphQLError]] = OrderedDict()
-
-    def get(self, key: _Key) -> list[GraphQLError] | None:
-        errors = self._results.get(key)
-        if errors is not None:
-            self._results.move_to_end(key)
-        return errors
-
-    def put(self, key: _Key, errors: list[GraphQLError]) -> None:
-        self._results[key] = errors
-        if len(self._results) > self.maxsize:
-            self._results.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._results)
+#: (text, validation rules) -> the document's validation errors, for one schema
+ValidationResults = LRUCache[tuple[str, tuple[type, ...]], list[GraphQLError]]
 
 
 class TextValidationCache(SchemaExtension):
-    """Pass as a factory sharing one `ValidationResults` per schema:
-    `lambda: TextValidationCache(results)`."""
+    """Pass as a factory sharing one bounded `ValidationResults` per schema (so that
+    unique texts from a public endpoint cannot grow it):
+    `lambda: TextValidationCache(LRUCache(maxsize=256))`, the cache made once."""
 
     def __init__(self, results: ValidationResults) -> None:
         self.results = results
@@ -61,7 +36,7 @@ class TextValidationCache(SchemaExtension):
         if errors is None:
             errors = validate_document(execution.schema._schema, execution.graphql_document, rules)
             if key is not None:
-                self.results.put(key, errors)
+                self.results[key] = errors
         execution.pre_execution_errors = errors
         yield
 

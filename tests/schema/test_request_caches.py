@@ -16,7 +16,7 @@ from schema.extensions.cost import (
     page_variables,
     query_cost,
 )
-from schema.extensions.validation import TextValidationCache, ValidationResults
+from schema.extensions.validation import TextValidationCache
 
 PAGE = "query($n: Int, $nik: String!) { citizens(first: $n) { edges { node { fullName } } } citizen(nik: $nik) { nik } }"
 
@@ -69,10 +69,10 @@ def test_a_costly_page_is_refused_from_the_cache_too() -> None:
     for _ in range(2):  # the second answer comes from the cache
         result = asyncio.run(schema.execute(PAGE, variable_values={"n": 100_000, "nik": "x"}))
         assert result.errors and isinstance(result.errors[0].original_error, QueryTooComplex)
-    assert len(limiter.costs._costs) == 1
+    assert len(limiter.costs) == 1
     small = asyncio.run(schema.execute(PAGE, variable_values={"n": 2, "nik": "x"}))
     assert not any(isinstance(e.original_error, QueryTooComplex) for e in small.errors or ())
-    assert len(limiter.costs._costs) == 2
+    assert len(limiter.costs) == 2
 
 
 def test_costs_are_bounded() -> None:
@@ -81,7 +81,7 @@ def test_costs_are_bounded() -> None:
     for n in range(5):
         key = costs.key(PAGE, document, None, 20, {"n": n})
         costs.put(key, n)
-    assert len(costs._costs) == 2
+    assert len(costs) == 2
     assert costs.get(costs.key(PAGE, document, None, 20, {"n": 4})) == 4
     assert costs.get(costs.key(PAGE, document, None, 20, {"n": 0})) is None
 
@@ -94,16 +94,7 @@ def test_validation_is_cached_by_text_and_still_refuses() -> None:
     for _ in range(2):
         result = asyncio.run(schema.execute(bad))
         assert result.errors and "noSuchField" in " ".join(e.message for e in result.errors)
-    assert len(cache.results) == 1
+    assert len(cache.results) == 1 and cache.results.maxsize == 256  # bounded: unique texts cannot grow it
     asyncio.run(schema.execute("{ __typename }"))  # valid (it fails later: no request context)
     assert len(cache.results) == 2
-    assert list(cache.results._results.values())[-1] == []  # the valid text, no errors
-
-
-def test_validation_results_are_bounded() -> None:
-    results = ValidationResults(maxsize=1)
-    results.put(("a", ()), [])
-    results.put(("b", ()), [])
-    assert len(results) == 1 and results.get(("a", ())) is None and results.get(("b", ())) == []
-    with pytest.raises(ValueError, match="maxsize"):
-        ValidationResults(maxsize=0)
+    assert list(cache.results.values())[-1] == []  # the valid text, no errors
