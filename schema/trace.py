@@ -1,7 +1,10 @@
 """The source trace: calls, items and time per source and operation, per request.
 
 It is how batching is verified from outside: a response carries it as
-`extensions.sources` (for operators, or always when the setting is on).
+`extensions.sources` (for operators, or always when the setting is on), with
+`extensions.sourceWaitMs`: the wall time during which at least one source call of the
+request was in flight (parallel calls counted once), so that the rest of the request's
+time is the hub's own.
 """
 
 from __future__ import annotations
@@ -31,24 +34,43 @@ class Measurement:
 
 
 class SourceTrace:
-    __slots__ = ("_tallies",)
+    __slots__ = ("_open", "_open_since", "_tallies", "_waited")
 
     def __init__(self) -> None:
         self._tallies: dict[tuple[str, str], _Tally] = {}
+        self._open = 0  # source calls in flight
+        self._open_since = 0.0  # when the calls in flight began to be
+        self._waited = 0.0  # seconds with a call in flight, before `_open_since`
 
     @contextmanager
     def measure(self, source: str, operation: str) -> Iterator[Measurement]:
         measurement = Measurement()
         started = time.perf_counter()
+        if not self._open:
+            self._open_since = started
+        self._open += 1
         try:
             with observe_stale() as observed:
                 yield measurement
         finally:
+            ended = time.perf_counter()
+            self._open -= 1
+            if not self._open:
+                self._waited += ended - self._open_since
             tally = self._tallies.setdefault((source, operation), _Tally())
             tally.calls += 1
             tally.items += measurement.items
-            tally.seconds += time.perf_counter() - started
+            tally.seconds += ended - started
             tally.stale = tally.stale or measurement.stale or observed.stale
+
+    def wait_ms(self) -> float:
+        """Milliseconds during which at least one source call was in flight (the union
+        of the calls' intervals: calls made in parallel count once), calls still in
+        flight up to now."""
+        waited = self._waited
+        if self._open:
+            waited += time.perf_counter() - self._open_since
+        return round(waited * 1000, 2)
 
     def calls(self, source: str | None = None) -> int:
         return sum(t.calls for (s, _), t in self._tallies.items() if source in (None, s))

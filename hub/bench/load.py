@@ -31,6 +31,7 @@ class Sample:
     ms: float
     error: str | None = None  # an error code; None when the request succeeded
     calls: dict[str, int] | None = None  # source id -> calls (from `extensions.sources`)
+    source_wait_ms: float | None = None  # the hub's wait on the sources (`extensions.sourceWaitMs`)
 
 
 @dataclass
@@ -216,30 +217,35 @@ def hub_runner(client: HubClient) -> Runner:
     return run
 
 
-def _outcome(response: Answer) -> tuple[str | None, dict[str, int] | None]:
+def _outcome(response: Answer) -> tuple[str | None, dict[str, int] | None, float | None]:
+    """The request's error code (None: answered with data), its source calls per source
+    and the hub's wait on the sources, as far as the response tells them."""
     try:
         payload: Any = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        return f"HTTP_{response.status}", None
+        return f"HTTP_{response.status}", None, None
     if not isinstance(payload, dict):
-        return f"HTTP_{response.status}", None
+        return f"HTTP_{response.status}", None, None
+    extensions = payload.get("extensions") or {}
     calls: dict[str, int] = {}
-    for entry in (payload.get("extensions") or {}).get("sources") or ():
+    for entry in extensions.get("sources") or ():
         calls[entry["source"]] = calls.get(entry["source"], 0) + int(entry["calls"])
+    wait = extensions.get("sourceWaitMs")
+    wait = float(wait) if isinstance(wait, int | float) else None
     errors = payload.get("errors")
     if errors:
         code = ((errors[0] or {}).get("extensions") or {}).get("code") or "GRAPHQL_ERROR"
-        return str(code), calls
+        return str(code), calls, wait
     if response.status != 200:
-        return f"HTTP_{response.status}", calls
+        return f"HTTP_{response.status}", calls, wait
     if payload.get("data") is None:
-        return "NO_DATA", calls
-    return None, calls
+        return "NO_DATA", calls, wait
+    return None, calls, wait
 
 
 def first_error(response: Answer) -> str | None:
     """The first problem of a response, as a message for a person (None: no problem)."""
-    error, _ = _outcome(response)
+    error, _, _ = _outcome(response)
     if error is None:
         return None
     text = response.content[:300].decode(errors="replace")

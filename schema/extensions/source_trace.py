@@ -1,4 +1,5 @@
-"""Adds the request's source trace to the response as `extensions.sources`.
+"""Adds the request's source trace to the response as `extensions.sources`, and the
+time spent waiting on the sources as `extensions.sourceWaitMs` (see `schema.trace`).
 
 Shown to principals with the operator role, or to everyone when the environment's
 `trace_sources` setting is on (`hub demo` turns it on).
@@ -20,5 +21,5 @@ class SourceTraceExtension(SchemaExtension):
         if trace is None:
             return {}
         if ctx.env.trace_sources or ctx.principal.has_role(OPERATOR_ROLE):
-            return {"sources": trace.as_list()}
+            return {"sources": trace.as_list(), "sourceWaitMs": trace.wait_ms()}
         return {}

@@ -32,10 +32,10 @@ from auth.ledger.sqlite_checkpoint import (
 )
 from auth.ledger.sqlite_thread import (
     ROWS_PER_INSERT,
+    SHORT_RUN,
+    InsertSizes,
     SqliteThreadAppender,
-    _insert_rows,
-    _largest_insert,
-    _row_values,
+    _insert_entries,
     sqlite_file,
 )
 from auth.ledger.store import chain, check_drafts, utc_now
@@ -122,21 +122,82 @@ async def test_large_requests_are_stored_row_for_row(ledger: AsyncEngine, writer
     assert verdict.ok and verdict.entries == count + 1
 
 
-def test_the_thread_inserts_within_sqlites_limit_on_variables(tmp_path: Path) -> None:
-    """Where SQLite allows fewer variables than `ROWS_PER_INSERT` rows need (999 before
-    3.32), statements carry fewer rows, and every row still lands once, in order."""
+async def test_entries_that_differ_beyond_their_own_columns_are_stored_as_they_are(
+    ledger: AsyncEngine, writer: LedgerWriter
+) -> None:
+    """The thread binds a run's shared values once per statement; drafts of one batch that
+    differ in any of them (another purpose, fields, mask, action, time, a null) start a new
+    run, and every row reads back exactly as it was chained."""
+    t = utc_now()
+    variants = [
+        {},
+        {"purpose": "permit-verification", "case": "503/DPMPTSP/2026/000001"},
+        {"fields": ("address", "name", "nik"), "masked_fields": ("nik",)},
+        {"action": "write", "detail": "VERIFIED", "department": None, "operation_name": None},
+        {"time": t.replace(year=t.year - 1)},
+        {"roles": ("auditor", "population_officer"), "client_id": "svc-1"},
+    ]
+    drafts = [sample_draft(record_key=f"{1471080101000000 + i}", **variants[(i // 2) % len(variants)])
+              for i in range(40)]  # runs of two, then the variants again
+
+    written = await writer.append(drafts)
+
+    read = await query_entries(ledger, limit=100, newest_first=False)
+    assert read == written
+    assert [(e.purpose, e.fields, e.action) for e in read[:4]] == [
+        ("population-service", ("name", "nik"), "read")] * 2 + [("permit-verification", ("name", "nik"), "read")] * 2
+    verdict = await verify(ledger)
+    assert verdict.ok and verdict.entries == 40
+
+
+def _plain_ledger(tmp_path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(tmp_path / "plain.db")
     connection.execute(str(CreateTable(ledger_entries).compile(dialect=sqlite_dialect())))
-    assert _largest_insert(connection) == ROWS_PER_INSERT
-    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5 * len(ENTRY_COLUMNS))
-    assert _largest_insert(connection) == 4
-    drafts = check_drafts([sample_draft(record_key=f"{1471080101000000 + i}") for i in range(11)])
+    return connection
+
+
+def _stored_rows(connection: sqlite3.Connection) -> list[tuple[object, ...]]:
+    return connection.execute("SELECT seq, record_key, purpose, entry_hash FROM ledger_entries ORDER BY rowid").fetchall()
+
+
+@pytest.mark.parametrize("count", [3, 11, 40])
+def test_the_thread_inserts_within_sqlites_limit_on_variables(tmp_path: Path, count: int) -> None:
+    """Where SQLite allows fewer variables than `ROWS_PER_INSERT` rows need (999 before
+    3.32), statements carry fewer rows, and every row still lands once, in order: runs
+    (a request's shared values once, four per row) and full rows alike."""
+    connection = _plain_ledger(tmp_path)
+    assert InsertSizes.of(connection) == InsertSizes(run=ROWS_PER_INSERT, full=ROWS_PER_INSERT)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, len(ENTRY_COLUMNS) - 4 + 5 * 4)
+    sizes = InsertSizes.of(connection)
+    assert sizes == InsertSizes(run=4, full=1)
+    drafts = check_drafts([sample_draft(record_key=f"{1471080101000000 + i}") for i in range(count)])
     entries = chain(drafts, head_seq=0, head_hash=GENESIS_HASH, now=utc_now())
 
-    _insert_rows(connection, _row_values(entries), 4)
+    _insert_entries(connection, entries, sizes)
 
-    stored = connection.execute("SELECT seq, record_key, entry_hash FROM ledger_entries ORDER BY rowid").fetchall()
-    assert stored == [(e.seq, e.record_key, e.entry_hash) for e in entries]
+    assert _stored_rows(connection) == [(e.seq, e.record_key, e.purpose, e.entry_hash) for e in entries]
+    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, len(ENTRY_COLUMNS) - 1)
+    with pytest.raises(sqlite3.OperationalError):
+        InsertSizes.of(connection)
+    connection.close()
+
+
+def test_a_group_of_short_requests_goes_in_as_full_rows_in_few_statements(tmp_path: Path) -> None:
+    """A group commit of one-record requests (runs shorter than `SHORT_RUN`) is not one
+    statement per request: their rows go in together; a long run beside them as a run."""
+    connection = _plain_ledger(tmp_path)
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    drafts = [sample_draft(request_id=f"r{i}", record_key=f"{1471080101000000 + i}") for i in range(20)]
+    drafts += [sample_draft(request_id="page", record_key=f"{1471080102000000 + i}") for i in range(SHORT_RUN)]
+    entries = chain(check_drafts(drafts), head_seq=0, head_hash=GENESIS_HASH, now=utc_now())
+
+    _insert_entries(connection, entries, InsertSizes.of(connection))
+
+    inserts = [sql for sql in statements if sql.startswith("INSERT")]
+    assert len(inserts) == 3  # the page's run (8 rows); the 20 others as 16 + 4 full rows
+    assert sum(" SELECT " in sql for sql in inserts) == 1  # the run binds its shared values once
+    assert _stored_rows(connection) == [(e.seq, e.record_key, e.purpose, e.entry_hash) for e in entries]
     connection.close()
 
 

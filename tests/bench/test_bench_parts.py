@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from hub.bench import BenchError, BenchOptions, default_mix
-from hub.bench.load import PhaseResult, Sample, merged
+from hub.bench.client import Answer
+from hub.bench.load import PhaseResult, Sample, _outcome, merged
 from hub.bench.report import batching, overhead, percentile, summarise
 from hub.bench.run import sampled, select_operations
 from hub.cli import main
@@ -83,6 +84,30 @@ def test_failed_requests_count_as_errors_and_not_in_latency() -> None:
     assert figures["requests"] == 2 and figures["rps"] == 1.0
     assert figures["errors"] == 1 and figures["error_codes"] == {"SOURCE_UNAVAILABLE": 1}
     assert figures["p99_ms"] == 10.0
+
+
+def test_the_hubs_own_time_is_the_latency_less_its_wait_on_the_sources() -> None:
+    samples = [
+        Sample(12.0, calls={"population": 1}, source_wait_ms=9.0),
+        Sample(20.0, calls={"population": 1}, source_wait_ms=15.0),
+        Sample(30.0, calls={"population": 1}, source_wait_ms=26.0),
+        Sample(900.0, "SOURCE_UNAVAILABLE", source_wait_ms=1.0),  # failed: not counted
+        Sample(8.0, calls={"population": 1}),  # no wait reported: not counted
+    ]
+    figures = summarise(LISTING, samples, 5.0, with_calls=True)
+    assert figures["own_p50_ms"] == 4.0  # of 3, 5, 4
+    assert figures["source_wait_p50_ms"] == 15.0
+    assert summarise(LISTING, [Sample(8.0)], 1.0, with_calls=True)["own_p50_ms"] is None
+
+
+def test_a_response_tells_its_calls_and_its_wait_on_the_sources() -> None:
+    body = (b'{"data": {"citizen": null}, "extensions": {"sources": [{"source": "population", "calls": 1}, '
+            b'{"source": "licensing", "calls": 2}], "sourceWaitMs": 4.25}}')
+    assert _outcome(Answer(200, body)) == (None, {"population": 1, "licensing": 2}, 4.25)
+    assert _outcome(Answer(200, b'{"data": {"x": 1}}')) == (None, {}, None)
+    assert _outcome(Answer(502, b"<html>bad gateway</html>")) == ("HTTP_502", None, None)
+    errors = b'{"data": null, "errors": [{"extensions": {"code": "FORBIDDEN"}}], "extensions": {"sourceWaitMs": "x"}}'
+    assert _outcome(Answer(200, errors)) == ("FORBIDDEN", {}, None)
 
 
 def test_the_overhead_is_the_ratio_of_the_medians() -> None:

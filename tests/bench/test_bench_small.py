@@ -52,6 +52,15 @@ def test_the_direct_run_gives_an_overhead_ratio_per_operation(results: dict) -> 
     assert all(ratio is not None and ratio > 0 for ratio in results["overhead_p50"].values())
 
 
+def test_the_hubs_own_time_is_part_of_its_latency(results: dict) -> None:
+    for name, f in results["phases"]["hub"]["operations"].items():
+        if name == "service_metrics":  # read from the hub's store: no source call
+            assert f["source_wait_p50_ms"] == 0.0, name
+        else:
+            assert f["source_wait_p50_ms"] > 0, name
+        assert 0 < f["own_p50_ms"] <= f["p99_ms"], name
+
+
 def test_the_hubs_peak_memory_is_recorded(results: dict) -> None:
     assert results["phases"]["hub"]["processes"]["hub"]["peak_rss_mb"] > 10
 

@@ -96,6 +96,9 @@ async def test_listing_citizens_with_links_calls_each_source_once_per_level(exec
         ("licensing", "applications_by_applicant"): 1,
         ("complaints", "complaints_by_reporter"): 1,
     }  # applicants were primed by the listing: no second population call
+    # the wait on the sources: the calls' union, at least the longest, at most their sum
+    per_call = [t["ms"] for t in body["extensions"]["sources"]]
+    assert max(per_call) - 0.01 <= body["extensions"]["sourceWaitMs"] <= sum(per_call) + 0.01
     applicants = [a["applicant"]["nik"] for e in edges for a in e["node"]["applications"]]
     assert len(applicants) == len([a for a in world.applications if a.kelurahan_code == SIMPANG_BARU])
 
