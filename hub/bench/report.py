@@ -1,5 +1,6 @@
 """Figures from the samples: per operation throughput, latency percentiles, errors,
-source calls per request and the batching verdict; the table and the JSON."""
+source calls per request and the batching verdict, the hub's own time (latency less its
+wait on the sources); the table and the JSON."""
 
 from __future__ import annotations
 
