@@ -33,6 +33,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
@@ -47,9 +48,10 @@ from graphql import (
     get_named_type,
     get_operation_ast,
     is_composite_type,
+    value_from_ast,
     visit,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
@@ -68,7 +70,7 @@ class _Counter:
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Any,  # graphql-core's coerced VariableValues, or None
+        variables: VariableValues | None,  # the page variables, coerced
         *,
         default_page_size: int,
         list_estimate: int,
@@ -119,15 +121,23 @@ class _Counter:
         return base + self._multiplier(parent, definition, node) * children
 
     def _multiplier(self, parent: GraphQLNamedType, definition: GraphQLField, node: FieldNode) -> int:
-        if PAGE_ARGUMENT in definition.args:
-            try:
-                first = get_argument_values(definition, node, self.variables).get(PAGE_ARGUMENT)
-            except Exception:  # noqa: BLE001 (a bad value is reported by execution)
-                first = None
-            return max(int(first), 0) if isinstance(first, int) else self.default_page_size
+        page = definition.args.get(PAGE_ARGUMENT)
+        if page is not None:
+            first = self._page_value(page, node)
+            return max(first, 0) if isinstance(first, int) else self.default_page_size
         if _is_list(definition.type) and is_composite_type(get_named_type(definition.type)):
             return 1 if _is_connection(parent) else self.list_estimate
         return 1
+
+    def _page_value(self, page: GraphQLArgument, node: FieldNode) -> Any:
+        """The value of the field's `first` argument alone, as execution will see it:
+        the other arguments are not coerced, so a variable the cost does not read (only
+        page variables are given, see `query_cost`) cannot hide the page size."""
+        given = next((a.value for a in node.arguments or () if a.name.value == PAGE_ARGUMENT), None)
+        variables = self.variables.coerced if self.variables is not None else {}
+        if given is None or (isinstance(given, VariableNode) and given.name.value not in variables):
+            return page.default_value  # Undefined (no default), None, or the default size
+        return value_from_ast(given, page.type, variables)  # Undefined when invalid: execution reports it
 
     def _condition(
         self, node: InlineFragmentNode | FragmentDefinitionNode, parent: GraphQLNamedType

@@ -62,6 +62,20 @@ def test_the_cost_reads_only_the_page_variables(variables: dict, expected: int) 
     assert query_cost(schema, parse(PAGE), variables={**variables, "nik": 7}, default_page_size=20) == expected
 
 
+@pytest.mark.parametrize(("definitions", "first"), [("$k: String!, $n: Int", "$n"), ("$k: String!", "1000")])
+def test_a_variable_the_cost_does_not_read_cannot_hide_the_page_size(definitions: str, first: str) -> None:
+    """Only the page variables are coerced for the cost; another argument of the same
+    field that reads a variable (here inside the filter) must not make the `first`
+    unreadable, or the page would be priced at the default size."""
+    schema = build_schema()
+    query = (f"query({definitions}) {{ citizens(first: {first}, filter: {{kelurahan: [$k]}}) "
+             "{ edges { node { fullName } } } }")
+    variables = {"k": "1471011001", "n": 1000} if "$n" in definitions else {"k": "1471011001"}
+    assert query_cost(schema._schema, parse(query), variables=variables, default_page_size=20) == 1 + 1000 * 2
+    result = asyncio.run(schema.execute(query, variable_values=variables))
+    assert result.errors and isinstance(result.errors[0].original_error, QueryTooComplex)
+
+
 def test_a_costly_page_is_refused_from_the_cache_too() -> None:
     schema = build_schema()
     limiter = _extension(QueryCostLimiter, schema)
