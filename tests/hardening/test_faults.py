@@ -124,11 +124,12 @@ def test_a_failing_source_opens_the_circuit_which_recovers(
         WORST_CASE.append(elapsed)
         assert_complaints_unavailable(answer, numbers)
     served_before = admin(stack, "complaints", "GET", "/_admin/stats")["requests"]
-    answer, elapsed = track(hub, numbers)  # the circuit is open: the source is not called
+    answer, _ = track(hub, numbers)  # the circuit is open: the source is not called
     assert_complaints_unavailable(answer, numbers)
     assert "not called" in answer["errors"][0]["message"]
+    # the source's own count proves it; a wall-clock bound cannot (the down source
+    # refuses at once too) and failed under a loaded machine (0.52 s against 0.2)
     assert admin(stack, "complaints", "GET", "/_admin/stats")["requests"] == served_before
-    assert elapsed < 0.2
     states = hub.get("/readyz").json()["sources"]
     complaints = next(s for s in states if s["source"] == "complaints")
     assert complaints["state"] == "CIRCUIT_OPEN" and "503" in complaints["lastError"]
