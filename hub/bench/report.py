@@ -1,6 +1,6 @@
 """Figures from the samples: per operation throughput, latency percentiles, errors,
 source calls per request and the batching verdict, the hub's own time (latency less its
-wait on the sources); the table and the JSON."""
+wait on the sources), each process's CPU per request; the table and the JSON."""
 
 from __future__ import annotations
 
@@ -82,14 +82,31 @@ def own_time(samples: Sequence[Sample]) -> dict[str, float | None]:
 
 def phase_summary(operations: Sequence[Operation], phase: PhaseResult) -> dict[str, Any]:
     with_calls = phase.name == "hub"
+    requests = sum(len(phase.samples.get(op.name, [])) for op in operations)
     return {
         "seconds": phase.seconds,
         "processes": phase.processes,
+        "cpu_ms_per_request": cpu_per_request(phase.processes, requests),
         "operations": {
             op.name: summarise(op, phase.samples.get(op.name, []), phase.seconds, with_calls=with_calls)
             for op in operations
         },
     }
+
+
+def cpu_per_request(processes: dict[str, dict[str, float]], requests: int) -> dict[str, float | None]:
+    """Each process's CPU milliseconds per request of the phase (None without requests)."""
+    return {name: _round(p["cpu_seconds"] * 1000 / requests, 3) if requests else None
+            for name, p in processes.items()}
+
+
+def sources_cpu(phase: dict[str, Any], sources: Sequence[str]) -> float | None:
+    """The sample sources' CPU milliseconds per request in a phase, all sources together."""
+    per_request = phase.get("cpu_ms_per_request") or {}
+    values = [per_request.get(name) for name in sources]
+    if not values or any(v is None for v in values):
+        return None
+    return round(sum(values), 2)  # type: ignore[arg-type]
 
 
 def overhead(hub: dict[str, Any], direct: dict[str, Any]) -> dict[str, float | None]:
@@ -143,6 +160,14 @@ def table(results: dict[str, Any]) -> str:
         per_request = processes["hub"]["cpu_seconds"] * 1000 / requests if requests else float("nan")
         lines.append(f"hub peak RSS {processes['hub']['peak_rss_mb']:.0f} MB; hub CPU {per_request:.1f} ms per request; "
                      "CPU seconds while measured: " + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in processes.items()))
+    sources = [name for name in processes if name != "hub"]
+    if direct and sources:
+        in_hub, in_direct = sources_cpu(hub, sources), sources_cpu(direct, sources)
+        if in_hub is not None and in_direct is not None:
+            # the same source calls per request in both phases: a difference is the cost
+            # of sharing the cores with the hub (see README, Speed)
+            lines.append(f"sources' CPU per request ({', '.join(sources)}): {in_hub:.2f} ms in the hub phase, "
+                         f"{in_direct:.2f} ms in the direct phase")
     for name, f in hub["operations"].items():
         if f["error_codes"]:
             lines.append(f"errors in {name}: {f['error_codes']}")

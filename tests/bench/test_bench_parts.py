@@ -10,7 +10,7 @@ import pytest
 from hub.bench import BenchError, BenchOptions, default_mix
 from hub.bench.client import Answer
 from hub.bench.load import PhaseResult, Sample, _outcome, merged
-from hub.bench.report import batching, overhead, percentile, summarise
+from hub.bench.report import batching, overhead, percentile, phase_summary, summarise, table
 from hub.bench.run import sampled, select_operations
 from hub.cli import main
 
@@ -138,6 +138,27 @@ def test_rounds_merge_into_one_phase() -> None:
     assert [s.ms for s in phase.samples["track"]] == [3.0, 4.0, 9.0]
     assert [s.ms for s in phase.samples["listing"]] == [50.0]
     assert phase.processes == {"hub": {"peak_rss_mb": 210.0, "cpu_seconds": 3.75}}
+
+
+def test_cpu_is_reported_per_request_and_the_sources_are_compared_across_phases() -> None:
+    track = next(op for op in default_mix() if op.name == "track_application")
+    hub = phase_summary([track], PhaseResult(
+        "hub", 4.0, {"track_application": [Sample(6.0, calls={"licensing": 1})] * 400},
+        {"hub": {"peak_rss_mb": 200.0, "cpu_seconds": 2.0}, "licensing": {"peak_rss_mb": 80.0, "cpu_seconds": 1.2}},
+    ))
+    direct = phase_summary([track], PhaseResult(
+        "direct", 4.0, {"track_application": [Sample(4.0)] * 800},
+        {"bench (direct)": {"peak_rss_mb": 90.0, "cpu_seconds": 1.6}, "licensing": {"peak_rss_mb": 80.0, "cpu_seconds": 2.0}},
+    ))
+    assert hub["cpu_ms_per_request"] == {"hub": 5.0, "licensing": 3.0}
+    assert direct["cpu_ms_per_request"] == {"bench (direct)": 2.0, "licensing": 2.5}
+    assert phase_summary([track], PhaseResult("hub", 1.0, {}, {"hub": {"peak_rss_mb": 1.0, "cpu_seconds": 0.1}}))[
+        "cpu_ms_per_request"] == {"hub": None}
+
+    report = table({"phases": {"hub": hub, "direct": direct}, "overhead_p50": {"track_application": 1.5}})
+    assert "sources' CPU per request (licensing): 3.00 ms in the hub phase, 2.50 ms in the direct phase" in report
+    assert "hub CPU 5.0 ms per request" in report
+    assert "sources' CPU" not in table({"phases": {"hub": hub}, "overhead_p50": None})
 
 
 async def test_a_source_failing_while_keys_are_sampled_is_a_code_not_a_traceback() -> None:

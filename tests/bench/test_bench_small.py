@@ -65,6 +65,13 @@ def test_the_hubs_peak_memory_is_recorded(results: dict) -> None:
     assert results["phases"]["hub"]["processes"]["hub"]["peak_rss_mb"] > 10
 
 
+def test_each_process_cpu_is_recorded_per_request(results: dict) -> None:
+    for phase, driver in (("hub", "hub"), ("direct", "bench (direct)")):
+        per_request = results["phases"][phase]["cpu_ms_per_request"]
+        assert set(per_request) == {driver, "licensing", "complaints"}, per_request
+        assert per_request[driver] > 0, per_request
+
+
 def test_data_is_reused_at_the_same_scale(results: dict) -> None:
     manifest = json.loads((Path(results["data_dir"]) / "manifest.json").read_text())
     assert manifest["residents"] == results["residents"] == 500
