@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 from strawberry.utils.str_converters import to_camel_case
 
@@ -109,7 +110,9 @@ class Presenter:
 
     The policy hands out one `RowAccess` object per distinct outcome (they are cached
     and shared), so the per-field work of turning an access into a shaping plan is done
-    once per outcome and attribute set, not once per record."""
+    once per outcome and attribute set, not once per record, and not once per request:
+    the plans are kept across requests (`_PLANS`), and the request's own look-ups are
+    answered by a plain dict in front of that cache."""
 
     __slots__ = ("_facts", "_plans", "_rows", "family_number", "policy", "principal")
 
@@ -142,9 +145,7 @@ class Presenter:
         key = (id(row), tuple(values))
         cached = self._plans.get(key)
         if cached is None or cached[0] is not row:
-            plan = _plan(row, values)
-            # None: every value shown as it is (no mask, nothing withheld), nothing to apply
-            cached = self._plans[key] = (row, None if all(how is None for _, how in plan) else plan)
+            cached = self._plans[key] = _shared_plan(key, row, values)
         plan = cached[1]
         if plan is None:
             return Shaped(values, row)
@@ -164,6 +165,23 @@ class Presenter:
 
     def scope(self, type_name: str) -> RowScope:
         return self.policy.row_scope(self.principal, type_name)
+
+
+#: (id of a RowAccess, attribute names) -> (that RowAccess, its shaping plan): a plan
+#: depends on nothing else. An entry holds its RowAccess, so the id keying it cannot
+#: name another object while it is kept; the bound caps what many policies' outcomes use.
+_PLANS: LRUCache[tuple[int, tuple[str, ...]], tuple[RowAccess, Plan | None]] = LRUCache(maxsize=4096)
+
+
+def _shared_plan(
+    key: tuple[int, tuple[str, ...]], row: RowAccess, values: dict[str, Any]
+) -> tuple[RowAccess, Plan | None]:
+    cached = _PLANS.get(key)
+    if cached is None or cached[0] is not row:
+        plan = _plan(row, values)
+        # None: every value shown as it is (no mask, nothing withheld), nothing to apply
+        cached = _PLANS[key] = (row, None if all(how is None for _, how in plan) else plan)
+    return cached
 
 
 def _plan(row: RowAccess, values: dict[str, Any]) -> Plan:

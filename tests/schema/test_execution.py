@@ -169,3 +169,65 @@ async def test_odd_values_in_a_flat_list_are_answered_as_the_ordinary_path_answe
     names = [e["node"]["fullName"] for e in actual["data"]["citizens"]["edges"] if e["node"]]
     assert "12345" in names
     assert {tuple(e["path"][-1:]) for e in actual["errors"]} == {("sex",), ("rt",)}
+
+
+async def run_with(schema: Any, env: Environment, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    ctx = Context.create(env, POPULATION_OFFICER, request_id="x", purpose="population-service")
+    result = await schema.execute(query, variable_values=variables, context_value=ctx)
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [format_error(e, request_id="x") for e in result.errors]
+    return body
+
+
+def _shared_entries(schema: Any) -> list[Any]:
+    from schema import execution
+
+    return list(execution._SHARED.get(schema._schema, {}).values())
+
+
+async def test_requests_of_one_document_share_its_plans_and_each_answers_with_its_own_variables(
+    env: Environment, policy: Policy, world: World
+) -> None:
+    from schema.execution import SharedPlans
+
+    fast = build_role_schema(build_schema(), policy, frozenset({"population_officer"}))
+    slow = build_schema(visible=fast._visible, with_mutation=False, fast_path=False)
+    query = """query One($nik: String!) { citizen(nik: $nik) { nik fullName sex kelurahan { code name }
+        applications { number status permitType { code } } } }"""
+    first, second = world.citizens[0].nik, world.citizens[3].nik
+
+    answer = await run_with(fast, env, query, {"nik": first})
+    [entry] = _shared_entries(fast)
+    assert isinstance(entry, SharedPlans) and entry.collected and entry.plans
+    learnt = (dict(entry.collected), dict(entry.plans))
+    again = await run_with(fast, env, query, {"nik": second})
+
+    assert answer == await run_with(slow, env, query, {"nik": first})
+    assert again == await run_with(slow, env, query, {"nik": second})
+    assert answer["data"]["citizen"]["nik"] == first and again["data"]["citizen"]["nik"] == second
+    # the second request used what the first learnt, and learnt nothing new
+    assert _shared_entries(fast) == [entry] and (entry.collected, entry.plans) == learnt
+
+
+@pytest.mark.parametrize("query", [
+    pytest.param("""query Q($more: Boolean!) { citizens(first: 3) { edges { node { nik
+        fullName @include(if: $more) kelurahan { name } } } } }""", id="directive-in-operation"),
+    pytest.param("""query Q($more: Boolean!) { citizens(first: 3) { edges { node { nik ...F } } } }
+        fragment F on Citizen { fullName @skip(if: $more) kelurahan { name } }""", id="directive-in-fragment"),
+])
+async def test_a_document_whose_selection_a_variable_may_change_is_not_shared(
+    query: str, env: Environment, policy: Policy, world: World
+) -> None:
+    from schema.execution import SharedPlans
+
+    fast = build_role_schema(build_schema(), policy, frozenset({"population_officer"}))
+    slow = build_schema(visible=fast._visible, with_mutation=False, fast_path=False)
+    answers = []
+    for more in (True, False):
+        answer = await run_with(fast, env, query, {"more": more})
+        assert answer == await run_with(slow, env, query, {"more": more})
+        answers.append(answer)
+
+    assert answers[0] != answers[1]  # the variable changed the selection
+    assert not any(isinstance(entry, SharedPlans) for entry in _shared_entries(fast))
