@@ -242,9 +242,9 @@ def shared_plans(
         known = _SHARED[schema] = LRUCache(SHARED_OPERATIONS)
     entry = known.get(id(operation))
     if entry is None or entry.operation is not operation:
+        # a fragment's variable signatures are made from its variable definitions
         shareable = _static(operation.selection_set) and all(
-            not details.variable_signatures
-            and not details.definition.variable_definitions
+            not details.definition.variable_definitions
             and _static(details.definition.selection_set)
             for details in fragments.values()
         )
