@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=3,
                        help="with --direct: hub and direct phases alternate this many times (default 3)")
     bench.add_argument("--client", default=None,  # checked by BenchOptions (BAD_ARGUMENT)
-                       help="the load generator's HTTP client: aiohttp (default, the lighter one) or httpx")
+                       help="the load generator's HTTP client: http11 (default, the leanest), aiohttp or httpx")
     bench.add_argument("--check-batching", action="store_true", help="exit 1 if an operation exceeds its depth")
     bench.add_argument("--json", type=Path, default=None, help="results file (default bench-results-<residents>.json)")
     bench.add_argument("--operations", default=None, help="comma-separated operation names (default: the whole mix)")

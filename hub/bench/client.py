@@ -1,15 +1,15 @@
 """The load generator's HTTP client: GraphQL POSTs to the hub over keep-alive connections.
 
 The client's own cost is in every latency the hub phase measures, and it is not the
-hub's: on the 2-core benchmark machine an httpx request costs about 1.5 ms of client CPU
-more than an aiohttp one (`/healthz`: 2.3 ms against 0.4 ms round trip), which alone was
-a tenth of the citizen-by-NIK latency. The hub phase therefore uses aiohttp, whose
-parser is C; `--client httpx` measures with httpx for comparison.
+hub's. On the 2-core benchmark machine an httpx request costs about 1.5 ms of client CPU
+more than an aiohttp one (`/healthz`: 2.3 ms against 0.4 ms round trip), and an aiohttp
+request ~0.7 ms more than one through `hub.bench.http11` (citizen by NIK, 9.42 against
+8.74 ms p50). The hub phase therefore uses that lean client (HTTP/1.1, parsed by
+httptools); `--client aiohttp` and `--client httpx` measure with those for comparison.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ import aiohttp
 import httpx
 import orjson
 
+from hub.bench.http11 import Http11Client, ResponseError
 from hub.bench.options import CLIENTS
 
 
@@ -43,6 +44,27 @@ class HubClient(Protocol):
     async def aclose(self) -> None: ...
 
 
+class LeanClient:
+    """`hub.bench.http11`: one write per request, the answer parsed in C."""
+
+    def __init__(self, base_url: str, *, connections: int, timeout: float) -> None:
+        self._client = Http11Client(base_url, connections=connections, timeout=timeout)
+
+    async def post(self, body: dict[str, Any], headers: dict[str, str]) -> Answer:
+        try:
+            status, content = await self._client.post(
+                "/graphql", orjson.dumps(body), {**headers, "Content-Type": "application/json"}
+            )
+        except TimeoutError as exc:
+            raise ClientFailure("TIMEOUT") from exc
+        except (OSError, ResponseError) as exc:
+            raise ClientFailure("TRANSPORT") from exc
+        return Answer(status, content)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
 class AiohttpClient:
     def __init__(self, base_url: str, *, connections: int, timeout: float) -> None:
         self._url = base_url.rstrip("/") + "/graphql"
@@ -57,7 +79,7 @@ class AiohttpClient:
                 self._url, data=orjson.dumps(body), headers={**headers, "Content-Type": "application/json"}
             ) as response:
                 return Answer(response.status, await response.read())
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise ClientFailure("TIMEOUT") from exc
         except aiohttp.ClientError as exc:
             raise ClientFailure("TRANSPORT") from exc
@@ -90,4 +112,6 @@ def hub_client(kind: str, base_url: str, *, connections: int, timeout: float = 6
         raise ValueError(f"unknown client {kind!r}")
     if kind == "httpx":
         return HttpxClient(base_url, connections=connections, timeout=timeout)
-    return AiohttpClient(base_url, connections=connections, timeout=timeout)
+    if kind == "aiohttp":
+        return AiohttpClient(base_url, connections=connections, timeout=timeout)
+    return LeanClient(base_url, connections=connections, timeout=timeout)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: the load generator's HTTP clients (`hub.bench.client`); the first is the default
-CLIENTS = ("aiohttp", "httpx")
+CLIENTS = ("http11", "aiohttp", "httpx")
 
 
 class BenchError(Exception):
@@ -39,7 +39,7 @@ class BenchOptions:
     # share of --duration), so that both see the same machine: a background job or a
     # slow minute then weighs on both sides of the ratio, not on one
     rounds: int = 3
-    client: str = "aiohttp"  # the load generator's HTTP client (see hub.bench.client)
+    client: str = CLIENTS[0]  # the load generator's HTTP client (see hub.bench.client)
 
     def checked(self) -> BenchOptions:
         if not 50 <= self.residents <= 5_000_000:

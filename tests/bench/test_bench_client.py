@@ -98,3 +98,105 @@ async def test_a_hub_that_does_not_answer_in_time_is_a_timeout(kind: str) -> Non
         started.close()
         await started.wait_closed()
     assert failure.value.code == "TIMEOUT"
+
+
+class _Server:
+    """A raw test server; `stop` waits for every connection's handler to end."""
+
+    def __init__(self, handle) -> None:  # type: ignore[no-untyped-def]
+        self._handle = handle
+        self._handlers: list[asyncio.Task[None]] = []
+
+    async def _tracked(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            await self._handle(reader, writer)
+        finally:
+            writer.close()
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._tracked, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def stop(self) -> None:
+        self._server.close()
+        await asyncio.wait_for(asyncio.gather(*self._handlers, return_exceptions=True), 5)
+        await self._server.wait_closed()
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    return await reader.readexactly(length)
+
+
+async def test_the_lean_client_reads_chunked_answers_and_reconnects_after_connection_close() -> None:
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        body = await _read_request(reader)  # one request per connection, then close
+        chunks = [body[:5], body[5:]]
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                     + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n")
+        await writer.drain()
+
+    server = _Server(handle)
+    client = hub_client("http11", await server.start(), connections=1)
+    try:
+        answers = [await client.post({"i": i}, {}) for i in range(3)]
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert [a.json() for a in answers] == [{"i": 0}, {"i": 1}, {"i": 2}]
+    assert connections == 3  # each `Connection: close` answer ended its connection
+
+
+async def test_the_lean_client_keeps_one_request_per_connection_up_to_its_limit() -> None:
+    in_flight = peak = 0
+    peers: set[int] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal in_flight, peak
+        peers.add(writer.get_extra_info("peername")[1])
+        try:
+            while True:
+                body = await _read_request(reader)
+                in_flight += 1
+                peak = max(peak, in_flight)
+                await asyncio.sleep(0.02)
+                in_flight -= 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client closed its connection
+
+    server = _Server(handle)
+    client = hub_client("http11", await server.start(), connections=3)
+    try:
+        answers = await asyncio.gather(*(client.post({"i": i}, {}) for i in range(9)))
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert sorted(a.json()["i"] for a in answers) == list(range(9))
+    assert peak == 3 and len(peers) == 3  # three kept-alive connections, each reused
+
+
+async def test_the_lean_client_calls_a_garbled_answer_a_transport_failure_and_refuses_header_injection() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+        await writer.drain()
+
+    server = _Server(handle)
+    client = hub_client("http11", await server.start(), connections=1)
+    try:
+        with pytest.raises(ClientFailure) as failure:
+            await client.post({"query": "{ n }"}, {})
+        with pytest.raises(ValueError, match="CR, LF"):
+            await client.post({"query": "{ n }"}, {"X-Evil": "a\r\nInjected: yes"})
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert failure.value.code == "TRANSPORT"
