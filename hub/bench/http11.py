@@ -7,7 +7,9 @@ benchmark machine (citizen by NIK, 9.42 against 8.74 ms p50, same hub, alternati
 blocks), as much as a tenth of the hub's whole overhead. Tools made for measuring
 servers (wrk, h2load) are lean for the same reason. This one writes each request with
 one `bytes.join` and one `write`, and hands back status and body; it does no redirects,
-cookies, compression or TLS (the benchmark needs none of them).
+cookies, compression or TLS (the benchmark needs none of them), and an answer must carry
+`Content-Length` or be chunked, as uvicorn's always are (a body that only the closing of
+the connection ends is a transport failure).
 """
 
 from __future__ import annotations

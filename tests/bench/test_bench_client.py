@@ -200,3 +200,20 @@ async def test_the_lean_client_calls_a_garbled_answer_a_transport_failure_and_re
         await client.aclose()
         await server.stop()
     assert failure.value.code == "TRANSPORT"
+
+
+async def test_the_lean_client_calls_an_answer_ended_only_by_closing_a_transport_failure() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{}")  # no length, not chunked
+        await writer.drain()
+
+    server = _Server(handle)
+    client = hub_client("http11", await server.start(), connections=1)
+    try:
+        with pytest.raises(ClientFailure) as failure:
+            await client.post({"query": "{ n }"}, {})
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert failure.value.code == "TRANSPORT"
