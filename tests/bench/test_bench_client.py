@@ -183,37 +183,43 @@ async def test_the_lean_client_keeps_one_request_per_connection_up_to_its_limit(
     assert peak == 3 and len(peers) == 3  # three kept-alive connections, each reused
 
 
-async def test_the_lean_client_calls_a_garbled_answer_a_transport_failure_and_refuses_header_injection() -> None:
+def _answering(raw: bytes):  # type: ignore[no-untyped-def]
+    """A handler that reads one request, writes `raw` and closes the connection."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
-        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+        writer.write(raw)
         await writer.drain()
 
-    server = _Server(handle)
+    return handle
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"NOT HTTP AT ALL\r\n\r\n", id="garbled"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{}", id="ended-only-by-closing"),
+    ],
+)
+async def test_the_lean_client_calls_an_answer_it_cannot_delimit_a_transport_failure(raw: bytes) -> None:
+    server = _Server(_answering(raw))
     client = hub_client("http11", await server.start(), connections=1)
     try:
         with pytest.raises(ClientFailure) as failure:
             await client.post({"query": "{ n }"}, {})
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert failure.value.code == "TRANSPORT"
+
+
+async def test_the_lean_client_refuses_header_injection() -> None:
+    server = _Server(_answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"))
+    client = hub_client("http11", await server.start(), connections=1)
+    try:
         with pytest.raises(ValueError, match="CR, LF"):
             await client.post({"query": "{ n }"}, {"X-Evil": "a\r\nInjected: yes"})
+        assert (await client.post({"query": "{ n }"}, {})).json() == {}  # nothing was sent before
     finally:
         await client.aclose()
         await server.stop()
-    assert failure.value.code == "TRANSPORT"
-
-
-async def test_the_lean_client_calls_an_answer_ended_only_by_closing_a_transport_failure() -> None:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{}")  # no length, not chunked
-        await writer.drain()
-
-    server = _Server(handle)
-    client = hub_client("http11", await server.start(), connections=1)
-    try:
-        with pytest.raises(ClientFailure) as failure:
-            await client.post({"query": "{ n }"}, {})
-    finally:
-        await client.aclose()
-        await server.stop()
-    assert failure.value.code == "TRANSPORT"
