@@ -108,12 +108,18 @@ def test_the_hub_keeps_the_view_fresh_and_its_reports_hold_no_personal_data(
             assert time.monotonic() < deadline, body
             time.sleep(0.2)
         texts = [json.dumps(body)]
+        years = {2026: body}
         for year, month in ((2025, None), (2025, 3), (2026, 6), (2026, 11)):
             answer = client.post("/graphql", json={"query": REPORT, "variables": {"year": year, "month": month}})
             assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
             texts.append(answer.text)
-    report = body["data"]["performanceReport"]
-    assert report["applications"]["total"]["value"] > 0
+            if month is None:
+                years[year] = answer.json()
+    # The sample's 12 applications fall in the two years before the day it was generated,
+    # so which calendar year holds enough of them to be shown (not suppressed as a small
+    # group) depends on that day; one of the two always does.
+    totals = {year: b["data"]["performanceReport"]["applications"]["total"]["value"] for year, b in years.items()}
+    assert max(value or 0 for value in totals.values()) > 0, totals
     text = "\n".join(texts)
     assert not re.search(r"\d{16}", text)
     leaked = [name for _, name in residents if name in text]
