@@ -118,6 +118,29 @@ def overhead(hub: dict[str, Any], direct: dict[str, Any]) -> dict[str, float | N
     return ratios
 
 
+def overhead_by_round(hub: Sequence[PhaseResult], direct: Sequence[PhaseResult],
+                      operations: Sequence[Operation]) -> dict[str, list[float | None]]:
+    """Hub p50 / direct p50 of each round on its own, per operation: the rounds alternate
+    within minutes of each other, so their spread shows how far the machine's own drift
+    moves the pooled ratio."""
+    ratios: dict[str, list[float | None]] = {}
+    for op in operations:
+        row: list[float | None] = []
+        for hub_round, direct_round in zip(hub, direct, strict=True):
+            hub_p50 = percentile([s.ms for s in hub_round.samples.get(op.name, []) if s.error is None], 50)
+            base = percentile([s.ms for s in direct_round.samples.get(op.name, []) if s.error is None], 50)
+            row.append(_round(hub_p50 / base) if hub_p50 and base else None)
+        ratios[op.name] = row
+    return ratios
+
+
+def _spread(values: Sequence[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if len(known) < 2:
+        return ""
+    return f"{min(known):.2f}-{max(known):.2f}"
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -138,10 +161,14 @@ def table(results: dict[str, Any]) -> str:
     hub = results["phases"]["hub"]
     direct = results["phases"].get("direct")
     ratios = results.get("overhead_p50") or {}
+    by_round = results.get("overhead_p50_rounds") or {}
+    spread = any(_spread(values) for values in by_round.values())
     head = (f"{'operation':<18} {'rps':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'own':>6} {'err':>5}  "
             f"{'calls/req (mean/depth)':<28} batch")
     if direct:
         head += f"  {'direct p50':>10} {'ratio':>6}"
+        if spread:
+            head += f"  {'rounds':>9}"
     lines += [head, "-" * len(head)]
     for name, f in hub["operations"].items():
         line = (f"{name:<18} {f['rps']:>7.1f} {_ms(f['p50_ms']):>7} {_ms(f['p95_ms']):>7} {_ms(f['p99_ms']):>7} "
@@ -150,10 +177,13 @@ def table(results: dict[str, Any]) -> str:
             d = direct["operations"].get(name, {})
             ratio = ratios.get(name)
             line += f"  {_ms(d.get('p50_ms')):>10} {('-' if ratio is None else f'{ratio:.2f}x'):>6}"
+            if spread:
+                line += f"  {_spread(by_round.get(name, [])):>9}"
         lines.append(line)
     total = sum(f["rps"] for f in hub["operations"].values())
     lines.append(f"{'all':<18} {total:>7.1f}   (latencies in ms; own: p50 of latency less the hub's wait on the "
-                 "sources; calls: mean source calls per request / nesting depth)")
+                 "sources; calls: mean source calls per request / nesting depth"
+                 + ("; rounds: the lowest and highest ratio of a single round)" if spread else ")"))
     processes = hub.get("processes") or {}
     if "hub" in processes:
         per_request = (hub.get("cpu_ms_per_request") or {}).get("hub")

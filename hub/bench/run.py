@@ -29,7 +29,7 @@ from hub.bench.direct import DirectSources
 from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
 from hub.bench.operations import Operation, default_mix
 from hub.bench.options import BenchError, BenchOptions
-from hub.bench.report import overhead, phase_summary, table
+from hub.bench.report import overhead, overhead_by_round, phase_summary, table
 from hub.bench.samples import Samples, Tokens, sample_keys
 from hub.bench.stack import BenchStack, prepare_data, running_stack
 from hub.settings import Settings
@@ -119,7 +119,7 @@ async def sampled(sources: DirectSources, *, seed: int) -> Samples:
 
 
 async def _phases(stack: BenchStack, operations: list[Operation], options: BenchOptions,
-                  notices: list[str], *, metrics_view: bool) -> tuple[Samples, PhaseResult, PhaseResult | None]:
+                  notices: list[str], *, metrics_view: bool) -> tuple[Samples, PhaseResult, PhaseResult | None, dict[str, list[float | None]] | None]:
     sources = DirectSources.build(stack.settings, with_store=options.direct)
     try:
         _say("Sampling keys from the sources ...")
@@ -162,7 +162,7 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
             await client.aclose()
         hub = merged("hub", hub_parts)
         direct = merged("direct", direct_parts) if direct_parts else None
-        return samples, hub, direct
+        return samples, hub, direct, overhead_by_round(hub_parts, direct_parts, operations) if direct_parts else None
     finally:
         await sources.aclose()
 
@@ -216,7 +216,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
         operations, notices = select_operations(options.operations, schema_sdl=sdl)
         for notice in notices:
             _say(f"  note: {notice}")
-        samples, hub, direct = _run_on_server_loop(
+        samples, hub, direct, by_round = _run_on_server_loop(
             _phases(stack, operations, options, notices, metrics_view=has_root_field(sdl, "serviceMetrics"))
         )
     phases = {"hub": phase_summary(operations, hub)}
@@ -240,6 +240,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
         "operations": {op.name: {"title": op.title, "weight": op.weight, "depth": op.depth} for op in operations},
         "phases": phases,
         "overhead_p50": overhead(phases["hub"], phases["direct"]) if direct is not None else None,
+        "overhead_p50_rounds": by_round,
         "batching_ok": all(v == "OK" for v in verdicts),
         "notices": notices,
     }

@@ -10,7 +10,15 @@ import pytest
 from hub.bench import BenchError, BenchOptions, default_mix
 from hub.bench.client import Answer
 from hub.bench.load import PhaseResult, Sample, _outcome, merged
-from hub.bench.report import batching, overhead, percentile, phase_summary, summarise, table
+from hub.bench.report import (
+    batching,
+    overhead,
+    overhead_by_round,
+    percentile,
+    phase_summary,
+    summarise,
+    table,
+)
 from hub.bench.run import sampled, select_operations
 from hub.cli import main
 
@@ -114,6 +122,29 @@ def test_the_overhead_is_the_ratio_of_the_medians() -> None:
     hub = {"operations": {"a": {"p50_ms": 30.0}, "b": {"p50_ms": None}}}
     direct = {"operations": {"a": {"p50_ms": 10.0}, "b": {"p50_ms": 5.0}}}
     assert overhead(hub, direct) == {"a": 3.0, "b": None}
+
+
+def test_each_round_has_its_own_ratio_and_the_table_shows_their_spread() -> None:
+    track = next(op for op in default_mix() if op.name == "track_application")
+    hub = [PhaseResult("hub", 1.0, {"track_application": [Sample(6.0), Sample(6.0), Sample(99.0, "TIMEOUT")]}),
+           PhaseResult("hub", 1.0, {"track_application": [Sample(9.0)]}),
+           PhaseResult("hub", 1.0, {})]
+    direct = [PhaseResult("direct", 1.0, {"track_application": [Sample(4.0)]}),
+              PhaseResult("direct", 1.0, {"track_application": [Sample(5.0)]}),
+              PhaseResult("direct", 1.0, {"track_application": [Sample(5.0)]})]
+
+    by_round = overhead_by_round(hub, direct, [track])
+
+    assert by_round == {"track_application": [1.5, 1.8, None]}  # a failed request is no latency
+    figures = phase_summary([track], merged("hub", hub))
+    figures["operations"]["track_application"]["batching"] = {"verdict": "OK", "sources": {}}
+    baseline = phase_summary([track], merged("direct", direct))
+    report = table({"phases": {"hub": figures, "direct": baseline}, "overhead_p50": {"track_application": 1.6},
+                    "overhead_p50_rounds": by_round})
+    assert "1.50-1.80" in report and "rounds: the lowest and highest ratio" in report
+    single = table({"phases": {"hub": figures, "direct": baseline}, "overhead_p50": {"track_application": 1.6},
+                    "overhead_p50_rounds": {"track_application": [1.6]}})
+    assert "rounds" not in single  # one round: no spread to show
 
 
 def test_an_operation_the_schema_lacks_is_skipped_with_a_notice() -> None:

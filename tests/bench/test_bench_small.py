@@ -50,6 +50,9 @@ def test_the_direct_run_gives_an_overhead_ratio_per_operation(results: dict) -> 
     assert all(f["errors"] == 0 and f["requests"] >= 1 for f in direct.values()), direct
     assert set(results["overhead_p50"]) == set(direct)
     assert all(ratio is not None and ratio > 0 for ratio in results["overhead_p50"].values())
+    by_round = results["overhead_p50_rounds"]
+    assert set(by_round) == set(direct)
+    assert all(len(ratios) == results["options"]["rounds"] for ratios in by_round.values()), by_round
 
 
 def test_the_hubs_own_time_is_part_of_its_latency(results: dict) -> None:
