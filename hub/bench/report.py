@@ -118,12 +118,16 @@ def overhead(hub: dict[str, Any], direct: dict[str, Any]) -> dict[str, float | N
     return ratios
 
 
+#: operation -> hub p50 / direct p50 of each round (None where a side had no answer)
+RoundRatios = dict[str, list[float | None]]
+
+
 def overhead_by_round(hub: Sequence[PhaseResult], direct: Sequence[PhaseResult],
-                      operations: Sequence[Operation]) -> dict[str, list[float | None]]:
+                      operations: Sequence[Operation]) -> RoundRatios:
     """Hub p50 / direct p50 of each round on its own, per operation: the rounds alternate
     within minutes of each other, so their spread shows how far the machine's own drift
     moves the pooled ratio."""
-    ratios: dict[str, list[float | None]] = {}
+    ratios: RoundRatios = {}
     for op in operations:
         row: list[float | None] = []
         for hub_round, direct_round in zip(hub, direct, strict=True):

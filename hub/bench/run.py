@@ -29,7 +29,7 @@ from hub.bench.direct import DirectSources
 from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
 from hub.bench.operations import Operation, default_mix
 from hub.bench.options import BenchError, BenchOptions
-from hub.bench.report import overhead, overhead_by_round, phase_summary, table
+from hub.bench.report import RoundRatios, overhead, overhead_by_round, phase_summary, table
 from hub.bench.samples import Samples, Tokens, sample_keys
 from hub.bench.stack import BenchStack, prepare_data, running_stack
 from hub.settings import Settings
@@ -119,7 +119,7 @@ async def sampled(sources: DirectSources, *, seed: int) -> Samples:
 
 
 async def _phases(stack: BenchStack, operations: list[Operation], options: BenchOptions,
-                  notices: list[str], *, metrics_view: bool) -> tuple[Samples, PhaseResult, PhaseResult | None, dict[str, list[float | None]] | None]:
+                  notices: list[str], *, metrics_view: bool) -> tuple[Samples, PhaseResult, PhaseResult | None, RoundRatios | None]:
     sources = DirectSources.build(stack.settings, with_store=options.direct)
     try:
         _say("Sampling keys from the sources ...")
