@@ -124,18 +124,12 @@ RoundRatios = dict[str, list[float | None]]
 
 def overhead_by_round(hub: Sequence[PhaseResult], direct: Sequence[PhaseResult],
                       operations: Sequence[Operation]) -> RoundRatios:
-    """Hub p50 / direct p50 of each round on its own, per operation: the rounds alternate
-    within minutes of each other, so their spread shows how far the machine's own drift
-    moves the pooled ratio."""
-    ratios: RoundRatios = {}
-    for op in operations:
-        row: list[float | None] = []
-        for hub_round, direct_round in zip(hub, direct, strict=True):
-            hub_p50 = percentile([s.ms for s in hub_round.samples.get(op.name, []) if s.error is None], 50)
-            base = percentile([s.ms for s in direct_round.samples.get(op.name, []) if s.error is None], 50)
-            row.append(_round(hub_p50 / base) if hub_p50 and base else None)
-        ratios[op.name] = row
-    return ratios
+    """`overhead` of each round on its own, per operation: the rounds alternate within
+    minutes of each other, so their spread shows how far the machine's own drift moves
+    the pooled ratio."""
+    rounds = [overhead(phase_summary(operations, hub_round), phase_summary(operations, direct_round))
+              for hub_round, direct_round in zip(hub, direct, strict=True)]
+    return {op.name: [ratios[op.name] for ratios in rounds] for op in operations}
 
 
 def _spread(values: Sequence[float | None]) -> str:

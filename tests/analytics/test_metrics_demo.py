@@ -33,7 +33,7 @@ TODAY = date(2026, 11, 28)
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSources]:
     data_dir = tmp_path_factory.mktemp("metrics-demo")
-    ensure_demo_data(data_dir, residents=300, region_file=REGION_FILE)
+    ensure_demo_data(data_dir, residents=1000, region_file=REGION_FILE)
     # a fixed key: a random one may start with "-", which the services' command line
     # then takes for an option (hub.demo passes it as a separate argument)
     (data_dir / "demo-api-key").write_text("metrics-test-key")
@@ -98,9 +98,9 @@ def test_the_hub_keeps_the_view_fresh_and_its_reports_hold_no_personal_data(
     settings = demo_settings(demo, store_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
     with sqlite3.connect(demo.data_dir / "population.db") as db:
         residents = db.execute('SELECT "NIK", "NAMA_LGKP" FROM "BIODATA_WNI"').fetchall()
-    assert len(residents) == 300
-    # the sample's applications fall in the two years before the day it was generated
-    # (today): this calendar year and the last one hold all but a few days of them
+    assert len(residents) == 1000
+    # the sample's 40 applications fall in the two years up to the day it was generated
+    # (today), so this calendar year and the last one together span a year of them or more
     this_year = date.today().year
     with TestClient(create_app(settings)) as client:
         deadline = time.monotonic() + 60
@@ -118,9 +118,8 @@ def test_the_hub_keeps_the_view_fresh_and_its_reports_hold_no_personal_data(
             texts.append(answer.text)
             if month is None:
                 years[year] = answer.json()
-    # Which of the two years holds enough of the sample's 12 applications to be shown (not
-    # suppressed as a small group) depends on the day the sample was generated; at least
-    # one of them does, short of four falling in the last few days of the year before.
+    # Which of the two years holds enough of them to be shown (not suppressed as a small
+    # group) depends on the day the sample was generated; with ~20 between them, one does.
     totals = {year: b["data"]["performanceReport"]["applications"]["total"]["value"] for year, b in years.items()}
     assert max(value or 0 for value in totals.values()) > 0, totals
     text = "\n".join(texts)
