@@ -216,8 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--duration", type=float, default=20.0, help="seconds measured per phase (default 20)")
     bench.add_argument("--warmup", type=float, default=3.0, help="seconds run first, not measured (default 3)")
     bench.add_argument("--direct", action="store_true", help="also run the same fetches straight against the sources")
-    bench.add_argument("--rounds", type=int, default=3,
-                       help="with --direct: hub and direct phases alternate this many times (default 3)")
+    bench.add_argument("--rounds", type=int, default=None,
+                       help="with --direct: hub and direct phases alternate this many times "
+                            "(default: one round per 3 s of --duration, at least 3)")
     bench.add_argument("--client", default=None,  # checked by BenchOptions (BAD_ARGUMENT)
                        help="the load generator's HTTP client: http11 (default, the leanest), aiohttp or httpx")
     bench.add_argument("--check-batching", action="store_true", help="exit 1 if an operation exceeds its depth")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+#: seconds measured per round when --rounds is not given: the machine's speed drifts
+#: within seconds (two identical hubs measured ±1.4 ms apart in 3 s blocks), so short
+#: alternating rounds pair the hub and the direct run under the same conditions
+ROUND_SECONDS = 3.0
 
 #: the load generator's HTTP clients (`hub.bench.client`); the first is the default
 CLIENTS = ("http11", "aiohttp", "httpx")
@@ -37,11 +42,15 @@ class BenchOptions:
     progress: bool = True
     # with --direct, the hub and direct phases alternate this many times (each round a
     # share of --duration), so that both see the same machine: a background job or a
-    # slow minute then weighs on both sides of the ratio, not on one
-    rounds: int = 3
+    # slow minute then weighs on both sides of the ratio, not on one. None: one round per
+    # `ROUND_SECONDS` of --duration, at least 3 (see README, Speed)
+    rounds: int | None = None
     client: str = CLIENTS[0]  # the load generator's HTTP client (see hub.bench.client)
 
     def checked(self) -> BenchOptions:
+        """These options with the round count settled, or `BenchError` (BAD_ARGUMENT)."""
+        if self.rounds is None:
+            return replace(self, rounds=default_rounds(self.duration)).checked()
         if not 50 <= self.residents <= 5_000_000:
             raise BenchError("BAD_ARGUMENT", "--residents must be between 50 and 5,000,000")
         if not 1 <= self.concurrency <= 512:
@@ -69,3 +78,8 @@ class BenchOptions:
     def results_path(self) -> Path:
         return self.json_path or Path(f"bench-results-{self.residents}.json")
 
+
+def default_rounds(duration: float) -> int:
+    """One round per `ROUND_SECONDS` of the measured duration, between 3 and 100 (and
+    never shorter than the 0.5 s a round needs)."""
+    return max(1, min(100, int(duration / 0.5), max(3, round(duration / ROUND_SECONDS))))

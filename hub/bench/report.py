@@ -5,8 +5,10 @@ wait on the sources), each process's CPU per request; the table and the JSON."""
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from hub.bench.load import PhaseResult, Sample
@@ -132,11 +134,56 @@ def overhead_by_round(hub: Sequence[PhaseResult], direct: Sequence[PhaseResult],
     return {op.name: [ratios[op.name] for ratios in rounds] for op in operations}
 
 
+#: the fewest rounds a bootstrap interval is drawn from (fewer give too few distinct resamplings)
+INTERVAL_MIN_ROUNDS = 5
+
+
+def overhead_interval(hub: Sequence[PhaseResult], direct: Sequence[PhaseResult], operations: Sequence[Operation],
+                      *, resamples: int = 1000, seed: int = 0) -> dict[str, list[float] | None]:
+    """Per operation, the 95% bootstrap interval of the pooled ratio (hub p50 ÷ direct
+    p50 of all rounds together): the rounds are drawn with replacement, each with its hub
+    and its direct phase, and the ratio recomputed for each draw. It says how far the
+    machine's drift between rounds could have moved the ratio the run reports. None with
+    fewer than `INTERVAL_MIN_ROUNDS` rounds, or where a side had no answer."""
+    count = len(hub)
+    if count < INTERVAL_MIN_ROUNDS or len(direct) != count:
+        return {op.name: None for op in operations}
+    rng = random.Random(seed)
+    draws = [[rng.randrange(count) for _ in range(count)] for _ in range(resamples)]
+    intervals: dict[str, list[float] | None] = {}
+    for op in operations:
+        hub_ms = [_answered_ms(part, op.name) for part in hub]
+        direct_ms = [_answered_ms(part, op.name) for part in direct]
+        ratios = []
+        for draw in draws:
+            hub_p50 = percentile(list(chain.from_iterable(hub_ms[i] for i in draw)), 50)
+            direct_p50 = percentile(list(chain.from_iterable(direct_ms[i] for i in draw)), 50)
+            if hub_p50 is not None and direct_p50:
+                ratios.append(hub_p50 / direct_p50)
+        low, high = percentile(ratios, 2.5), percentile(ratios, 97.5)
+        intervals[op.name] = [round(low, 2), round(high, 2)] if low is not None and high is not None else None
+    return intervals
+
+
+def _answered_ms(phase: PhaseResult, operation: str) -> list[float]:
+    return [s.ms for s in phase.samples.get(operation, ()) if s.error is None]
+
+
+def _interval(values: Sequence[float] | None) -> str:
+    return "" if not values else f"{values[0]:.2f}-{values[1]:.2f}"
+
+
 def _spread(values: Sequence[float | None]) -> str:
     known = [v for v in values if v is not None]
     if len(known) < 2:
         return ""
     return f"{min(known):.2f}-{max(known):.2f}"
+
+
+_SPAN_LEGEND = {
+    "rounds": "the lowest and highest ratio of a single round",
+    "95% range": "where the ratio falls in 95% of resamplings of the rounds",
+}
 
 
 def _ms(value: float | None) -> str:
@@ -160,13 +207,18 @@ def table(results: dict[str, Any]) -> str:
     direct = results["phases"].get("direct")
     ratios = results.get("overhead_p50") or {}
     by_round = results.get("overhead_p50_rounds") or {}
-    spread = any(_spread(values) for values in by_round.values())
+    intervals = results.get("overhead_p50_interval") or {}
+    # with enough rounds, the ratio's 95% interval; with a few, the lowest and highest round
+    spans = ({name: _interval(values) for name, values in intervals.items()} if any(intervals.values())
+             else {name: _spread(values) for name, values in by_round.items()})
+    spread = any(spans.values())
+    column = "95% range" if any(intervals.values()) else "rounds"
     head = (f"{'operation':<18} {'rps':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'own':>6} {'err':>5}  "
             f"{'calls/req (mean/depth)':<28} batch")
     if direct:
         head += f"  {'direct p50':>10} {'ratio':>6}"
         if spread:
-            head += f"  {'rounds':>9}"
+            head += f"  {column:>9}"
     lines += [head, "-" * len(head)]
     for name, f in hub["operations"].items():
         line = (f"{name:<18} {f['rps']:>7.1f} {_ms(f['p50_ms']):>7} {_ms(f['p95_ms']):>7} {_ms(f['p99_ms']):>7} "
@@ -176,12 +228,12 @@ def table(results: dict[str, Any]) -> str:
             ratio = ratios.get(name)
             line += f"  {_ms(d.get('p50_ms')):>10} {('-' if ratio is None else f'{ratio:.2f}x'):>6}"
             if spread:
-                line += f"  {_spread(by_round.get(name, [])):>9}"
+                line += f"  {spans.get(name, ''):>9}"
         lines.append(line)
     total = sum(f["rps"] for f in hub["operations"].values())
     lines.append(f"{'all':<18} {total:>7.1f}   (latencies in ms; own: p50 of latency less the hub's wait on the "
                  "sources; calls: mean source calls per request / nesting depth"
-                 + ("; rounds: the lowest and highest ratio of a single round)" if spread else ")"))
+                 + (f"; {column}: {_SPAN_LEGEND[column]})" if spread else ")"))
     processes = hub.get("processes") or {}
     if "hub" in processes:
         per_request = (hub.get("cpu_ms_per_request") or {}).get("hub")

@@ -29,7 +29,7 @@ from hub.bench.direct import DirectSources
 from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
 from hub.bench.operations import Operation, default_mix
 from hub.bench.options import BenchError, BenchOptions
-from hub.bench.report import RoundRatios, overhead, overhead_by_round, phase_summary, table
+from hub.bench.report import RoundRatios, overhead, overhead_by_round, overhead_interval, phase_summary, table
 from hub.bench.samples import Samples, Tokens, sample_keys
 from hub.bench.stack import BenchStack, prepare_data, running_stack
 from hub.settings import Settings
@@ -119,7 +119,7 @@ async def sampled(sources: DirectSources, *, seed: int) -> Samples:
 
 
 async def _phases(stack: BenchStack, operations: list[Operation], options: BenchOptions,
-                  notices: list[str], *, metrics_view: bool) -> tuple[Samples, PhaseResult, PhaseResult | None, RoundRatios | None]:
+                  notices: list[str], *, metrics_view: bool) -> tuple[Samples, PhaseResult, PhaseResult | None, dict[str, Any]]:
     sources = DirectSources.build(stack.settings, with_store=options.direct)
     try:
         _say("Sampling keys from the sources ...")
@@ -137,7 +137,7 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
                 raise BenchError("HUB_UNREACHABLE", f"the hub at {stack.url} did not answer ({exc.code})") from exc
             hub_pids = {"hub": stack.hub_pid, **{s.name: s.process.pid for s in stack.sources.services}}
             direct_pids = {"bench (direct)": os.getpid(), **{s.name: s.process.pid for s in stack.sources.services}}
-            rounds = options.rounds if options.direct else 1
+            rounds = (options.rounds or 1) if options.direct else 1
             share = options.duration / rounds
             hub_parts: list[PhaseResult] = []
             direct_parts: list[PhaseResult] = []
@@ -162,9 +162,18 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
             await client.aclose()
         hub = merged("hub", hub_parts)
         direct = merged("direct", direct_parts) if direct_parts else None
-        return samples, hub, direct, overhead_by_round(hub_parts, direct_parts, operations) if direct_parts else None
+        return samples, hub, direct, _round_figures(hub_parts, direct_parts, operations)
     finally:
         await sources.aclose()
+
+
+def _round_figures(hub: list[PhaseResult], direct: list[PhaseResult], operations: list[Operation]) -> dict[str, Any]:
+    """What the rounds say about the ratio: each round's own, and the pooled ratio's 95%
+    interval over resamplings of the rounds (JSON keys; None without --direct)."""
+    if not direct:
+        return {"overhead_p50_rounds": None, "overhead_p50_interval": None}
+    rounds: RoundRatios = overhead_by_round(hub, direct, operations)
+    return {"overhead_p50_rounds": rounds, "overhead_p50_interval": overhead_interval(hub, direct, operations)}
 
 
 def _run_on_server_loop(main: Coroutine[Any, Any, T]) -> T:
@@ -216,7 +225,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
         operations, notices = select_operations(options.operations, schema_sdl=sdl)
         for notice in notices:
             _say(f"  note: {notice}")
-        samples, hub, direct, by_round = _run_on_server_loop(
+        samples, hub, direct, round_figures = _run_on_server_loop(
             _phases(stack, operations, options, notices, metrics_view=has_root_field(sdl, "serviceMetrics"))
         )
     phases = {"hub": phase_summary(operations, hub)}
@@ -240,7 +249,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
         "operations": {op.name: {"title": op.title, "weight": op.weight, "depth": op.depth} for op in operations},
         "phases": phases,
         "overhead_p50": overhead(phases["hub"], phases["direct"]) if direct is not None else None,
-        "overhead_p50_rounds": by_round,
+        **round_figures,
         "batching_ok": all(v == "OK" for v in verdicts),
         "notices": notices,
     }

@@ -14,6 +14,7 @@ from hub.bench.report import (
     batching,
     overhead,
     overhead_by_round,
+    overhead_interval,
     percentile,
     phase_summary,
     summarise,
@@ -145,6 +146,46 @@ def test_each_round_has_its_own_ratio_and_the_table_shows_their_spread() -> None
     single = table({"phases": {"hub": figures, "direct": baseline}, "overhead_p50": {"track_application": 1.6},
                     "overhead_p50_rounds": {"track_application": [1.6]}})
     assert "rounds" not in single  # one round: no spread to show
+
+
+@pytest.mark.parametrize(("duration", "rounds"), [(60, 20), (20, 7), (3, 3), (1, 2), (0.5, 1), (3600, 100)])
+def test_without_rounds_given_a_round_lasts_about_three_seconds(duration: float, rounds: int) -> None:
+    assert BenchOptions(duration=duration).checked().rounds == rounds
+    assert BenchOptions(duration=duration, rounds=1).checked().rounds == 1  # given: kept
+
+
+def _rounds(hub_ms: list[list[float]], direct_ms: list[list[float]]) -> tuple[list[PhaseResult], list[PhaseResult]]:
+    return ([PhaseResult("hub", 1.0, {"track_application": [Sample(ms) for ms in r]}) for r in hub_ms],
+            [PhaseResult("direct", 1.0, {"track_application": [Sample(ms) for ms in r]}) for r in direct_ms])
+
+
+def test_the_ratio_comes_with_its_interval_over_resampled_rounds() -> None:
+    track = next(op for op in default_mix() if op.name == "track_application")
+    # the machine drifts: rounds 3 and 4 are slow for both sides; the ratio is 1.5 in
+    # every round but the last, which is an outlier of 2.0
+    hub, direct = _rounds([[6.0, 6.0, 6.3], [6.0, 6.3, 6.0], [9.0, 9.0, 9.3], [9.0, 9.3, 9.0], [6.0, 6.0, 6.0],
+                           [8.0, 8.0, 8.0]],
+                          [[4.0, 4.0, 4.2], [4.0, 4.2, 4.0], [6.0, 6.0, 6.2], [6.0, 6.2, 6.0], [4.0, 4.0, 4.0],
+                           [4.0, 4.0, 4.0]])
+
+    low, high = overhead_interval(hub, direct, [track])["track_application"]  # type: ignore[misc]
+
+    pooled = overhead(phase_summary([track], merged("hub", hub)), phase_summary([track], merged("direct", direct)))
+    assert low <= pooled["track_application"] <= high
+    assert 1.4 <= low < high <= 2.0 and high > 1.5  # the outlier round widens it upwards
+    steady = overhead_interval(*_rounds([[6.0]] * 6, [[4.0]] * 6), [track])
+    assert steady == {"track_application": [1.5, 1.5]}
+    assert overhead_interval(*_rounds([[6.0]] * 4, [[4.0]] * 4), [track]) == {"track_application": None}
+    failed = [PhaseResult("hub", 1.0, {"track_application": [Sample(99.0, "TIMEOUT")]})] * 6
+    assert overhead_interval(failed, _rounds([], [[4.0]] * 6)[1], [track]) == {"track_application": None}
+
+    figures = phase_summary([track], merged("hub", hub))
+    figures["operations"]["track_application"]["batching"] = {"verdict": "OK", "sources": {}}
+    report = table({"phases": {"hub": figures, "direct": phase_summary([track], merged("direct", direct))},
+                    "overhead_p50": pooled, "overhead_p50_rounds": overhead_by_round(hub, direct, [track]),
+                    "overhead_p50_interval": {"track_application": [low, high]}})
+    assert f"{low:.2f}-{high:.2f}" in report and "95% range" in report and "resamplings of the rounds" in report
+    assert "lowest and highest" not in report
 
 
 def test_an_operation_the_schema_lacks_is_skipped_with_a_notice() -> None:
