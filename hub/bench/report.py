@@ -209,10 +209,11 @@ def table(results: dict[str, Any]) -> str:
     by_round = results.get("overhead_p50_rounds") or {}
     intervals = results.get("overhead_p50_interval") or {}
     # with enough rounds, the ratio's 95% interval; with a few, the lowest and highest round
-    spans = ({name: _interval(values) for name, values in intervals.items()} if any(intervals.values())
-             else {name: _spread(values) for name, values in by_round.items()})
+    if any(intervals.values()):
+        column, spans = "95% range", {name: _interval(values) for name, values in intervals.items()}
+    else:
+        column, spans = "rounds", {name: _spread(values) for name, values in by_round.items()}
     spread = any(spans.values())
-    column = "95% range" if any(intervals.values()) else "rounds"
     head = (f"{'operation':<18} {'rps':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'own':>6} {'err':>5}  "
             f"{'calls/req (mean/depth)':<28} batch")
     if direct:
