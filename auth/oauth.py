@@ -8,7 +8,10 @@
             ─► JSON answer; errors as RFC 6749 §5.2 JSON
 
 Authlib has no Starlette integration and its server API is synchronous, so the client
-record is fetched first and handed to a per-request `AuthorizationServer`. The token
+record is fetched first and handed to a per-request `AuthorizationServer`. An optional
+`ClientAuthGuard` is asked before the client record is read and the secret hashed
+(scrypt is CPU work an attacker must not be able to order at will), and told of every
+failed client authentication. The token
 is signed by the development issuer (the hub is the issuer of its service accounts):
 ``typ`` at+jwt, ``aud`` the hub's audience, ``sub`` and ``client_id`` the client,
 ``roles``, ``scope``, ``purpose``, a short ``exp`` from the client record.
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from authlib.oauth2.rfc6749 import (
@@ -64,8 +67,24 @@ logger = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+class ClientAuthGuard(Protocol):
+    """Limits on client authentication (the hub counts failures per client id and address)."""
+
+    async def admit(self, request: Request, client_id: str | None) -> Response | None:
+        """None to go on, else the refusal to answer (before any secret is checked)."""
+        ...
+
+    async def failed(self, request: Request, client_id: str | None) -> None:
+        """The request's client authentication failed."""
+        ...
+
+
 def token_endpoint(
-    *, issuer: DevelopmentIssuer, engine: AsyncEngine, require_https: bool = True
+    *,
+    issuer: DevelopmentIssuer,
+    engine: AsyncEngine,
+    require_https: bool = True,
+    guard: ClientAuthGuard | None = None,
 ) -> Endpoint:
     """A Starlette endpoint for ``Route("/oauth/token", ..., methods=["POST"])``.
 
@@ -85,8 +104,14 @@ def token_endpoint(
             )
         except OAuth2Error as error:
             return _respond(*error())
+        if client_id is not None and len(client_id) > MAX_CLIENT_ID:
+            client_id = None  # no such client; counted by address only
+        if guard is not None:
+            refusal = await guard.admit(request, client_id)
+            if refusal is not None:
+                return refusal
         client = None
-        if client_id is not None and len(client_id) <= MAX_CLIENT_ID:
+        if client_id is not None:
             try:
                 async with engine.connect() as conn:
                     record = await get_client(conn, client_id)
@@ -98,6 +123,8 @@ def token_endpoint(
         server = _ClientCredentialsServer(client, generator)
         # scrypt and signing are CPU work: keep them off the event loop
         status, body, headers = await asyncio.to_thread(server.respond, oauth_request)
+        if guard is not None and status == 401:  # client authentication failed
+            await guard.failed(request, client_id)
         return _respond(status, body, headers)
 
     return endpoint

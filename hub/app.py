@@ -2,8 +2,11 @@
 
     request ─► RequestId ─► BodyLimit ─► route
       /graphql: Authentication ─► RateLimit ─► RoleDispatcher ─► the role set's schema
-      /oauth/token, /.well-known/jwks.json: the hub's issuer
-      /healthz, /readyz: probes;  /metrics: Prometheus;  /, /survei: the public page
+                (public operations count against their own limits: schema.quota)
+      /oauth/token: EntryPointLimit ─► the hub's issuer (failed client authentications
+                counted: hub.public_limits);  /.well-known/jwks.json
+      /healthz, /readyz: probes;  /metrics: Prometheus
+      /, /survei: EntryPointLimit ─► the public page
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
 
 from auth.ledger import LedgerWriter
@@ -28,7 +31,8 @@ from hub.identity import build_identity
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.probes import healthz, readyz
 from hub.public import public_routes
-from hub.ratelimit import RateLimitMiddleware, RateLimits, build_counter
+from hub.public_limits import TOKEN, ClientAuthLimits, PublicQuota, public_limiter
+from hub.ratelimit import EntryPointLimitMiddleware, RateLimitMiddleware, RateLimits, build_counter
 from hub.refresh import MetricsRefresher
 from hub.request_context import RequestIdMiddleware
 from hub.schemas import SchemaSet, load_access
@@ -52,8 +56,14 @@ def create_app(
     policy, purposes = load_access(settings)
     schemas = SchemaSet(policy)
     ledger_writer = LedgerWriter(store)
+    limits = settings.rate_limits
+    counter = build_counter(settings.redis_url, prefix=limits.key_prefix)
+    limiter = public_limiter(counter, limits.public) if limits.enabled else None
+    quota = (PublicQuota(limiter, anonymous_surveys_per_day=limits.public.anonymous_surveys_per_day)
+             if limiter is not None else None)
     env = build_environment(
-        settings, sources=sources, store=store, policy=policy, purposes=purposes, ledger_writer=ledger_writer
+        settings, sources=sources, store=store, policy=policy, purposes=purposes, ledger_writer=ledger_writer,
+        quota=quota,
     )
     refresher = MetricsRefresher(
         env.metrics.view,
@@ -71,8 +81,6 @@ def create_app(
 
     # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
     # credentials in the same header; the probes and the public page need none).
-    limits = settings.rate_limits
-    counter = build_counter(settings.redis_url, prefix=limits.key_prefix)
     graphql: ASGIApp = RoleDispatcher(build_view)
     if limits.enabled:
         graphql = RateLimitMiddleware(
@@ -81,6 +89,12 @@ def create_app(
             counter=counter,
         )
     graphql = AuthenticationMiddleware(graphql, authenticate=authenticate or identity.authenticate)
+
+    oauth: ASGIApp = request_response(token_endpoint(
+        issuer=identity.issuer, engine=store, guard=ClientAuthLimits(limiter) if limiter is not None else None
+    ))
+    if limiter is not None:
+        oauth = EntryPointLimitMiddleware(oauth, limiter=limiter, name=TOKEN)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -106,9 +120,9 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz(sources)),
             Route("/metrics", metrics.endpoint),
-            Route("/oauth/token", token_endpoint(issuer=identity.issuer, engine=store), methods=["POST"]),
+            Route("/oauth/token", oauth, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
-            *public_routes(build_view, env),
+            *public_routes(build_view, env, limiter),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

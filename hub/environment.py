@@ -18,6 +18,7 @@ from schema.access import AccessControl
 from schema.analytics.service import MetricsService
 from schema.analytics.surveys import Surveys
 from schema.context import Environment
+from schema.quota import Quota
 from schema.region import load_region
 from schema.sources import Sources
 
@@ -48,6 +49,7 @@ def build_environment(
     policy: Policy,
     purposes: PurposeRegistry,
     ledger_writer: LedgerWriter,
+    quota: Quota | None = None,
 ) -> Environment:
     """The request-independent part of the context; `ledger_writer` (group commit:
     concurrent requests share one durable transaction, each gets its own entries)
@@ -67,5 +69,6 @@ def build_environment(
         default_page_size=settings.default_page_size,
         trace_sources=settings.trace_sources,
         surveys=Surveys(SurveyStore(store)),
+        quota=quota,
         metrics=MetricsService(view=MetricsView(store), min_group_size=settings.report_min_group_size),
     )

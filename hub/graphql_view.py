@@ -53,6 +53,7 @@ _MEDIA_KEY = "simpul.graphql.media_type"
 _STATUS_KEY = "simpul.graphql.status"
 _CONTEXT_KEY = "simpul.graphql.context"
 _REFUSED_KEY = "simpul.graphql.refused"
+_RETRY_KEY = "simpul.graphql.retry_after"
 
 
 class HubGraphQL(GraphQL):
@@ -112,6 +113,9 @@ class HubGraphQL(GraphQL):
             status = request.scope.get(_STATUS_KEY)
             if status is not None:
                 response.status_code = status
+            retry_after = request.scope.get(_RETRY_KEY)
+            if retry_after is not None:
+                response.headers["retry-after"] = str(retry_after)
         return response
 
     async def _once_ledgered(self, request: Request, response: Response) -> Response:
@@ -177,6 +181,7 @@ class HubGraphQL(GraphQL):
             request_id=request_id_of(request.scope),
             purpose=headers.get("x-access-purpose"),
             case=headers.get("x-access-case"),
+            address=request.client.host if request.client else None,
             request=request,
             response=response,
         )
@@ -197,6 +202,10 @@ class HubGraphQL(GraphQL):
             request.scope[_STATUS_KEY] = request_error_status(errors)
         else:
             response["data"] = result.data
+        waits = [e["extensions"].get("retryAfter", 1) for e in errors if e["extensions"]["code"] == "RATE_LIMITED"]
+        if waits:  # a public operation past its limit (schema.quota): answered like the limiter
+            request.scope[_STATUS_KEY] = 429
+            request.scope[_RETRY_KEY] = max(waits)
         if errors:
             response["errors"] = errors
         extensions = dict(result.extensions or {})

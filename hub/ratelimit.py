@@ -1,4 +1,5 @@
-"""Rate limits on `/graphql`: per client (by its role) and per role (all its clients).
+"""Rate limits on `/graphql`: per client (by its role) and per role (all its clients);
+and named limits per caller (`Limiter`) for the public entry points.
 
 A fixed window per key: the first request of a window starts it, every request counts,
 and a request past the limit is refused with HTTP 429, `RATE_LIMITED`,
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.principal import Principal
@@ -41,6 +43,10 @@ class Count:
 
 class Counter(Protocol):
     async def hit(self, key: str, window: float) -> Count: ...
+
+    async def peek(self, key: str) -> Count:
+        """The current window's count without adding to it (0 hits when none)."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -66,6 +72,12 @@ class InProcessCounter:
                 self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
         return Count(hits, ends - now)
 
+    async def peek(self, key: str) -> Count:
+        now = self._clock()
+        with self._lock:
+            ends, hits = self._windows.get(key, (0.0, 0))
+        return Count(hits, ends - now) if ends > now else Count(0, 0.0)
+
     async def aclose(self) -> None:
         return None
 
@@ -83,6 +95,14 @@ end
 return {hits, ttl}
 """
 
+_PEEK_SCRIPT = """
+local hits = redis.call('GET', KEYS[1])
+if not hits then
+  return {0, 0}
+end
+return {tonumber(hits), redis.call('PTTL', KEYS[1])}
+"""
+
 
 class RedisCounter:
     """Fixed windows in Redis, shared by every hub instance using the same prefix."""
@@ -92,11 +112,16 @@ class RedisCounter:
 
         self._redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._script = self._redis.register_script(_HIT_SCRIPT)
+        self._peek = self._redis.register_script(_PEEK_SCRIPT)
         self.prefix = prefix
 
     async def hit(self, key: str, window: float) -> Count:
         hits, ttl_ms = await self._script(keys=[self.prefix + key], args=[max(1, int(window * 1000))])
         return Count(int(hits), int(ttl_ms) / 1000)
+
+    async def peek(self, key: str) -> Count:
+        hits, ttl_ms = await self._peek(keys=[self.prefix + key])
+        return Count(int(hits), max(0, int(ttl_ms)) / 1000)
 
     async def aclose(self) -> None:
         await self._redis.aclose()
@@ -123,10 +148,13 @@ class RateLimits:
 def client_key(scope: Scope, principal: Principal) -> str:
     """Who is asking: the token's subject (a user or a service account), else, for
     anonymous callers, the client address."""
+    return caller_key(principal, (scope.get("client") or ("unknown", 0))[0])
+
+
+def caller_key(principal: Principal, address: str | None) -> str:
     if not principal.is_anonymous:
         return f"subject:{principal.subject}"
-    host = (scope.get("client") or ("unknown", 0))[0]
-    return f"address:{host}"
+    return f"address:{address or 'unknown'}"
 
 
 class RateLimitMiddleware:
@@ -172,6 +200,74 @@ class RateLimitMiddleware:
         return wait if wait > 0 else None
 
 
+@dataclass(frozen=True, slots=True)
+class Limit:
+    requests: int
+    window: float  # seconds
+
+
+class Limiter:
+    """Named limits (an entry point, an operation, failed sign-ins) per caller, over the
+    hub's counter: `take` counts one use, `over` only looks. Both answer None when
+    allowed, else the seconds to wait; a counter outage lets the use through (logged)."""
+
+    def __init__(self, counter: Counter, limits: Mapping[str, Limit]) -> None:
+        self.counter = counter
+        self.limits = dict(limits)
+
+    async def take(self, name: str, who: str, *, limit: Limit | None = None, bucket: str = "") -> float | None:
+        """Count one use of `name` by `who`; `limit` and `bucket` (a suffix of the key,
+        e.g. a day) for limits whose window is not fixed."""
+        limit = limit or self.limits[name]
+        try:
+            count = await self.counter.hit(f"{name}:{bucket}{who}", limit.window)
+        except Exception as exc:  # noqa: BLE001 (a limiter outage must not stop the hub)
+            log.warning("rate limit counter unavailable (%s): %s let through", type(exc).__name__, name)
+            return None
+        return max(count.reset_in, 0.001) if count.hits > limit.requests else None
+
+    async def over(self, name: str, who: str) -> float | None:
+        """Whether `who` has already used up `name` in this window (nothing counted)."""
+        try:
+            count = await self.counter.peek(f"{name}:{who}")
+        except Exception as exc:  # noqa: BLE001
+            log.warning("rate limit counter unavailable (%s): %s let through", type(exc).__name__, name)
+            return None
+        return max(count.reset_in, 0.001) if count.hits >= self.limits[name].requests else None
+
+
+class EntryPointLimitMiddleware:
+    """Counts each HTTP request to one public route (the page, the survey form, the
+    token endpoint) against the caller's limit for that route: by address, as these
+    routes take no bearer token."""
+
+    def __init__(self, app: ASGIApp, *, limiter: Limiter, name: str) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.name = name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        wait = await self.limiter.take(self.name, client_key(scope, principal_of(scope)))
+        if wait is None:
+            await self.app(scope, receive, send)
+        else:
+            await _too_many(scope, send, wait)
+
+
+class TooManyRequests(Response):
+    """The limiter's 429 answer as a response an endpoint returns."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(status_code=429)
+        self.wait = wait
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _too_many(scope, send, self.wait)
+
+
 async def _too_many(scope: Scope, send: Send, wait: float) -> None:
     seconds = max(1, math.ceil(wait))
     body = orjson.dumps(
@@ -211,10 +307,15 @@ def build_counter(redis_url: str | None, *, prefix: str) -> Counter:
 __all__ = [
     "Count",
     "Counter",
+    "EntryPointLimitMiddleware",
     "InProcessCounter",
+    "Limit",
+    "Limiter",
     "RateLimitMiddleware",
     "RateLimits",
     "RedisCounter",
+    "TooManyRequests",
     "build_counter",
+    "caller_key",
     "client_key",
 ]

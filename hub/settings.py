@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from connectors.resilience import ResiliencePolicy
 from pydantic_settings import (
@@ -69,15 +69,50 @@ class SourceSettings(BaseModel):
         return config
 
 
+class LimitSettings(BaseModel):
+    """`requests` per `window_seconds` for one caller."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requests: int = Field(ge=1)
+    window_seconds: float = Field(gt=0, le=86400)
+
+
+def _limit(requests: int, window_seconds: float) -> Any:
+    return Field(default_factory=lambda: LimitSettings(requests=requests, window_seconds=window_seconds))
+
+
+class PublicLimitSettings(BaseModel):
+    """Limits on the public entry points, on top of the per-client limit of `/graphql`.
+    A caller is its token's subject, else its address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: LimitSettings = _limit(60, 60)  # GET / (the transparency page)
+    survey_form: LimitSettings = _limit(30, 60)  # GET and POST /survei
+    tracking: LimitSettings = _limit(60, 60)  # each trackApplication / trackComplaint look-up
+    submit_complaint: LimitSettings = _limit(10, 3600)
+    submit_survey: LimitSettings = _limit(20, 3600)  # submitSatisfactionSurvey, the form's too
+    # survey answers without an application number, per caller and local day
+    anonymous_surveys_per_day: int = Field(default=10, ge=1, le=100_000)
+    token: LimitSettings = _limit(30, 60)  # every POST /oauth/token, per address
+    # failed client authentications at /oauth/token; past either limit a request is
+    # refused before its secret is hashed (scrypt is CPU work)
+    failed_auth_per_client: LimitSettings = _limit(10, 300)
+    failed_auth_per_address: LimitSettings = _limit(20, 300)
+
+
 class RateLimitSettings(BaseModel):
     """Requests per window on `/graphql`, per client (a service account or user, else
     the client address) by its role, and optionally per role for all its clients
-    together. In-process unless the hub's `redis_url` is set (then shared)."""
+    together; and the public entry points' own limits (`public`). In-process unless the
+    hub's `redis_url` is set (then shared)."""
 
     enabled: bool = True
     window_seconds: float = Field(default=60.0, gt=0, le=86400)
     per_client: dict[str, int] = Field(default_factory=lambda: {"anonymous": 300, "default": 3000})
     per_role: dict[str, int] = Field(default_factory=dict)
+    public: PublicLimitSettings = Field(default_factory=PublicLimitSettings)
     key_prefix: str = "simpul:ratelimit:"
 
     @field_validator("per_client", "per_role")
@@ -122,6 +157,11 @@ class Settings(BaseSettings):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     issuer: IssuerSettings = Field(default_factory=IssuerSettings)
     trace_sources: bool = False  # add `extensions.sources` to every response
+    # how soon a revoked service account's tokens stop working on every instance: each
+    # instance re-reads the revoked clients this often, and at once when `hub client
+    # revoke` announces it on the Redis channel (with `redis_url`)
+    revocation_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    revocation_channel: str = "simpul:revocations"
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1, le=1000)

@@ -46,6 +46,7 @@ class Environment:
     trace_sources: bool = False  # `extensions.sources` on every response
     metrics: Any = None  # the service-metrics view (issue 6); typed by its module
     surveys: Any = None  # the satisfaction-survey store (issue 6); typed by its module
+    quota: Any = None  # schema.quota.Quota: limits on public operations; None: unlimited
     today: Callable[[], date] = _today
 
 
@@ -67,6 +68,7 @@ class Context:
     request_id: str
     purpose: str | None = None
     case: str | None = None
+    address: str | None = None  # the client's address (rate limits of public operations)
     request: Any = None
     response: Any = None
     selected: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -87,6 +89,7 @@ class Context:
         request_id: str,
         purpose: str | None = None,
         case: str | None = None,
+        address: str | None = None,
         request: Any = None,
         response: Any = None,
     ) -> Context:
@@ -100,6 +103,7 @@ class Context:
             request_id=request_id,
             purpose=purpose,
             case=case,
+            address=address,
             request=request,
             response=response,
         )

@@ -18,6 +18,7 @@ from connectors.protocols import ComplaintSource, LicensingSource
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden, PurposeRequired
 from schema.inputs import checked_nik, checked_number
+from schema.quota import SUBMIT_COMPLAINT, spend
 from schema.types.application import Application
 from schema.types.common import (
     ApplicationStatus,
@@ -127,6 +128,7 @@ class CoreMutation:
         self, info: Info[Context, None], input: ComplaintInput, idempotency_key: str | None = None
     ) -> Complaint:
         ctx = info.context
+        await spend(ctx, SUBMIT_COMPLAINT, what="complaints")
         if not 3 <= len(input.title.strip()) <= 200:
             raise BadUserInput("`title` must be 3-200 characters")
         if not 10 <= len(input.content.strip()) <= 5000:

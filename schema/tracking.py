@@ -1,4 +1,5 @@
-"""Tracking by number: the public's view of one application or complaint."""
+"""Tracking by number: the public's view of one application or complaint. Each look-up
+counts against the caller's tracking limit (numbers must not be enumerable at speed)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from strawberry.types import Info
 from auth.policy import ReachedAs
 from schema.context import Context
 from schema.inputs import checked_number
+from schema.quota import TRACKING, spend
 from schema.types.application import Application
 from schema.types.complaint import Complaint
 
@@ -16,6 +18,7 @@ class TrackingQuery:
     @strawberry.field(description="Where an application stands, by its number; no personal data.")
     async def track_application(self, info: Info[Context, None], number: str) -> Application | None:
         ctx = info.context
+        await spend(ctx, TRACKING, what="tracking look-ups")
         record = await ctx.loaders.application.load(checked_number(number))
         if record is None:
             return None
@@ -25,6 +28,7 @@ class TrackingQuery:
                       "complaint shows only its progress.")
     async def track_complaint(self, info: Info[Context, None], number: str) -> Complaint | None:
         ctx = info.context
+        await spend(ctx, TRACKING, what="tracking look-ups")
         record = await ctx.loaders.complaint.load(checked_number(number))
         if record is None:
             return None

@@ -1,6 +1,6 @@
 """The satisfaction-survey store (issue 6): responses in the hub store, aggregated in SQL."""
 
-from connectors.surveys.codes import SCORE_COUNT, AgeGroup, Education, Occupation
+from connectors.surveys.codes import SCORE_COUNT, AgeGroup, Education, Occupation, Refusal
 from connectors.surveys.errors import (
     AlreadySurveyed,
     IdempotencyConflict,
@@ -24,6 +24,7 @@ __all__ = [
     "IdempotencyConflict",
     "InvalidSurvey",
     "Occupation",
+    "Refusal",
     "ScoreTotals",
     "SurveyError",
     "SurveyReceipt",

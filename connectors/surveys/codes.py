@@ -36,3 +36,11 @@ class Occupation(enum.Enum):
     ENTREPRENEUR = "ENTREPRENEUR"  # wirausaha
     STUDENT = "STUDENT"  # pelajar/mahasiswa
     OTHER = "OTHER"  # lainnya
+
+
+class Refusal(enum.Enum):
+    """Why an answer was refused, as counted in the store and published with the index."""
+
+    ALREADY_SURVEYED = "ALREADY_SURVEYED"  # the application already has its answer
+    DAILY_LIMIT = "DAILY_LIMIT"  # answers without an application: the caller's day is used up
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"  # no such application, not finished, or another service

@@ -2,8 +2,11 @@
 
 Writes are idempotent: a repeated idempotency key with the same response returns the
 first receipt (`replayed=True`); with a different response it is refused. A linked
-application takes one survey. Aggregates are computed in SQL (one COUNT and nine SUMs),
-never by loading the rows.
+application takes one survey, enforced by a unique column (concurrent submissions for
+one application store one row): the same answer again is a replay, another answer is
+refused (`AlreadySurveyed`). Refused answers are counted per day, service and reason
+(`refuse`, `refused`). Aggregates are computed in SQL (one COUNT and nine SUMs), never
+by loading the rows.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -29,6 +34,7 @@ from connectors.surveys.codes import (
     AgeGroup,
     Education,
     Occupation,
+    Refusal,
 )
 from connectors.surveys.errors import (
     AlreadySurveyed,
@@ -36,7 +42,7 @@ from connectors.surveys.errors import (
     InvalidSurvey,
     SurveyStoreUnavailable,
 )
-from connectors.surveys.tables import SCORE_COLUMNS, surveys
+from connectors.surveys.tables import SCORE_COLUMNS, refusals, surveys
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MAX_SERVICE_LENGTH = 40
@@ -110,6 +116,14 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _replayed(found: Any) -> SurveyReceipt:
+    return SurveyReceipt(found.receipt, found.service, _aware(found.submitted_at),
+                         found.application_number, replayed=True)
+
+
+_REFUSALS = frozenset(r.value for r in Refusal)
+
+
 class SurveyStore:
     def __init__(
         self,
@@ -154,29 +168,21 @@ class SurveyStore:
         return row
 
     async def submit(self, response: SurveyResponse) -> SurveyReceipt:
-        """Store one response; the receipt of the first one for a repeated key."""
+        """Store one response; the first receipt for a repeated key or a repeated answer
+        about the same application; `AlreadySurveyed` for another answer about it."""
         check_response(response)
-        fingerprint = _fingerprint(response)
-        if response.idempotency_key is not None:
-            earlier = await self._by_key(response.idempotency_key, fingerprint)
-            if earlier is not None:
-                return earlier
+        earlier = await self.replay(response)
+        if earlier is not None:
+            return earlier
         row = self._row(response)
         try:
             async with self._connection("submit", write=True) as conn:
                 await conn.execute(insert(surveys).values(**row))
         except IntegrityError as exc:
-            # lost a race on the key, or the application already has its survey
-            if response.idempotency_key is not None:
-                earlier = await self._by_key(response.idempotency_key, fingerprint)
-                if earlier is not None:
-                    return earlier
-            if response.application_number is not None and await self.has_survey_for(
-                response.application_number
-            ):
-                raise AlreadySurveyed(
-                    f"application {response.application_number} already has its satisfaction survey"
-                ) from exc
+            # lost a race on the key or the application: the winner's receipt, or refused
+            earlier = await self.replay(response)
+            if earlier is not None:
+                return earlier
             raise SurveyStoreUnavailable("the survey could not be stored", operation="submit") from exc
         return SurveyReceipt(
             receipt_number=str(row["receipt"]),
@@ -185,21 +191,62 @@ class SurveyStore:
             application_number=response.application_number,
         )
 
-    async def _by_key(self, key: str, fingerprint: str) -> SurveyReceipt | None:
+    async def replay(self, response: SurveyResponse) -> SurveyReceipt | None:
+        """The receipt already given for this response (its idempotency key, or the same
+        answer about its application), None if it is new; `IdempotencyConflict` or
+        `AlreadySurveyed` when the key or the application holds a different answer."""
+        fingerprint = _fingerprint(response)
+        if response.idempotency_key is not None:
+            found = await self._stored(surveys.c.idempotency_key == response.idempotency_key)
+            if found is not None:
+                if found.fingerprint != fingerprint:
+                    raise IdempotencyConflict(
+                        "this idempotency key was already used for a different survey response"
+                    )
+                return _replayed(found)
+        if response.application_number is not None:
+            found = await self._stored(surveys.c.application_number == response.application_number)
+            if found is not None:
+                if found.fingerprint != fingerprint:
+                    raise AlreadySurveyed(
+                        f"application {response.application_number} already has its satisfaction survey"
+                    )
+                return _replayed(found)
+        return None
+
+    async def _stored(self, where: Any) -> Any:
         stmt = select(
             surveys.c.receipt, surveys.c.service, surveys.c.submitted_at,
             surveys.c.application_number, surveys.c.fingerprint,
-        ).where(surveys.c.idempotency_key == key)
+        ).where(where)
         async with self._connection("submit") as conn:
-            found = (await conn.execute(stmt)).first()
-        if found is None:
-            return None
-        if found.fingerprint != fingerprint:
-            raise IdempotencyConflict(
-                "this idempotency key was already used for a different survey response"
-            )
-        return SurveyReceipt(found.receipt, found.service, _aware(found.submitted_at),
-                             found.application_number, replayed=True)
+            return (await conn.execute(stmt)).first()
+
+    async def refuse(self, service: str, reason: Refusal) -> None:
+        """Count one refused answer about `service` on today's local day."""
+        day = _aware(self._clock()).astimezone(self._zone).date()
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(refusals).values(submitted_on=day, service=service, reason=reason.value, answers=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[refusals.c.submitted_on, refusals.c.service, refusals.c.reason],
+            set_={"answers": refusals.c.answers + 1},
+        )
+        async with self._connection("refuse", write=True) as conn:
+            await conn.execute(stmt)
+
+    async def refused(self, *, service: str | None, first_day: date, last_day: date) -> dict[Refusal, int]:
+        """Refused answers per reason for a service (None: all) and period (local days,
+        both inclusive); reasons without refusals are absent."""
+        stmt = (
+            select(refusals.c.reason, func.sum(refusals.c.answers))
+            .where(refusals.c.submitted_on >= first_day, refusals.c.submitted_on <= last_day)
+            .group_by(refusals.c.reason)
+        )
+        if service is not None:
+            stmt = stmt.where(refusals.c.service == service)
+        async with self._connection("refused") as conn:
+            rows = (await conn.execute(stmt)).all()
+        return {Refusal(reason): int(count) for reason, count in rows if reason in _REFUSALS}
 
     async def has_survey_for(self, application_number: str) -> bool:
         stmt = select(surveys.c.id).where(surveys.c.application_number == application_number)

@@ -3,7 +3,13 @@
 One row per response: the nine scores as columns so that SUM per element is one
 aggregate query; the local (Asia/Jakarta) day for period filters; a unique linked
 application number (one survey per completed application) and a unique idempotency
-key. Unique columns allow many NULLs on SQLite and PostgreSQL alike."""
+key. Unique columns allow many NULLs on SQLite and PostgreSQL alike.
+
+Refused answers (a second answer for an application, an address past its daily
+allowance, an application that cannot be surveyed) are counted, not stored: one row per
+local day, service and reason, so that the published index can say how many answers it
+refused. Both tables are created by `create_all`, so a store from before the refusals
+table gains it at the next start, its answers untouched."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -50,3 +57,13 @@ surveys = Table(
 
 Index("ix_satisfaction_survey_service_day", surveys.c.service, surveys.c.submitted_on)
 Index("ix_satisfaction_survey_day", surveys.c.submitted_on)
+
+refusals = Table(
+    "satisfaction_survey_refusal",
+    surveys_metadata,
+    Column("submitted_on", Date, nullable=False),  # local day, Asia/Jakarta
+    Column("service", String(40), nullable=False),
+    Column("reason", String(30), nullable=False),
+    Column("answers", Integer, nullable=False),
+    PrimaryKeyConstraint("submitted_on", "service", "reason"),
+)

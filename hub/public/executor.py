@@ -12,7 +12,7 @@ from schema.build import RoleSchema
 from schema.context import Context, Environment
 from schema.errors import format_error
 
-Execute = Callable[[str, dict[str, Any] | None, str], Awaitable[dict[str, Any]]]
+Execute = Callable[[str, dict[str, Any] | None, str, str | None], Awaitable[dict[str, Any]]]
 BuildView = Callable[[frozenset[str]], HubGraphQL]
 
 
@@ -42,10 +42,12 @@ class PublicSchema:
 
 
 def anonymous_executor(public: PublicSchema, env: Environment) -> Execute:
-    """`await execute(query, variables, request_id)` -> `{"data": ..., "errors": [...]}`."""
+    """`await execute(query, variables, request_id, address)` -> `{"data": ..., "errors": [...]}`;
+    `address` is the client's, for the limits of public operations (None: the page's own)."""
 
-    async def execute(query: str, variables: dict[str, Any] | None, request_id: str) -> dict[str, Any]:
-        ctx = Context.create(env, ANONYMOUS, request_id=request_id)
+    async def execute(query: str, variables: dict[str, Any] | None, request_id: str,
+                      address: str | None) -> dict[str, Any]:
+        ctx = Context.create(env, ANONYMOUS, request_id=request_id, address=address)
         result = await public.schema.execute(query, variable_values=variables, context_value=ctx)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:

@@ -33,7 +33,7 @@ REPORT_SELECTION = """{
 
 SATISFACTION_QUERY = """query($period: PeriodInput) {
   satisfactionIndex(period: $period) {
-    period { from to } respondents index grade gradeLabel
+    period { from to } respondents refused index grade gradeLabel
     elements { code name nrr label }
   }
 }"""

@@ -23,6 +23,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route, request_response
+from starlette.types import ASGIApp
 
 from connectors.errors import ConnectorError
 from hub.public.executor import BuildView, Execute, PublicSchema, anonymous_executor
@@ -35,6 +36,8 @@ from hub.public.report import (
     satisfaction_chart,
 )
 from hub.public.survey_form import DEMOGRAPHICS, QUESTIONS, SCALE, survey_input
+from hub.public_limits import PAGE, SURVEY_FORM
+from hub.ratelimit import EntryPointLimitMiddleware, Limiter
 from hub.request_context import request_id_of
 from schema.analytics.surveys import SurveyService
 from schema.context import Environment
@@ -92,7 +95,7 @@ class _Figures:
             query = report_query(self._public.root_field_arguments("performanceReport"), period)
         if query is None:
             return report_from(None, period)
-        body = await self._execute(query, None, request_id)
+        body = await self._execute(query, None, request_id, None)
         if body.get("errors") and not body.get("data"):
             log.info("public page: performanceReport unavailable: %s", body["errors"][0].get("message"))
         return report_from(body.get("data"), period)
@@ -102,13 +105,14 @@ class _Figures:
         if not self._public.has_root_field("satisfactionIndex"):
             return None
         window = {"from": (until - timedelta(days=364)).isoformat(), "to": until.isoformat()}
-        body = await self._execute(SATISFACTION_QUERY, {"period": window}, request_id)
+        body = await self._execute(SATISFACTION_QUERY, {"period": window}, request_id, None)
         return (body.get("data") or {}).get("satisfactionIndex")
 
 
-def public_routes(build_view: BuildView, env: Environment) -> list[Route]:
+def public_routes(build_view: BuildView, env: Environment, limiter: Limiter | None = None) -> list[Route]:
     """`/` and `/survei`, for the hub's route list; `build_view(roles)` is the hub's
-    GraphQL view builder (the public page uses the anonymous role's schema)."""
+    GraphQL view builder (the public page uses the anonymous role's schema). With a
+    `limiter`, each route counts every request per address (`page`, `survey_form`)."""
     templates = _templates()
     public = PublicSchema(build_view)
     execute = anonymous_executor(public, env)
@@ -158,15 +162,26 @@ def public_routes(build_view: BuildView, env: Environment) -> list[Route]:
         data = survey_input(form)
         if isinstance(data, str):
             return await survey_page(request, values=form, error=data, status_code=400)
-        body = await execute(SUBMIT, {"i": data}, request_id_of(request.scope))
+        address = request.client.host if request.client else None
+        body = await execute(SUBMIT, {"i": data}, request_id_of(request.scope), address)
         receipt = (body.get("data") or {}).get("submitSatisfactionSurvey")
         if receipt is None:
-            message = (body.get("errors") or [{}])[0].get("message") or "Jawaban tidak dapat disimpan."
-            return await survey_page(request, values=form, error=message, status_code=400)
+            error = (body.get("errors") or [{}])[0]
+            message = error.get("message") or "Jawaban tidak dapat disimpan."
+            extensions = error.get("extensions") or {}
+            if extensions.get("code") != "RATE_LIMITED":
+                return await survey_page(request, values=form, error=message, status_code=400)
+            page = await survey_page(request, values=form, error=message, status_code=429)
+            page.headers["Retry-After"] = str(extensions.get("retryAfter", 1))
+            return page
         return await survey_page(request, receipt=receipt)
 
+    def limited(app: ASGIApp, name: str) -> ASGIApp:
+        return app if limiter is None else EntryPointLimitMiddleware(app, limiter=limiter, name=name)
+
     return [
-        Route("/", GZipMiddleware(request_response(index), minimum_size=500), methods=["GET", "HEAD"]),
-        Route("/survei", GZipMiddleware(request_response(survey), minimum_size=500),
+        Route("/", limited(GZipMiddleware(request_response(index), minimum_size=500), PAGE),
+              methods=["GET", "HEAD"]),
+        Route("/survei", limited(GZipMiddleware(request_response(survey), minimum_size=500), SURVEY_FORM),
               methods=["GET", "HEAD", "POST"]),
     ]

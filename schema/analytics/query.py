@@ -33,7 +33,10 @@ def satisfaction_lookup(ctx: Context) -> SatisfactionLookup | None:
 
     async def lookup(code: str | None, days: DayRange) -> dict[str, Any] | None:
         result = await satisfaction_summary(surveys, service=code, period_from=days.first, period_to=days.last)
-        return result.as_dict() if result is not None else None
+        if result is None:
+            return None
+        refused = await surveys.store.refused(service=code, first_day=days.first, last_day=days.last)
+        return {**result.as_dict(), "refused": sum(refused.values())}
 
     return lookup
 

@@ -149,11 +149,13 @@ def satisfaction_figures(found: dict[str, Any] | None, row: Row | None) -> Repor
     if row.suppressed:
         return ReportSatisfaction(
             suppressed=True, respondents=CountFigure(value=None, suppressed=True),
+            refused=CountFigure(value=None, suppressed=True),
             index=RateFigure(value=None, suppressed=True), grade=None, grade_label=None, elements=[],
         )
     return ReportSatisfaction(
         suppressed=False,
         respondents=CountFigure(value=int(found["respondents"]), suppressed=False),
+        refused=CountFigure(value=int(found["refused"]) if "refused" in found else None, suppressed=False),
         index=RateFigure(value=float(found["index"]), suppressed=False),
         grade=str(found["grade"]),
         grade_label=str(found.get("gradeLabel") or ""),

@@ -59,7 +59,11 @@ class ReportSatisfactionElement:
 @strawberry.type(description="The satisfaction index (IKM) of the period.")
 class ReportSatisfaction:
     suppressed: bool
-    respondents: CountFigure
+    respondents: CountFigure = strawberry.field(description="The answers counted in the index.")
+    refused: CountFigure = strawberry.field(
+        description="The answers refused in the period (a second answer about an application, past a "
+        "caller's daily allowance, or about an application that cannot be surveyed); null when unknown."
+    )
     index: RateFigure
     grade: str | None
     grade_label: str | None

@@ -2,10 +2,14 @@
 
 Anyone may answer the survey (anonymous callers included) and read the index. A
 response linked to an application must name a finished application of that permit
-type; the store keeps one survey per application."""
+type; the store keeps one survey per application (the same answer again is a replay,
+another answer is refused with `ALREADY_SURVEYED`). Answers without an application are
+limited per caller (address, or subject when signed in) and local day. Refused answers
+are counted and published with the index (`refused`, `refusals`)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import strawberry
@@ -14,8 +18,10 @@ from strawberry.types import Info
 from connectors.records import APPLICATION_FINISHED, PermitType
 from connectors.surveys import (
     AgeGroup,
+    AlreadySurveyed,
     Education,
     Occupation,
+    Refusal,
     SurveyError,
     SurveyResponse,
 )
@@ -31,7 +37,10 @@ from schema.analytics.period import DayRange, Period, PeriodInput, checked_perio
 from schema.analytics.surveys import Surveys, SurveyService, satisfaction_summary
 from schema.context import Context
 from schema.errors import BadUserInput, HubError
+from schema.quota import ANONYMOUS_SURVEY, SUBMIT_SURVEY, RateLimited, spend
 from schema.types.common import Sex
+
+log = logging.getLogger("simpul.surveys")
 
 MAX_TEXT = 64
 MAX_KEY = 100
@@ -39,6 +48,10 @@ MAX_KEY = 100
 SurveyAgeGroup = strawberry.enum(AgeGroup, name="SurveyAgeGroup")
 SurveyEducation = strawberry.enum(Education, name="SurveyEducation")
 SurveyOccupation = strawberry.enum(Occupation, name="SurveyOccupation")
+SurveyRefusalReason = strawberry.enum(Refusal, name="SurveyRefusalReason", description=(
+    "Why an answer was not counted: ALREADY_SURVEYED (the application already has its "
+    "answer), DAILY_LIMIT (answers without an application: the caller's day is used up), "
+    "NOT_ELIGIBLE (no such application, not finished, or another service)."))
 
 
 class SurveysUnavailable(HubError):
@@ -98,12 +111,20 @@ class SatisfactionElement:
     label_en: str | None
 
 
+@strawberry.type(description="Refused answers of one reason.")
+class SurveyRefusals:
+    reason: SurveyRefusalReason  # type: ignore[valid-type]
+    answers: int
+
+
 @strawberry.type(description="The community satisfaction index (IKM, PermenPANRB 14/2017).")
 class SatisfactionIndex:
     service: str | None = strawberry.field(description="The service code; null for all services.")
     service_name: str | None
     period: Period
-    respondents: int
+    respondents: int = strawberry.field(description="The answers counted in the index.")
+    refused: int = strawberry.field(description="The answers refused in the period (not counted).")
+    refusals: list[SurveyRefusals] = strawberry.field(description="`refused` by reason.")
     index: float | None = strawberry.field(
         description="sum(NRR x 1/9) x 25, computed exactly and rounded half-up to 2 decimals; "
         "the grade is judged on this value. Null without respondents."
@@ -116,7 +137,8 @@ class SatisfactionIndex:
     elements: list[SatisfactionElement]
 
     @classmethod
-    def of(cls, result: IkmResult | None, *, service: SurveyService | None, days: DayRange) -> SatisfactionIndex:
+    def of(cls, result: IkmResult | None, *, service: SurveyService | None, days: DayRange,
+           refused: dict[Refusal, int]) -> SatisfactionIndex:
         if result is None:
             elements = [SatisfactionElement(code=e.code, name=e.name, name_en=e.name_en, nrr=None,
                                             weighted_nrr=None, converted_value=None, grade=None,
@@ -141,6 +163,8 @@ class SatisfactionIndex:
             service_name=service.name if service else None,
             period=Period.of(days),
             respondents=result.respondents if result else 0,
+            refused=sum(refused.values()),
+            refusals=[SurveyRefusals(reason=reason, answers=refused[reason]) for reason in Refusal if reason in refused],
             index=float(result.index_displayed) if result else None,
             index_exact=float(result.index) if result else None,
             grade=result.grade.letter if result else None,
@@ -188,17 +212,31 @@ async def _known_service(ctx: Context, surveys: Surveys, code: str, *, argument:
     return service
 
 
-async def _check_application(ctx: Context, number: str, service: SurveyService) -> None:
+async def _eligible_number(ctx: Context, number: str, service: SurveyService) -> str:
+    """The application's own number (the store's uniqueness is on it, whatever spelling
+    the source accepted), or BadUserInput when it cannot be surveyed."""
     record = await ctx.loaders.application.load(number)
     if record is None:
         raise BadUserInput("`input.applicationNumber`: no application with this number",
-                           extra={"argument": "input.applicationNumber"})
+                           extra={"argument": "input.applicationNumber", "reason": Refusal.NOT_ELIGIBLE.value})
     if record.status not in APPLICATION_FINISHED:
         raise BadUserInput("`input.applicationNumber`: the application is not finished yet; "
-                           "the survey opens when it is", extra={"argument": "input.applicationNumber"})
+                           "the survey opens when it is",
+                           extra={"argument": "input.applicationNumber", "reason": Refusal.NOT_ELIGIBLE.value})
     if record.permit_type.code != service.code:
         raise BadUserInput(f"`input.service`: the application is for {record.permit_type.code}, "
-                           f"not {service.code}", extra={"argument": "input.service"})
+                           f"not {service.code}",
+                           extra={"argument": "input.service", "reason": Refusal.NOT_ELIGIBLE.value})
+    return record.number
+
+
+async def _refused(surveys: Surveys, service: SurveyService, reason: Refusal, error: Exception) -> Exception:
+    """`error`, once the refusal is counted (a store failure here does not hide it)."""
+    try:
+        await surveys.store.refuse(service.code, reason)
+    except Exception:  # noqa: BLE001 - e.g. SurveyStoreUnavailable: the refusal stands
+        log.warning("a refused survey answer could not be counted", exc_info=True)
+    return error
 
 
 @strawberry.type
@@ -212,10 +250,10 @@ class SatisfactionQuery:
         surveys = _surveys(ctx)
         days = checked_period(period, today=ctx.env.today())
         known = await _known_service(ctx, surveys, service, argument="service") if service is not None else None
-        result = await satisfaction_summary(
-            surveys, service=known.code if known else None, period_from=days.first, period_to=days.last
-        )
-        return SatisfactionIndex.of(result, service=known, days=days)
+        code = known.code if known else None
+        result = await satisfaction_summary(surveys, service=code, period_from=days.first, period_to=days.last)
+        refused = await surveys.store.refused(service=code, first_day=days.first, last_day=days.last)
+        return SatisfactionIndex.of(result, service=known, days=days, refused=refused)
 
 
 @strawberry.type
@@ -226,6 +264,7 @@ class SatisfactionMutation:
     ) -> SurveyReceipt:
         ctx = info.context
         surveys = _surveys(ctx)
+        await spend(ctx, SUBMIT_SURVEY, what="survey answers")
         try:
             scores = checked_scores(input.scores)
         except InvalidScores as exc:
@@ -238,7 +277,10 @@ class SatisfactionMutation:
         number = _text(input.application_number, argument="input.applicationNumber", limit=MAX_TEXT)
         key = _text(input.idempotency_key, argument="input.idempotencyKey", limit=MAX_KEY)
         if number is not None:
-            await _check_application(ctx, number, service)
+            try:
+                number = await _eligible_number(ctx, number, service)
+            except BadUserInput as exc:
+                raise await _refused(surveys, service, Refusal.NOT_ELIGIBLE, exc) from None
         response = SurveyResponse(
             service=service.code,
             scores=scores,
@@ -250,7 +292,22 @@ class SatisfactionMutation:
             idempotency_key=key,
         )
         try:
-            receipt = await surveys.store.submit(response)
+            receipt = await surveys.store.replay(response)
+            if receipt is None:
+                if number is None:  # a replay above costs nothing of the day's allowance
+                    await _anonymous_allowance(ctx, surveys, service)
+                receipt = await surveys.store.submit(response)
+        except AlreadySurveyed as exc:
+            error = BadUserInput(exc.message, extra={"reason": exc.reason, "argument": "input.applicationNumber"})
+            raise await _refused(surveys, service, Refusal.ALREADY_SURVEYED, error) from exc
         except SurveyError as exc:
             raise BadUserInput(exc.message, extra={"reason": exc.reason}) from exc
         return SurveyReceipt.of(receipt)
+
+
+async def _anonymous_allowance(ctx: Context, surveys: Surveys, service: SurveyService) -> None:
+    try:
+        await spend(ctx, ANONYMOUS_SURVEY, what="survey answers without an application number today")
+    except RateLimited as exc:
+        exc.extra["reason"] = Refusal.DAILY_LIMIT.value
+        raise await _refused(surveys, service, Refusal.DAILY_LIMIT, exc) from None

@@ -10,7 +10,8 @@ from connectors.metrics import MetricsView
 from schema.analytics.period import DayRange
 
 #: `satisfaction(service, period)`: the index of a service (None: all) as plain figures
-#: (`respondents`, `index`, `grade`, `gradeLabel`, `elements`), or None without answers.
+#: (`respondents`, `index`, `grade`, `gradeLabel`, `elements`, and `refused`: the answers
+#: refused in the period, when known), or None without answers.
 SatisfactionLookup = Callable[[str | None, DayRange], Awaitable[dict[str, Any] | None]]
 
 DEFAULT_MIN_GROUP_SIZE = 5
