@@ -185,13 +185,20 @@ async def list_clients(conn: Connection, *, include_revoked: bool = True) -> lis
 
 
 async def revoke_client(conn: Connection, client_id: str) -> bool:
-    """Revoke a client; True if it existed and was active. Its tokens expire on their own."""
+    """Revoke a client; True if it existed and was active. Hubs refuse its tokens once
+    they have re-read the revoked clients (`revoked_client_ids`), within seconds."""
     result = await conn.execute(
         clients_table.update()
         .where(clients_table.c.client_id == client_id, clients_table.c.revoked.is_(False))
         .values(revoked=True, revoked_at=datetime.now(UTC))
     )
     return bool(cast(CursorResult[Any], result).rowcount)
+
+
+async def revoked_client_ids(conn: Connection) -> frozenset[str]:
+    """Every revoked client's id (a revoked client stays revoked: ids are never reused)."""
+    result = await conn.execute(sa.select(clients_table.c.client_id).where(clients_table.c.revoked.is_(True)))
+    return frozenset(result.scalars())
 
 
 def _record(row: Any) -> ServiceClient:
@@ -237,5 +244,6 @@ __all__: Sequence[str] = (
     "list_clients",
     "metadata",
     "revoke_client",
+    "revoked_client_ids",
     "verify_secret",
 )

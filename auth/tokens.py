@@ -3,7 +3,7 @@
     header ─► scheme "Bearer"? ─► three base64url parts, JSON header?
            ─► alg in the explicit allow-list? ─► key for the kid (JWKS refresh if new)
            ─► signature (joserfc.jwt.decode) ─► iss, aud, exp, nbf, iat (JWTClaimsRegistry)
-           ─► claim mapping ─► Principal
+           ─► claim mapping ─► Principal ─► its client (if any) not revoked
 
 No header means the anonymous caller. Any header that does not survive every step
 raises `AuthError` with a short reason; a bad token is never treated as anonymous.
@@ -67,6 +67,7 @@ class TokenValidator:
         leeway: int = 30,
         claims: ClaimMapping | None = None,
         clock: Callable[[], int] | None = None,
+        revoked: Callable[[str], bool] | None = None,
     ) -> None:
         if not issuer or not audience:
             raise ValueError("issuer and audience must be non-empty")
@@ -85,6 +86,9 @@ class TokenValidator:
         self.leeway = leeway
         self.mapping = claims or ClaimMapping()
         self._key_source = key_source
+        # whether a client id is revoked: asked on every use of a token that names a
+        # client, so it must answer from memory (the hub keeps the revoked ids there)
+        self._revoked = revoked
         # token -> (kid, claims, principal) of signatures already verified: a client sends
         # the same token with every request until it expires, and the signature check is
         # the cost (the principal is kept once the claims have been mapped to one)
@@ -108,10 +112,15 @@ class TokenValidator:
         which is done once per token (it depends on nothing else)."""
         known = await self._known(token)
         if known is not None and known[2] is not None:
-            return known[2]
+            return self._unrevoked(known[2])
         kid, claims, _ = known or await self._verify_new(token)
         principal = map_claims(claims, self.mapping)
         self._verified[token] = (kid, claims, principal)
+        return self._unrevoked(principal)
+
+    def _unrevoked(self, principal: Principal) -> Principal:
+        if self._revoked is not None and principal.client_id is not None and self._revoked(principal.client_id):
+            raise AuthError("token's client has been revoked")
         return principal
 
     async def verify(self, token: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from hub.public_limits import TOKEN, ClientAuthLimits, PublicQuota, public_limit
 from hub.ratelimit import EntryPointLimitMiddleware, RateLimitMiddleware, RateLimits, build_counter
 from hub.refresh import MetricsRefresher
 from hub.request_context import RequestIdMiddleware
+from hub.revocation import RevokedClients
 from hub.schemas import SchemaSet, load_access
 from hub.settings import Settings
 from hub.store import create_store_engine, create_tables
@@ -51,8 +52,10 @@ def create_app(
     authenticate: Authenticate | None = None,
 ) -> Starlette:
     sources = sources or build_sources(settings)
-    identity = build_identity(settings)
     store = create_store_engine(settings.resolved_store_url)
+    revoked = RevokedClients(store, poll_seconds=settings.revocation_poll_seconds, redis_url=settings.redis_url,
+                             channel=settings.revocation_channel)
+    identity = build_identity(settings, revoked=revoked)
     policy, purposes = load_access(settings)
     schemas = SchemaSet(policy)
     ledger_writer = LedgerWriter(store)
@@ -99,6 +102,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         await create_tables(store)
+        await revoked.start()
         refresher.start()
         if settings.freeze_heap_after_start:
             settle_heap(settings.gc_thresholds)
@@ -107,6 +111,7 @@ def create_app(
                 yield {"env": env}
         finally:
             await refresher.stop()
+            await revoked.stop()
             for source in sources.all():
                 await source.aclose()
             await identity.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from auth.clients import add_client, list_clients, revoke_client
+from hub.revocation import announce_revocation
 from hub.settings import ConfigError, Settings
 from hub.store import create_store_engine, create_tables, write_transaction
 
@@ -37,7 +38,10 @@ async def run_client_command(settings: Settings, args: argparse.Namespace) -> in
             else:
                 if not await revoke_client(conn, args.client_id):
                     raise ConfigError(f"no active client {args.client_id!r}")
-                print(f"revoked {args.client_id}")
+        if args.client_command == "revoke":  # committed: every hub refuses its tokens within seconds
+            await announce_revocation(settings.redis_url, settings.revocation_channel)
+            print(f"revoked {args.client_id}; running hubs refuse its tokens within "
+                  f"{settings.revocation_poll_seconds:g} s")
     finally:
         await engine.dispose()
     return 0

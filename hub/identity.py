@@ -3,6 +3,7 @@ tokens when enabled) and an external identity provider's, through its JWKS."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from auth.claims import ClaimMapping
@@ -50,7 +51,9 @@ class Identity:
             await source.aclose()
 
 
-def build_identity(settings: Settings) -> Identity:
+def build_identity(settings: Settings, *, revoked: Callable[[str], bool] | None = None) -> Identity:
+    """`revoked(client_id)`: whether a service account is revoked (hub.revocation); its
+    tokens, which the hub issued, are then refused."""
     config = settings.issuer
     try:
         claims = ClaimMapping.from_overrides(config.claims) if config.claims else None
@@ -64,6 +67,7 @@ def build_identity(settings: Settings) -> Identity:
             key_source=issuer.key_source(),
             algorithms=("ES256",),
             leeway=config.leeway_seconds,
+            revoked=revoked,
         )
     ]
     sources: list[JWKSKeySource] = []
