@@ -7,18 +7,24 @@ the published index says how many answers it counted and how many it refused."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.testclient import TestClient
 
 import auth.clients
 from auth.clients import add_client
 from auth.principal import ANONYMOUS
+from connectors.surveys import AlreadySurveyed, Refusal, SurveyReceipt, SurveyResponse, SurveyStore, surveys_metadata
+from connectors.surveys.tables import surveys
 from hardening_support import guarded_sources, memory_settings
 from sample_world import World
 from hub.app import create_app
@@ -29,6 +35,8 @@ from hub.store import create_store_engine, create_tables, write_transaction
 from schema.quota import ANONYMOUS_SURVEY
 
 WIB = ZoneInfo("Asia/Jakarta")
+REDIS_URL = "redis://127.0.0.1:6379/0"
+PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 FINISHED_IUMK = "503/DPMPTSP/2025/000001-X0"
 FINISHED_PBG = "503/DPMPTSP/2025/000003-X2"
 OTHER_FINISHED_PBG = "503/DPMPTSP/2025/000005-X4"
@@ -342,3 +350,90 @@ def test_the_report_and_the_public_page_say_how_many_answers_were_counted_and_re
     assert found["data"]["performanceReport"]["satisfaction"] == {"respondents": {"value": 5},
                                                                   "refused": {"value": 2}}
     assert "5 jawaban dihitung, 2 jawaban ditolak" in page
+
+
+@pytest.mark.redis
+def test_public_limits_and_failed_authentications_are_shared_through_redis(
+    tmp_path: Path, world: World, scrypt_calls: list[int]
+) -> None:
+    prefix = f"simpul-test:{uuid.uuid4().hex}:"
+    connection = redis.Redis.from_url(REDIS_URL)
+
+    def hub(name: str) -> TestClient:
+        settings = memory_settings(tmp_path / name, redis_url=REDIS_URL, rate_limits={
+            "key_prefix": prefix, "public": {**two_per_minute("tracking"),
+                                             "failed_auth_per_client": {"requests": 2, "window_seconds": 60}}})
+        return TestClient(create_app(settings, sources=guarded_sources(world)))
+
+    try:
+        with hub("a") as first, hub("b") as second:
+            tracked = [c.post("/graphql", json=TRACK_APPLICATION).status_code for c in (first, second, first)]
+            failed = [token_request(c, "dashboard", "wrong").status_code for c in (first, second, first, second)]
+    finally:
+        keys = list(connection.scan_iter(match=prefix + "*"))
+        if keys:
+            connection.delete(*keys)
+        connection.close()
+    assert tracked == [200, 200, 429]
+    assert failed == [401, 401, 429, 429]
+    assert len(scrypt_calls) == 2
+
+
+# -- the store: uniqueness on SQLite and PostgreSQL, and an existing store's upgrade ------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty database (no tables) on SQLite or on a fresh PostgreSQL database."""
+    name = f"abuse_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT") if request.param == "postgres" else None
+    if admin is not None:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = create_async_engine(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
+    else:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if admin is not None:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await admin.dispose()
+
+
+async def test_concurrent_duplicates_store_one_answer_on_each_database(store_engine: AsyncEngine) -> None:
+    async with store_engine.begin() as conn:
+        await conn.run_sync(surveys_metadata.create_all)
+    stores = [SurveyStore(store_engine) for _ in range(6)]
+
+    async def submit(store: SurveyStore, i: int) -> object:
+        try:
+            return await store.submit(SurveyResponse(service="PBG", scores=(1 + i % 2,) * 9,
+                                                     application_number=FINISHED_PBG))
+        except AlreadySurveyed as exc:
+            return exc
+
+    outcomes = await asyncio.gather(*(submit(s, i) for i, s in enumerate(stores)))
+    receipts = {o.receipt_number for o in outcomes if isinstance(o, SurveyReceipt)}
+    assert len(receipts) == 1 and await stores[0].count() == 1
+    assert all(isinstance(o, (SurveyReceipt, AlreadySurveyed)) for o in outcomes)
+
+
+async def test_a_store_from_before_the_refusal_counts_upgrades_without_losing_answers(
+    store_engine: AsyncEngine,
+) -> None:
+    async with store_engine.begin() as conn:  # the store as the previous release created it
+        await conn.run_sync(lambda sync: surveys.create(sync))
+    store = SurveyStore(store_engine)
+    kept = await store.submit(SurveyResponse(service="PBG", scores=tuple(SCORES), application_number=FINISHED_PBG))
+    await create_tables(store_engine)  # what the hub does at every start
+    await create_tables(store_engine)
+    await store.refuse("PBG", Refusal.ALREADY_SURVEYED)
+    await store.refuse("PBG", Refusal.ALREADY_SURVEYED)
+    today = datetime.now(WIB).date()
+    assert await store.count() == 1
+    assert (await store.replay(SurveyResponse(service="PBG", scores=tuple(SCORES),
+                                              application_number=FINISHED_PBG))).receipt_number == kept.receipt_number
+    assert await store.refused(service=None, first_day=today, last_day=today) == {Refusal.ALREADY_SURVEYED: 2}
