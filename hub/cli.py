@@ -1,4 +1,4 @@
-"""The `hub` command: demo, serve, schema (and, as they land, token, client, audit, bench)."""
+"""The `hub` command: demo, serve, schema, token, client, audit (and bench, when installed)."""
 
 from __future__ import annotations
 
@@ -132,18 +132,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(run_audit_command(_settings(args), args))
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from hub.bench import BenchOptions, main as bench_main
-
-    base = load_settings(args.config)
-    options = BenchOptions(
-        residents=args.residents, data_dir=args.data_dir, concurrency=args.concurrency,
-        duration=args.duration, warmup=args.warmup, direct=args.direct, check_batching=args.check_batching,
-        json_path=args.json, operations=tuple(n for n in (args.operations or "").split(",") if n),
-        hub_settings=tuple(args.hub_setting), progress=not args.quiet, rounds=args.rounds,
-        **({"client": args.client} if args.client else {}),
-    )
-    return bench_main(options, hub_data_dir=base.data_dir, region_file=base.resolved_region_file)
+def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
+    """`hub bench` lives in the benchmark package (`bench`, the `[bench]` extra), found
+    here only when the command runs, so that the product never imports it."""
+    try:
+        from bench.cli import main as bench_main
+    except ModuleNotFoundError as exc:
+        print(f"hub bench: the benchmark is not installed (no module {exc.name!r}); "
+              "install simpul[bench]: pip install 'simpul[bench]'", file=sys.stderr)
+        return 2
+    return bench_main(rest)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,33 +205,21 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--days", type=int, required=True)
     retention.set_defaults(func=cmd_audit)
 
-    bench = sub.add_parser("bench", help="measure the hub against the sample sources at a given scale")
-    bench.add_argument("--config", type=Path, help="TOML file for the region file and default data directory")
-    bench.add_argument("--data-dir", type=Path, default=None,
-                       help="sample data directory (default: <hub data dir>/bench-<residents>)")
-    bench.add_argument("--residents", type=int, default=300_000)
-    bench.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
-    bench.add_argument("--duration", type=float, default=20.0, help="seconds measured per phase (default 20)")
-    bench.add_argument("--warmup", type=float, default=3.0, help="seconds run first, not measured (default 3)")
-    bench.add_argument("--direct", action="store_true", help="also run the same fetches straight against the sources")
-    bench.add_argument("--rounds", type=int, default=None,
-                       help="with --direct: hub and direct phases alternate this many times "
-                            "(default: one round per 3 s of --duration, at least 3)")
-    bench.add_argument("--client", default=None,  # checked by BenchOptions (BAD_ARGUMENT)
-                       help="the load generator's HTTP client: http11 (default, the leanest), aiohttp or httpx")
-    bench.add_argument("--check-batching", action="store_true", help="exit 1 if an operation exceeds its depth")
-    bench.add_argument("--json", type=Path, default=None, help="results file (default bench-results-<residents>.json)")
-    bench.add_argument("--operations", default=None, help="comma-separated operation names (default: the whole mix)")
-    bench.add_argument("--hub-setting", action="append", default=[], metavar="KEY=VALUE",
-                       help="a TOML `key = value` line for the hub's configuration (repeatable)")
-    bench.add_argument("--quiet", action="store_true", help="no progress lines")
+    # its arguments are the benchmark's own (`bench.cli`), `--help` included
+    bench = sub.add_parser("bench", add_help=False,
+                           help="measure the hub against the sample sources (needs simpul[bench])")
     bench.set_defaults(func=cmd_bench)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
     try:
+        if args.func is cmd_bench:
+            return cmd_bench(args, rest)
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"hub: {exc}", file=sys.stderr)

@@ -3,7 +3,7 @@
 Through the async engine (aiosqlite), a ledger transaction is six statements, and each
 one is a round trip from the event loop to aiosqlite's thread and back, with
 SQLAlchemy's per-statement and per-row work around it: about 2.5 ms for a single entry
-and 40 µs per entry for a page of 1,000 (`python -m auth.ledger._bench`). Here the whole
+and 40 µs per entry for a page of 1,000 (`python -m bench.ledger`). Here the whole
 transaction (BEGIN IMMEDIATE, read the head, chain, insert, move the head, COMMIT) runs
 as one call on a thread that owns a plain `sqlite3` connection, so the event loop waits
 once per transaction and the driver's C code does the per-row work.

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from hub.bench.client import CLIENTS, Answer, ClientFailure, hub_client
+from bench.client import CLIENTS, Answer, ClientFailure, hub_client
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.bench import BenchError, BenchOptions, default_mix
-from hub.bench.client import Answer
-from hub.bench.load import PhaseResult, Sample, _outcome, merged
-from hub.bench.report import (
+from bench import BenchError, BenchOptions, default_mix
+from bench.client import Answer
+from bench.load import PhaseResult, Sample, _outcome, merged
+from bench.report import (
     batching,
     overhead,
     overhead_by_round,
@@ -20,7 +20,7 @@ from hub.bench.report import (
     summarise,
     table,
 )
-from hub.bench.run import sampled, select_operations
+from bench.run import sampled, select_operations
 from hub.cli import main
 
 LISTING = next(op for op in default_mix() if op.name == "listing_1000")
@@ -55,6 +55,22 @@ def test_the_command_reports_bad_options_without_a_traceback(
 ) -> None:
     assert main(["bench", *args]) == 2
     assert f"[BAD_ARGUMENT] {message}" in capsys.readouterr().err
+
+
+def test_hub_bench_help_is_the_benchmarks_own(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: hub bench")
+    assert "--residents" in out and "--check-batching" in out
+
+
+def test_hub_bench_refuses_an_unknown_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", "--no-such-option"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
 
 
 def test_results_default_to_a_file_named_after_the_scale() -> None:
@@ -253,7 +269,7 @@ def test_the_load_generator_runs_on_the_event_loop_the_hub_server_runs_on() -> N
 
     import uvloop
 
-    from hub.bench.run import _environment, _run_on_server_loop
+    from bench.run import _environment, _run_on_server_loop
 
     async def loop_type() -> type:
         return type(asyncio.get_running_loop())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.bench import default_mix
+from bench import default_mix
 from hub.cli import main
 
 

@@ -98,3 +98,11 @@ def test_audit_verify_passes_an_intact_ledger_and_fails_an_altered_one(
         conn.execute("UPDATE ledger_entries SET purpose = 'statistics' WHERE seq = 3")
     assert main(["audit", "verify", "--data-dir", str(tmp_path)]) == 1
     assert "seq 3" in capsys.readouterr().out
+
+
+def test_an_unknown_argument_of_a_command_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only `hub bench` hands the rest of the line on (to the benchmark's own parser)."""
+    with pytest.raises(SystemExit) as exited:
+        main(["schema", "--no-such-option"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err

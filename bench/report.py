@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
-from hub.bench.load import PhaseResult, Sample
-from hub.bench.operations import Operation
+from bench.load import PhaseResult, Sample
+from bench.operations import Operation
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -246,7 +246,7 @@ def table(results: dict[str, Any]) -> str:
         if in_hub is not None and in_direct is not None:
             # the same source calls per request in both phases (but for a metrics refresh
             # of the hub's that falls in one): a difference is mostly the cost of sharing
-            # the cores with the hub (see README, Speed)
+            # the cores with the hub (see docs/performance.md)
             lines.append(f"sources' CPU per request ({', '.join(sources)}): {in_hub:.2f} ms in the hub phase, "
                          f"{in_direct:.2f} ms in the direct phase")
     for name, f in hub["operations"].items():

@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 import psutil
 
-from hub.bench.client import Answer, ClientFailure, HubClient
-from hub.bench.direct import DirectSources
-from hub.bench.operations import Operation, Pick
-from hub.bench.samples import Samples, Tokens
+from bench.client import Answer, ClientFailure, HubClient
+from bench.direct import DirectSources
+from bench.operations import Operation, Pick
+from bench.samples import Samples, Tokens
 
 
 @dataclass(frozen=True, slots=True)

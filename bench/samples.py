@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from bench.direct import DirectSources
+from bench.options import BenchError
 from connectors.records import (
     ApplicationFilter,
     CitizenFilter,
@@ -17,9 +19,6 @@ from connectors.records import (
 )
 from hub.identity import development_issuer
 from hub.settings import Settings
-
-from hub.bench.direct import DirectSources
-from hub.bench.options import BenchError
 
 SAMPLE_NIKS = 120
 SAMPLE_NUMBERS = 200

@@ -23,15 +23,15 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bench.client import ClientFailure, HubClient, hub_client
+from bench.direct import DirectSources
+from bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
+from bench.operations import Operation, default_mix
+from bench.options import BenchError, BenchOptions
+from bench.report import RoundRatios, overhead, overhead_by_round, overhead_interval, phase_summary, table
+from bench.samples import Samples, Tokens, sample_keys
+from bench.stack import BenchStack, prepare_data, running_stack
 from connectors.errors import ConnectorError
-from hub.bench.client import ClientFailure, HubClient, hub_client
-from hub.bench.direct import DirectSources
-from hub.bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
-from hub.bench.operations import Operation, default_mix
-from hub.bench.options import BenchError, BenchOptions
-from hub.bench.report import RoundRatios, overhead, overhead_by_round, overhead_interval, phase_summary, table
-from hub.bench.samples import Samples, Tokens, sample_keys
-from hub.bench.stack import BenchStack, prepare_data, running_stack
 from hub.settings import Settings
 
 T = TypeVar("T")

@@ -15,11 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.options import BenchError
 from hub.demo import DemoSources, ensure_demo_data, start_demo_sources
 from hub.processes import RunningService, ServiceStartError, start_service
 from hub.settings import ConfigError, Settings, load_settings
-
-from hub.bench.options import BenchError
 
 BENCH_CONFIG = "hub-bench.toml"
 BENCH_STORE = "hub-bench.db"
@@ -118,7 +117,7 @@ def running_stack(
         except ConfigError as exc:
             raise BenchError("BAD_HUB_SETTING", str(exc)) from exc
         try:
-            hub = start_service("hub", "hub.bench.server", ["--config", str(config)], timeout=300)
+            hub = start_service("hub", "bench.server", ["--config", str(config)], timeout=300)
         except ServiceStartError as exc:
             raise BenchError("HUB_START_FAILED", str(exc)) from exc
         yield BenchStack(data_dir=data_dir, manifest=manifest, sources=sources, hub=hub, settings=settings)

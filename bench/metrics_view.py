@@ -2,7 +2,7 @@
 
     .venv/bin/python -m demo generate --data-dir /tmp/m300 --residents 300000 \\
         --region-file hub/reference/regions.yaml
-    .venv/bin/python tests/analytics/bench_metrics.py /tmp/m300 [--store URL]
+    .venv/bin/python -m bench.metrics_view /tmp/m300 [--store URL]
 
 Starts the sample services on the data directory, backfills a fresh metrics store from
 their REST APIs and change feeds, then times serviceMetrics (through the GraphQL schema
@@ -19,8 +19,6 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def timed(label: str, call, repeat: int = 20) -> None:  # type: ignore[no-untyped-def]
@@ -45,6 +43,7 @@ async def main(data_dir: Path, store_url: str) -> None:
     from connectors.metrics import MetricsFilter, MetricsView, metrics_metadata
     from connectors.workdays import WorkCalendar
     from hub.demo import start_demo_sources
+    from hub.settings import load_settings
     from schema.access import AccessControl, catalogue_of
     from schema.analytics.service import MetricsService
     from schema.build import build_role_schema, build_schema
@@ -74,7 +73,7 @@ async def main(data_dir: Path, store_url: str) -> None:
         policy = load_policy(catalogue=catalogue_of(full._schema))
         env = Environment(
             sources=Sources(InMemoryPopulationSource([]), licensing, complaints),
-            region=load_region(ROOT / "hub" / "reference" / "regions.yaml"),
+            region=load_region(load_settings(None).resolved_region_file),
             calendar=calendar,
             access=AccessControl(policy, load_purposes()),
             metrics=MetricsService(view=view),

@@ -1,6 +1,6 @@
 """Measure the ledger: insert rate (batched and single-entry requests), verify rate, memory.
 
-    python -m auth.ledger._bench --entries 1000000 --url sqlite+aiosqlite:////tmp/ledger.db
+    python -m bench.ledger --entries 1000000 --url sqlite+aiosqlite:////tmp/ledger.db
 
 Use an empty database (a new SQLite file, or a new PostgreSQL database): the tables are
 created if missing and the run appends to whatever chain is there.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import resource
 import time
 from collections.abc import Sequence
@@ -17,20 +18,29 @@ from collections.abc import Sequence
 import psutil  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from auth.ledger.model import LedgerDraft
-from auth.ledger.store import append
-from auth.ledger.testing import create_ledger_tables, sample_draft
-from auth.ledger.verify import verify
-from auth.ledger.writer import LedgerWriter
+from auth.ledger import LedgerDraft, LedgerWriter, append, ledger_metadata, prepare_engine, verify
+
+#: what a population officer's look at one citizen records (the document's hash is fixed)
+DOCUMENT_HASH = hashlib.sha256(b"query { citizen(nik: $nik) { name } }").hexdigest()
 
 
 def _batch(size: int, offset: int) -> list[LedgerDraft]:
     return [
-        sample_draft(
-            request_id=f"bench-{offset}", record_key=f"{1471080101000000 + offset + i}"
+        LedgerDraft(
+            request_id=f"bench-{offset}", subject="officer-1", roles=("population_officer",),
+            purpose="population-service", document_hash=DOCUMENT_HASH, record_type="Citizen",
+            record_key=f"{1471080101000000 + offset + i}", fields=("name", "nik"), masked_fields=(),
+            operation_name="CitizenByNik", department="population",
         )
         for i in range(size)
     ]
+
+
+async def _create_tables(engine: AsyncEngine) -> None:
+    """The ledger's tables on `engine`, as the hub store creates them."""
+    prepare_engine(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(ledger_metadata.create_all)
 
 
 async def _batched(engine: AsyncEngine, entries: int, batch: int, writer: LedgerWriter | None) -> float:
@@ -105,7 +115,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
     engine = create_async_engine(args.url, pool_size=max(5, args.concurrency))
     writer = LedgerWriter(engine)  # what the hub uses (on a SQLite file: its own thread)
     try:
-        await create_ledger_tables(engine)
+        await _create_tables(engine)
         for how, used in (("append()", None), ("LedgerWriter", writer)):
             rate = await _batched(engine, args.entries, args.batch, used)
             print(f"insert, {args.batch} entries per request, {how}: {rate:,.0f} entries/s")

@@ -3,7 +3,7 @@
 The client's own cost is in every latency the hub phase measures, and it is not the
 hub's. On the 2-core benchmark machine an httpx request costs about 1.5 ms of client CPU
 more than an aiohttp one (`/healthz`: 2.3 ms against 0.4 ms round trip), and an aiohttp
-request ~0.7 ms more than one through `hub.bench.http11` (citizen by NIK, 9.42 against
+request ~0.7 ms more than one through `bench.http11` (citizen by NIK, 9.42 against
 8.74 ms p50). The hub phase therefore uses that lean client (HTTP/1.1, parsed by
 httptools); `--client aiohttp` and `--client httpx` measure with those for comparison.
 """
@@ -17,8 +17,8 @@ import aiohttp
 import httpx
 import orjson
 
-from hub.bench.http11 import Http11Client, ResponseError
-from hub.bench.options import CLIENTS
+from bench.http11 import Http11Client, ResponseError
+from bench.options import CLIENTS
 
 
 class ClientFailure(Exception):
@@ -45,7 +45,7 @@ class HubClient(Protocol):
 
 
 class LeanClient:
-    """`hub.bench.http11`: one write per request, the answer parsed in C."""
+    """`bench.http11`: one write per request, the answer parsed in C."""
 
     def __init__(self, base_url: str, *, connections: int, timeout: float) -> None:
         self._client = Http11Client(base_url, connections=connections, timeout=timeout)

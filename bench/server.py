@@ -1,6 +1,6 @@
 """The hub under uvicorn in its own process, for the benchmark.
 
-    python -m hub.bench.server --config FILE [--host 127.0.0.1] [--port 0]
+    python -m bench.server --config FILE [--host 127.0.0.1] [--port 0]
 
 Builds `create_app(load_settings(config))`, listens (port 0: a free port), and prints
 `ready <url>` on stdout once the application has started (after its lifespan
@@ -34,7 +34,7 @@ class _ReadyServer(uvicorn.Server):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hub.bench.server")
+    parser = argparse.ArgumentParser(prog="python -m bench.server")
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

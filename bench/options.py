@@ -11,7 +11,7 @@ from pathlib import Path
 #: alternating rounds pair the hub and the direct run under the same conditions
 ROUND_SECONDS = 3.0
 
-#: the load generator's HTTP clients (`hub.bench.client`); the first is the default
+#: the load generator's HTTP clients (`bench.client`); the first is the default
 CLIENTS = ("http11", "aiohttp", "httpx")
 
 
@@ -43,9 +43,9 @@ class BenchOptions:
     # with --direct, the hub and direct phases alternate this many times (each round a
     # share of --duration), so that both see the same machine: a background job or a
     # slow minute then weighs on both sides of the ratio, not on one. None: one round per
-    # `ROUND_SECONDS` of --duration, at least 3 (see README, Speed)
+    # `ROUND_SECONDS` of --duration, at least 3 (see docs/performance.md)
     rounds: int | None = None
-    client: str = CLIENTS[0]  # the load generator's HTTP client (see hub.bench.client)
+    client: str = CLIENTS[0]  # the load generator's HTTP client (see bench.client)
 
     def checked(self) -> BenchOptions:
         """These options with the round count settled, or `BenchError` (BAD_ARGUMENT)."""

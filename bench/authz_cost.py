@@ -1,6 +1,6 @@
 """What authorization and the access ledger cost on the 100-citizen query (same run).
 
-    python tests/benchmarks/authz_cost.py [--residents 2000] [--rounds 30]
+    python -m bench.authz_cost [--residents 2000] [--rounds 30]
 
 Runs the hub in-process against the sample services (started here), and times the
 query that lists 100 citizens with their applications (and each application's
@@ -26,9 +26,9 @@ from auth.policy import RowScope
 from hub.app import create_app
 from hub.demo import demo_settings, ensure_demo_data, start_demo_sources
 from hub.identity import development_issuer
+from hub.settings import load_settings
 from schema import access
 
-REGION = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
 QUERY = """{ citizens(first: 100) { edges { node { nik fullName age kelurahan { name }
   applications { number status dueDate overdue applicant { nik fullName } }
   complaints { number category status } } } } }"""
@@ -77,7 +77,7 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        ensure_demo_data(data_dir, residents=args.residents, region_file=REGION)
+        ensure_demo_data(data_dir, residents=args.residents, region_file=load_settings(None).resolved_region_file)
         stack = start_demo_sources(data_dir)
         try:
             settings = demo_settings(stack, store_url=f"sqlite+aiosqlite:///{data_dir / 'hub.db'}")

@@ -14,12 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.direct import DirectSources
+from bench.samples import Samples, Tokens
 from connectors.metrics import MetricsFilter
 from connectors.records import ApplicationFilter, CitizenFilter, PageRequest
 from schema.pagination import HubCursor
-
-from hub.bench.direct import DirectSources
-from hub.bench.samples import Samples, Tokens
 
 
 @dataclass(frozen=True, slots=True)
