@@ -4,8 +4,8 @@ Writes are idempotent: a repeated idempotency key with the same response returns
 first receipt (`replayed=True`); with a different response it is refused. A linked
 application takes one survey, enforced by a unique column (concurrent submissions for
 one application store one row): the same answer again is a replay, another answer is
-refused (`AlreadySurveyed`). Refused answers are counted per day, service and reason
-(`refuse`, `refused`). Aggregates are computed in SQL (one COUNT and nine SUMs), never
+refused (`AlreadySurveyed`). Refused answers are counted per day, service and reason,
+a repeated request once (`refuse`, `refused`). Aggregates are computed in SQL (one COUNT and nine SUMs), never
 by loading the rows.
 """
 
@@ -222,23 +222,27 @@ class SurveyStore:
         async with self._connection("submit") as conn:
             return (await conn.execute(stmt)).first()
 
-    async def refuse(self, service: str, reason: Refusal) -> None:
-        """Count one refused answer about `service` on today's local day."""
+    async def refuse(self, response: SurveyResponse, reason: Refusal) -> None:
+        """Count one refused answer on today's local day; the same request again (its
+        idempotency key, or the same answer about the same application) counts once."""
         day = _aware(self._clock()).astimezone(self._zone).date()
+        if response.idempotency_key is not None:
+            request = hashlib.sha256(f"key:{response.idempotency_key}".encode()).hexdigest()
+        elif response.application_number is not None:
+            request = hashlib.sha256(f"answer:{_fingerprint(response)}".encode()).hexdigest()
+        else:
+            request = secrets.token_hex(32)
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(refusals).values(submitted_on=day, service=service, reason=reason.value, answers=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[refusals.c.submitted_on, refusals.c.service, refusals.c.reason],
-            set_={"answers": refusals.c.answers + 1},
-        )
+        stmt = dialect.insert(refusals).values(request=request, submitted_on=day, service=response.service,
+                                               reason=reason.value)
         async with self._connection("refuse", write=True) as conn:
-            await conn.execute(stmt)
+            await conn.execute(stmt.on_conflict_do_nothing(index_elements=[refusals.c.request]))
 
     async def refused(self, *, service: str | None, first_day: date, last_day: date) -> dict[Refusal, int]:
         """Refused answers per reason for a service (None: all) and period (local days,
         both inclusive); reasons without refusals are absent."""
         stmt = (
-            select(refusals.c.reason, func.sum(refusals.c.answers))
+            select(refusals.c.reason, func.count())
             .where(refusals.c.submitted_on >= first_day, refusals.c.submitted_on <= last_day)
             .group_by(refusals.c.reason)
         )

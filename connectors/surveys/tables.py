@@ -5,11 +5,11 @@ aggregate query; the local (Asia/Jakarta) day for period filters; a unique linke
 application number (one survey per completed application) and a unique idempotency
 key. Unique columns allow many NULLs on SQLite and PostgreSQL alike.
 
-Refused answers (a second answer for an application, an address past its daily
+Refused answers (a second answer for an application, a caller past its daily
 allowance, an application that cannot be surveyed) are counted, not stored: one row per
-local day, service and reason, so that the published index can say how many answers it
-refused. Both tables are created by `create_all`, so a store from before the refusals
-table gains it at the next start, its answers untouched."""
+refused request with its local day, service and reason, so that the published index
+can say how many answers it refused. Both tables are created by `create_all`, so a store
+from before the refusals table gains it at the next start, its answers untouched."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -59,11 +58,14 @@ Index("ix_satisfaction_survey_service_day", surveys.c.service, surveys.c.submitt
 Index("ix_satisfaction_survey_day", surveys.c.submitted_on)
 
 refusals = Table(
-    "satisfaction_survey_refusal",
+    "satisfaction_survey_refused",
     surveys_metadata,
+    # one row per refused request: its idempotency key or its answer, hashed, so the
+    # same request refused twice counts once (random for an answer that names neither)
+    Column("request", String(64), primary_key=True),
     Column("submitted_on", Date, nullable=False),  # local day, Asia/Jakarta
     Column("service", String(40), nullable=False),
     Column("reason", String(30), nullable=False),
-    Column("answers", Integer, nullable=False),
-    PrimaryKeyConstraint("submitted_on", "service", "reason"),
 )
+
+Index("ix_satisfaction_survey_refused_day", refusals.c.submitted_on)

@@ -10,6 +10,7 @@ are counted and published with the index (`refused`, `refusals`)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 import strawberry
@@ -230,10 +231,10 @@ async def _eligible_number(ctx: Context, number: str, service: SurveyService) ->
     return record.number
 
 
-async def _refused(surveys: Surveys, service: SurveyService, reason: Refusal, error: Exception) -> Exception:
+async def _refused(surveys: Surveys, response: SurveyResponse, reason: Refusal, error: Exception) -> Exception:
     """`error`, once the refusal is counted (a store failure here does not hide it)."""
     try:
-        await surveys.store.refuse(service.code, reason)
+        await surveys.store.refuse(response, reason)
     except Exception:  # noqa: BLE001 - e.g. SurveyStoreUnavailable: the refusal stands
         log.warning("a refused survey answer could not be counted", exc_info=True)
     return error
@@ -276,11 +277,6 @@ class SatisfactionMutation:
         service = await _known_service(ctx, surveys, input.service, argument="input.service")
         number = _text(input.application_number, argument="input.applicationNumber", limit=MAX_TEXT)
         key = _text(input.idempotency_key, argument="input.idempotencyKey", limit=MAX_KEY)
-        if number is not None:
-            try:
-                number = await _eligible_number(ctx, number, service)
-            except BadUserInput as exc:
-                raise await _refused(surveys, service, Refusal.NOT_ELIGIBLE, exc) from None
         response = SurveyResponse(
             service=service.code,
             scores=scores,
@@ -291,23 +287,28 @@ class SatisfactionMutation:
             occupation=Occupation(input.occupation.value) if input.occupation else None,
             idempotency_key=key,
         )
+        if number is not None:
+            try:
+                response = replace(response, application_number=await _eligible_number(ctx, number, service))
+            except BadUserInput as exc:
+                raise await _refused(surveys, response, Refusal.NOT_ELIGIBLE, exc) from None
         try:
             receipt = await surveys.store.replay(response)
             if receipt is None:
                 if number is None:  # a replay above costs nothing of the day's allowance
-                    await _anonymous_allowance(ctx, surveys, service)
+                    await _anonymous_allowance(ctx, surveys, response)
                 receipt = await surveys.store.submit(response)
         except AlreadySurveyed as exc:
             error = BadUserInput(exc.message, extra={"reason": exc.reason, "argument": "input.applicationNumber"})
-            raise await _refused(surveys, service, Refusal.ALREADY_SURVEYED, error) from exc
+            raise await _refused(surveys, response, Refusal.ALREADY_SURVEYED, error) from exc
         except SurveyError as exc:
             raise BadUserInput(exc.message, extra={"reason": exc.reason}) from exc
         return SurveyReceipt.of(receipt)
 
 
-async def _anonymous_allowance(ctx: Context, surveys: Surveys, service: SurveyService) -> None:
+async def _anonymous_allowance(ctx: Context, surveys: Surveys, response: SurveyResponse) -> None:
     try:
         await spend(ctx, ANONYMOUS_SURVEY, what="survey answers without an application number today")
     except RateLimited as exc:
         exc.extra["reason"] = Refusal.DAILY_LIMIT.value
-        raise await _refused(surveys, service, Refusal.DAILY_LIMIT, exc) from None
+        raise await _refused(surveys, response, Refusal.DAILY_LIMIT, exc) from None
