@@ -5,6 +5,7 @@
                 (public operations count against their own limits: schema.quota)
       /oauth/token: EntryPointLimit ─► the hub's issuer (failed client authentications
                 counted: hub.public_limits);  /.well-known/jwks.json
+      /.well-known/ledger-checkpoint: the latest signed head of the access ledger
       /healthz, /readyz: probes;  /metrics: Prometheus
       /, /survei: EntryPointLimit ─► the public page
 """
@@ -19,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
 
-from auth.ledger import LedgerWriter
+from auth.ledger import CheckpointFile, LedgerWriter
 from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.body_limit import BodyLimitMiddleware
@@ -28,6 +29,7 @@ from hub.graphql_http import method_not_allowed
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.heap import settle_heap
 from hub.identity import build_identity
+from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.probes import healthz, readyz
 from hub.public import public_routes
@@ -58,7 +60,16 @@ def create_app(
     identity = build_identity(settings, revoked=revoked)
     policy, purposes = load_access(settings)
     schemas = SchemaSet(policy)
-    ledger_writer = LedgerWriter(store)
+    metrics = HubMetrics()
+    anchor = HeadAnchor(
+        store,
+        CheckpointFile(settings.resolved_checkpoint_file),
+        issuer=identity.issuer,
+        metrics=metrics,
+        interval_seconds=settings.ledger_checkpoints.interval_seconds,
+        every_entries=settings.ledger_checkpoints.every_entries,
+    )
+    ledger_writer = LedgerWriter(store, on_commit=anchor.entries_committed)
     limits = settings.rate_limits
     counter = build_counter(settings.redis_url, prefix=limits.key_prefix)
     limiter = public_limiter(counter, limits.public) if limits.enabled else None
@@ -76,8 +87,6 @@ def create_app(
         today=env.today,
         interval=settings.metrics_refresh_seconds,
     )
-
-    metrics = HubMetrics()
 
     def build_view(roles: frozenset[str]) -> HubGraphQL:
         return HubGraphQL(schemas.for_roles(roles), env=env, metrics=metrics)
@@ -103,6 +112,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         await create_tables(store)
         await revoked.start()
+        await anchor.start()
         refresher.start()
         if settings.freeze_heap_after_start:
             settle_heap(settings.gc_thresholds)
@@ -117,6 +127,7 @@ def create_app(
             await identity.aclose()
             await counter.aclose()
             await ledger_writer.aclose()
+            await anchor.stop()  # the head after the last commit
             await store.dispose()
 
     return Starlette(
@@ -127,7 +138,8 @@ def create_app(
             Route("/metrics", metrics.endpoint),
             Route("/oauth/token", oauth, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
-            *public_routes(build_view, env, limiter),
+            Route(CHECKPOINT_PATH, anchor.endpoint),
+            *public_routes(build_view, env, limiter, ledger_checkpoint=lambda: anchor.latest),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -1,7 +1,10 @@
 """`hub audit verify|prune`: checking the access ledger's chain and applying retention.
 
 Checkpoints left by pruning are signed with the hub issuer's key (a compact JWS over
-the checkpoint's canonical bytes) and verified with its public keys."""
+the checkpoint's canonical bytes) and verified with its public keys. `verify` walks the
+chain, then holds it to the signed head checkpoints kept outside the store
+(`hub.audit_checkpoints`): a chain shorter than one of them, or with another entry at
+its seq, is a rollback."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from joserfc.errors import JoseError
 
 from auth.issuer import DevelopmentIssuer
 from auth.ledger import LedgerUnavailable, prune, verify
+from hub.audit_checkpoints import CheckpointReport, check_checkpoints, load_keys
 from hub.identity import hub_issuer
 from hub.settings import ConfigError, Settings
 from hub.store import create_store_engine, create_tables
@@ -41,6 +45,21 @@ def checkpoint_verifier(issuer: DevelopmentIssuer):  # type: ignore[no-untyped-d
     return check
 
 
+def _print_anchors(report: CheckpointReport) -> None:
+    latest = report.latest
+    if report.ok and latest is not None:
+        print(f"head checkpoints: {report.checked} agree with the chain"
+              + (f", {report.pruned} lie below the retention checkpoint" if report.pruned else "")
+              + f"; latest seq {latest.seq} ({latest.head[:16]}…) signed {latest.time:%Y-%m-%d %H:%M:%S} UTC"
+              + f" ({report.file})")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    if report.problems:
+        print(f"HEAD CHECKPOINTS FAILED ({len(report.problems)} problem(s), {report.file}):")
+        for problem in report.problems:
+            print(f"  {problem}")
+
+
 async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_store_engine(settings.resolved_store_url)
     issuer = hub_issuer(settings)
@@ -48,19 +67,26 @@ async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int
         await create_tables(engine)
         if args.audit_command == "verify":
             started = time.perf_counter()
+            keys = await load_keys(args.jwks) if args.jwks else issuer.public_key_set()
+            file = args.checkpoints or settings.resolved_checkpoint_file
             try:
                 result = await verify(engine, verifier=checkpoint_verifier(issuer))
+                anchors = await check_checkpoints(engine, file=file, sources=args.checkpoint, keys=keys)
             except LedgerUnavailable as exc:
                 raise ConfigError(f"the ledger cannot be read: {exc}") from exc
             seconds = time.perf_counter() - started
             if args.json:
-                print(json.dumps({**result.to_dict(), "seconds": round(seconds, 3)}, default=str))
-            elif result.ok:
-                print(f"ledger intact: {result.entries} entries verified in {seconds:.2f} s "
-                      f"(head seq {result.head_seq})")
+                print(json.dumps({**result.to_dict(), "ok": result.ok and anchors.ok, "chain_ok": result.ok,
+                                  "head_checkpoints": anchors.to_dict(), "seconds": round(seconds, 3)},
+                                 default=str))
             else:
-                print(f"LEDGER BROKEN at seq {result.broken_seq}: {result.problem}: {result.detail}")
-            return 0 if result.ok else 1
+                if result.ok:
+                    print(f"ledger intact: {result.entries} entries verified in {seconds:.2f} s "
+                          f"(head seq {result.head_seq})")
+                else:
+                    print(f"LEDGER BROKEN at seq {result.broken_seq}: {result.problem}: {result.detail}")
+                _print_anchors(anchors)
+            return 0 if result.ok and anchors.ok else 1
         if args.days < 1:
             raise ConfigError("--days must be at least 1")
         before = datetime.now(UTC) - timedelta(days=args.days)

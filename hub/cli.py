@@ -38,6 +38,14 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
     return load_settings(config, data_dir=args.data_dir, **overrides)
 
 
+def _secure_files(settings: Settings) -> None:
+    """Tighten the data directory's permissions (see hub.private_files); say what could not be."""
+    from hub.private_files import secure_hub_files
+
+    for warning in secure_hub_files(settings):
+        print(f"hub: warning: {warning}", file=sys.stderr, flush=True)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -58,6 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     stack = start_demo_sources(data_dir)
     try:
         settings = demo_settings(stack, host=args.host, port=args.port, freeze_heap_after_start=True)
+        _secure_files(settings)
         asyncio.run(seed_demo_surveys(settings))  # sample survey answers, once
         app = create_app(settings)
         config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
@@ -86,6 +95,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hub.app import create_app
 
     settings = _settings(args, host=args.host, port=args.port, freeze_heap_after_start=True)
+    _secure_files(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 
@@ -196,9 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the access ledger")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    check = audit_sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken entry")
+    check = audit_sub.add_parser(
+        "verify", help="walk the hash chain and hold it to the signed head checkpoints; exit 1 if either fails"
+    )
     _common(check)
     check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.add_argument("--checkpoints", type=Path, default=None,
+                       help="the head checkpoint file (default: the configured one)")
+    check.add_argument("--checkpoint", action="append", default=[], metavar="URL|FILE|JSON",
+                       help="also check a checkpoint kept elsewhere, e.g. a saved copy of "
+                            "/.well-known/ledger-checkpoint (repeatable)")
+    check.add_argument("--jwks", default=None, metavar="URL|FILE",
+                       help="verify checkpoint signatures with this key set (default: the hub issuer's keys)")
     check.set_defaults(func=cmd_audit)
     retention = audit_sub.add_parser("prune", help="remove entries older than N days, leaving a signed checkpoint")
     _common(retention)

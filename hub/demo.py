@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.private_files import write_private
 from hub.processes import RunningService, start_service
 from hub.settings import Settings, SourceSettings, load_settings
 
@@ -27,7 +28,7 @@ def ensure_demo_data(data_dir: Path, *, residents: int, region_file: Path, seed:
     manifest = read_manifest(data_dir)
     if manifest is not None and manifest.get("residents") == residents:
         return manifest
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     subprocess.run(
         [
             sys.executable, "-m", "demo", "generate",
@@ -37,6 +38,7 @@ def ensure_demo_data(data_dir: Path, *, residents: int, region_file: Path, seed:
             "--seed", str(seed),
         ],
         check=True,
+        umask=0o077,  # the sample databases hold (synthetic) personal data: the hub user's only
     )
     manifest = read_manifest(data_dir)
     if manifest is None:
@@ -48,9 +50,7 @@ def demo_api_key(data_dir: Path) -> str:
     """The API key the sample services expect, made once per data directory."""
     path = data_dir / "demo-api-key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(24))
     return path.read_text().strip()
 
 
@@ -119,8 +119,7 @@ def write_demo_config(stack: DemoSources) -> Path:
         if source.api_key is not None:
             lines.append(f"api_key = {json.dumps(source.api_key.get_secret_value())}")
     path = stack.data_dir / DEMO_CONFIG
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o600)
+    write_private(path, "\n".join(lines) + "\n")
     return path
 
 

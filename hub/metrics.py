@@ -2,7 +2,8 @@
 
 HTTP requests (count and latency by route and status), GraphQL errors by code, source
 calls (count, items, latency, stale answers by source and operation, from each
-request's source trace) and access-ledger entries written. One registry per app:
+request's source trace), access-ledger entries written and ledger head checkpoints
+(by outcome, and the seq of the latest). One registry per app:
 nothing global, so several apps in one process (tests) do not mix their figures.
 """
 
@@ -13,7 +14,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 #: methods counted by name; any other (h11 accepts any token) counts as OTHER, so that a
 #: client cannot add label series at will
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/oauth/token", "/.well-known/jwks.json", "/")
+ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/oauth/token", "/.well-known/jwks.json",
+          "/.well-known/ledger-checkpoint", "/")
 
 
 class HubMetrics:
@@ -51,6 +53,14 @@ class HubMetrics:
         )
         self.ledger_entries = Counter(
             "simpul_ledger_entries", "Access-ledger entries written", ["action"], registry=self.registry
+        )
+        self.ledger_checkpoints = Counter(
+            "simpul_ledger_checkpoints", "Signed ledger head checkpoints by outcome "
+            "(written, unchanged, empty, refused, failed)", ["outcome"], registry=self.registry,
+        )
+        self.ledger_checkpoint_seq = Gauge(
+            "simpul_ledger_checkpoint_seq", "The chain seq of the latest signed head checkpoint",
+            registry=self.registry,
         )
         # (metric, labels) -> its child: `labels()` checks and locks on every call (about
         # 30 us a request of three sources); the label sets are few and fixed

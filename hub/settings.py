@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from sqlalchemy.engine import make_url
+
 from connectors.resilience import ResiliencePolicy
 from pydantic_settings import (
     BaseSettings,
@@ -20,6 +22,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+
+CHECKPOINT_FILE = "ledger-head-checkpoints.jsonl"
 
 
 def default_data_dir() -> Path:
@@ -143,6 +148,18 @@ class IssuerSettings(BaseModel):
     claims: dict[str, str] = Field(default_factory=dict)  # claim-name overrides
 
 
+class LedgerCheckpointSettings(BaseModel):
+    """Signed checkpoints of the access ledger's head, appended to a file outside the
+    store (see auth.ledger.anchors): every `interval_seconds`, after every `every_entries`
+    entries this instance commits, and at shutdown (0 turns either trigger off). `file`
+    defaults to `ledger-head-checkpoints.jsonl` beside the SQLite store, or in the data
+    directory when the store is elsewhere (PostgreSQL)."""
+
+    file: Path | None = None
+    interval_seconds: float = Field(default=60.0, ge=0, le=86400)
+    every_entries: int = Field(default=10_000, ge=0, le=10_000_000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIMPUL_", env_nested_delimiter="__", extra="forbid"
@@ -156,6 +173,7 @@ class Settings(BaseSettings):
     purposes_file: Path | None = None
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     issuer: IssuerSettings = Field(default_factory=IssuerSettings)
+    ledger_checkpoints: LedgerCheckpointSettings = Field(default_factory=LedgerCheckpointSettings)
     trace_sources: bool = False  # add `extensions.sources` to every response
     # how soon a revoked service account's tokens stop working on every instance: each
     # instance re-reads the revoked clients this often, and at once when `hub client
@@ -206,6 +224,23 @@ class Settings(BaseSettings):
     @property
     def resolved_store_url(self) -> str:
         return self.store_url or f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"
+
+    @property
+    def resolved_checkpoint_file(self) -> Path:
+        if self.ledger_checkpoints.file is not None:
+            return self.ledger_checkpoints.file
+        return (self.sqlite_store_file or self.data_dir / "hub.db").parent / CHECKPOINT_FILE
+
+    @property
+    def sqlite_store_file(self) -> Path | None:
+        """The store's SQLite file, if the store is one."""
+        url = make_url(self.resolved_store_url)
+        database = url.database or ""
+        if url.query.get("uri"):  # `file:name?mode=...` URIs
+            database = database.removeprefix("file:")
+        if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+            return None
+        return Path(database)
 
     @property
     def resolved_region_file(self) -> Path:

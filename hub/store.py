@@ -18,6 +18,7 @@ from auth.clients import metadata as clients_metadata
 from auth.ledger import ledger_metadata, prepare_engine
 from connectors.metrics import metrics_metadata
 from connectors.surveys import surveys_metadata
+from hub.private_files import create_private_file
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
@@ -35,9 +36,10 @@ def store_metadata() -> list[MetaData]:
 def create_store_engine(url: str) -> AsyncEngine:
     url = async_url(url)
     if url.startswith("sqlite"):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        parsed = make_url(url)
+        database = parsed.database
+        if database and database != ":memory:" and not parsed.query.get("uri"):
+            create_private_file(Path(database))  # 0600 before SQLite opens it (its -wal too)
         engine = create_async_engine(url, connect_args={"timeout": 30})
     else:
         engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -5,12 +5,23 @@
     verify(engine, verifier=...)    walk the chain; the first broken entry, if any
     query_entries(engine, ...)      filtered, keyset-paged reads (auditors, citizens)
     prune(engine, before=, signer=) retention with a signed checkpoint
+    anchor_head(engine, file, signer=)  sign the head into a file outside the store
+    check_head_checkpoints(engine, cps) does the chain still reach what was signed?
 
 Tables: `ledger_metadata` (or `register_tables(metadata)` onto the hub store's).
 """
 
 from __future__ import annotations
 
+from auth.ledger.anchor_file import CheckpointFile, FileReading
+from auth.ledger.anchors import (
+    Anchored,
+    Contradiction,
+    HeadCheck,
+    HeadCheckpoint,
+    anchor_head,
+    check_head_checkpoints,
+)
 from auth.ledger.chain import canonical_bytes, checkpoint_bytes, entry_hash, format_time
 from auth.ledger.errors import (
     InvalidLedgerDraft,
@@ -30,7 +41,13 @@ from auth.ledger.writer import LedgerWriter
 __all__ = [
     "GENESIS_HASH",
     "Action",
+    "Anchored",
     "Checkpoint",
+    "CheckpointFile",
+    "Contradiction",
+    "FileReading",
+    "HeadCheck",
+    "HeadCheckpoint",
     "InvalidLedgerDraft",
     "InvalidLedgerQuery",
     "LedgerDraft",
@@ -42,8 +59,10 @@ __all__ = [
     "Signer",
     "Verifier",
     "VerifyResult",
+    "anchor_head",
     "append",
     "canonical_bytes",
+    "check_head_checkpoints",
     "checkpoint_bytes",
     "entry_hash",
     "format_time",

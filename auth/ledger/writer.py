@@ -17,7 +17,7 @@ the engine. `engine_only=True` forces the engine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,8 +45,12 @@ class LedgerWriter:
         clock: Clock = utc_now,
         max_group: int = 5_000,
         engine_only: bool = False,
+        on_commit: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_commit(n)` is told, on the event loop, of each transaction's n entries once
+        committed (the hub counts them towards its next head checkpoint)."""
         self._engine = engine
+        self._on_commit = on_commit
         path = None if engine_only else sqlite_file(engine)
         self._appender = SqliteThreadAppender(path) if path is not None else None
         self.transactions = 0  # committed group transactions
@@ -118,6 +122,8 @@ class LedgerWriter:
         if failure is None:
             self.transactions += 1
             written = finished.result()
+            if self._on_commit is not None:
+                self._on_commit(len(written))
             start = 0
             for drafts, done in group:
                 if not done.done():

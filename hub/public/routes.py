@@ -25,6 +25,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
 
+from auth.ledger import HeadCheckpoint
 from connectors.errors import ConnectorError
 from hub.public.executor import BuildView, Execute, PublicSchema, anonymous_executor
 from hub.public.report import (
@@ -109,10 +110,17 @@ class _Figures:
         return (body.get("data") or {}).get("satisfactionIndex")
 
 
-def public_routes(build_view: BuildView, env: Environment, limiter: Limiter | None = None) -> list[Route]:
+def public_routes(
+    build_view: BuildView,
+    env: Environment,
+    limiter: Limiter | None = None,
+    *,
+    ledger_checkpoint: Callable[[], HeadCheckpoint | None] = lambda: None,
+) -> list[Route]:
     """`/` and `/survei`, for the hub's route list; `build_view(roles)` is the hub's
     GraphQL view builder (the public page uses the anonymous role's schema). With a
-    `limiter`, each route counts every request per address (`page`, `survey_form`)."""
+    `limiter`, each route counts every request per address (`page`, `survey_form`).
+    `ledger_checkpoint()` is the latest signed head of the access ledger, shown on `/`."""
     templates = _templates()
     public = PublicSchema(build_view)
     execute = anonymous_executor(public, env)
@@ -135,7 +143,8 @@ def public_routes(build_view: BuildView, env: Environment, limiter: Limiter | No
         satisfaction = found["satisfaction"]
         return render("index.html", report=found["report"], satisfaction=satisfaction,
                       satisfaction_chart=satisfaction_chart(satisfaction),
-                      previous=f"{previous.year}-{previous.month:02d}")
+                      previous=f"{previous.year}-{previous.month:02d}",
+                      ledger=ledger_checkpoint())
 
     async def services() -> list[SurveyService]:
         surveys = env.surveys
