@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.jwks import to_key_set
 from auth.ledger import CheckpointFile, HeadCheckpoint, check_head_checkpoints
+from auth.ledger.anchors import latest
 from auth.ledger.chain import format_time
 from hub.ledger_anchor import head_verifier
 from hub.settings import ConfigError
@@ -97,7 +98,7 @@ async def check_checkpoints(
         f"{format_time(found.checkpoint.time)}): {found.detail}"
         for found in check.contradictions
     ]
-    report.latest = max((c for _, c in signed), key=lambda c: (c.seq, c.time), default=None)
+    report.latest = latest([checkpoint for _, checkpoint in signed])
     return report
 
 

@@ -4,7 +4,9 @@ Every `interval_seconds`, once this instance has committed `every_entries` entri
 the last checkpoint, at start-up and at shutdown, the hub signs the chain head with its
 issuer key (a compact JWS, `typ` `CHECKPOINT_TYPE`, verifiable with the keys at
 `/.well-known/jwks.json`) and appends it to the checkpoint file (`auth.ledger.anchors`).
-The latest is served at `/.well-known/ledger-checkpoint` and shown on the public page.
+The latest is served at `/.well-known/ledger-checkpoint` and shown on the public page
+(each instance serves the latest it wrote or found in its file at start-up; any of them
+verifies against the chain).
 
 With several instances on one PostgreSQL store, each signs the head it reads from the
 shared head row: every checkpoint describes the one chain. Instances sharing a file

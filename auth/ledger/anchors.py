@@ -42,6 +42,7 @@ Signer = Callable[[bytes], str]
 Verifier = Callable[[bytes, str], bool]
 _HEX = frozenset("0123456789abcdef")
 _CHUNK = 500
+_PRUNED = "pruned"  # `_contradiction`'s answer for a seq below the retention boundary
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,7 @@ async def check_head_checkpoints(engine: AsyncEngine, checkpoints: Iterable[Head
                                 retained=retained, stored=stored, boundary=boundary)
         if detail is None:
             checked += 1
-        elif detail == "pruned":
+        elif detail is _PRUNED:
             pruned += 1
         else:
             contradictions.append(Contradiction(checkpoint, detail))
@@ -151,7 +152,7 @@ def _contradiction(checkpoint: HeadCheckpoint, *, head_seq: int, head_hash: str,
                 f"saw it at seq {seq}: {missing} missing")
     found = head_hash if seq == head_seq else retained.get(seq, stored.get(seq))
     if found is None:
-        return "pruned" if seq < boundary else f"entry {seq}, which a checkpoint signed, is missing"
+        return _PRUNED if seq < boundary else f"entry {seq}, which a checkpoint signed, is missing"
     if found != signed:
         return (f"entry {seq} hashes to {found[:16]}…, but the checkpoint signed at {format_time(checkpoint.time)} "
                 f"saw {signed[:16]}…: the entries up to it were replaced")

@@ -6,7 +6,8 @@
 
 `seq` is assigned from the locked head row, never by autoincrement, so that writers in
 several processes cannot fork the chain. The head row also lets `verify` notice that
-the newest entries were removed.
+the newest entries were removed (unless it was set back too: the signed head checkpoints
+of `auth.ledger.anchors`, kept outside the store, show that).
 
 The hub either creates `ledger_metadata` as it is, or copies the tables onto its own
 MetaData with `register_tables`. The ledger's functions compile against the tables

@@ -12,8 +12,9 @@ up), recomputes each hash and checks each link, and stops at the first broken en
 
 The walk starts from the newest retention checkpoint (or 64 zeros) and ends at the head
 read when it began; entries appended meanwhile are left for the next walk. A writer who
-may rewrite the whole table and the head row can rebuild a consistent chain; signed
-checkpoints and copies of the head kept elsewhere are what detect that.
+may rewrite the whole table and the head row can rebuild a consistent chain (or delete
+the newest entries and set the head back); the signed head checkpoints kept outside the
+store (`auth.ledger.anchors`) are what detect that.
 """
 
 from __future__ import annotations
