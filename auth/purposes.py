@@ -1,14 +1,18 @@
 """Purposes of access: why a principal looks at personal data.
 
 Each purpose has a code (the `X-Access-Purpose` header), a description in Indonesian
-and English, the roles that may use it, and whether a case number (`X-Access-Case`,
-an application or complaint number) is required. The list is configuration
-(`auth/default_purposes.yaml`, replaceable), validated at start-up.
+and English, the roles that may use it, and the kind of case it is bound to, if any
+(`case: application` or `case: complaint`): such a purpose needs `X-Access-Case`
+naming a case of that kind. The list is configuration (`auth/default_purposes.yaml`,
+replaceable), validated at start-up.
 
 `PurposeRegistry.check` is a pure decision; a refusal carries the code
-`PURPOSE_REQUIRED` and a reason safe to show to the caller. A service account's token
-may carry a fixed purpose: it is used when the header is absent, and a header naming
-another purpose is refused.
+`PURPOSE_REQUIRED` and a reason safe to show to the caller. It only checks the case
+number's form: that the case exists and which records belong to it is the schema's
+work (`schema.cases`), which reads the case from its source. A case given with a
+purpose bound to no case kind cannot be checked, so it is not part of the decision
+(and never reaches the ledger). A service account's token may carry a fixed purpose:
+it is used when the header is absent, and a header naming another purpose is refused.
 """
 
 from __future__ import annotations
@@ -31,8 +35,12 @@ MAX_CASE_LENGTH = 64
 
 _CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _CASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-_PURPOSE_KEYS = frozenset({"description", "roles", "case_required"})
+_PURPOSE_KEYS = frozenset({"description", "roles", "case", "case_required"})
 _LANGUAGES = ("id", "en")
+
+#: The kinds of case a purpose may be bound to: the number of an application in the
+#: licensing system, or of a complaint in the complaint system.
+CASE_KINDS = ("application", "complaint")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +49,11 @@ class Purpose:
     description_id: str
     description_en: str
     roles: frozenset[str]
-    case_required: bool
+    case_kind: str | None  # one of CASE_KINDS: the purpose needs such a case; None: no case
+
+    @property
+    def case_required(self) -> bool:
+        return self.case_kind is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +62,8 @@ class PurposeDecision:
     reason: str
     code: str | None = None  # PURPOSE_REQUIRED when refused
     purpose: str | None = None  # the purpose in force (from the header or the token)
-    case: str | None = None
+    case: str | None = None  # the case number given, for a purpose bound to a case kind
+    case_kind: str | None = None  # that purpose's case kind
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -99,11 +112,12 @@ class PurposeRegistry:
                 f"X-Access-Case is malformed: up to {MAX_CASE_LENGTH} letters, digits,"
                 " '.', '_', '/', '-'"
             )
-        if found.case_required and case_number is None:
-            return _refuse(
-                f"the purpose {code!r} requires X-Access-Case (an application or complaint number)"
-            )
-        return PurposeDecision(True, f"purpose {code!r}", purpose=code, case=case_number)
+        kind = found.case_kind
+        if kind is None:  # nothing to check it against: not part of this purpose
+            return PurposeDecision(True, f"purpose {code!r}", purpose=code)
+        if case_number is None:
+            return _refuse(f"the purpose {code!r} requires X-Access-Case (the {kind} number)")
+        return PurposeDecision(True, f"purpose {code!r}", purpose=code, case=case_number, case_kind=kind)
 
 
 def load_purposes(
@@ -145,7 +159,7 @@ def _purpose(source: str, code: Any, entry: Any, known: frozenset[str] | None) -
     if not isinstance(code, str) or len(code) > MAX_CASE_LENGTH or not _CODE.fullmatch(code):
         raise error("a purpose code is lower-case letters and digits joined by '-'")
     if not isinstance(entry, dict):
-        raise error("expected a mapping with description, roles and case_required")
+        raise error("expected a mapping with description, roles and case")
     unknown = sorted(map(str, set(entry) - _PURPOSE_KEYS))
     if unknown:
         raise error(f"unknown keys {unknown}")
@@ -166,13 +180,18 @@ def _purpose(source: str, code: Any, entry: Any, known: frozenset[str] | None) -
     for role in role_list:
         if known is not None and role not in known:
             raise error(f"unknown role {role!r}", "roles")
-    case_required = entry.get("case_required", False)
-    if not isinstance(case_required, bool):
-        raise error(f"expected true or false, got {case_required!r}", "case_required")
+    kind = entry.get("case")
+    if kind is not None and kind not in CASE_KINDS:
+        raise error(f"expected one of {list(CASE_KINDS)} or nothing, got {kind!r}", "case")
+    # the key `case` replaced `case_required: true`, which said nothing of the kind; a
+    # file written before may still say `case_required: false`
+    if entry.get("case_required", False) is not False:
+        raise error("replaced by `case: application` or `case: complaint` (the kind of case"
+                    " the purpose needs)", "case_required")
     return Purpose(
         code=code,
         description_id=description["id"].strip(),
         description_en=description["en"].strip(),
         roles=frozenset(role_list),
-        case_required=case_required,
+        case_kind=kind,
     )

@@ -8,7 +8,7 @@ import yaml
 
 from auth.policy import PolicyError
 from auth.principal import ANONYMOUS, Principal
-from auth.purposes import PURPOSE_REQUIRED, PurposeRegistry, load_purposes, parse_purposes
+from auth.purposes import CASE_KINDS, PURPOSE_REQUIRED, PurposeRegistry, load_purposes, parse_purposes
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +21,16 @@ def who(*roles: str, purpose: str | None = None) -> Principal:
 
 
 def test_default_purposes_match_design(registry: PurposeRegistry) -> None:
-    table = {code: (set(p.roles), p.case_required) for code, p in registry.purposes.items()}
+    table = {code: (set(p.roles), p.case_kind) for code, p in registry.purposes.items()}
     assert table == {
-        "population-service": ({"population_officer", "kelurahan_officer"}, False),
-        "permit-verification": ({"licensing_officer"}, True),
-        "complaint-follow-up": ({"complaint_officer"}, True),
-        "self-service": ({"citizen"}, False),
-        "statistics": ({"analyst"}, False),
-        "audit": ({"auditor"}, False),
+        "population-service": ({"population_officer", "kelurahan_officer"}, None),
+        "permit-verification": ({"licensing_officer"}, "application"),
+        "complaint-follow-up": ({"complaint_officer"}, "complaint"),
+        "self-service": ({"citizen"}, None),
+        "statistics": ({"analyst"}, None),
+        "audit": ({"auditor"}, None),
     }
+    assert [p.case_required for p in registry.purposes.values()] == [p.case_kind is not None for p in registry.purposes.values()]
     statistics = registry.purposes["statistics"]
     assert statistics.description_id and statistics.description_en
 
@@ -123,9 +124,6 @@ def test_purpose_is_refused(
         pytest.param(("analyst",), "statistics", None, id="analyst"),
         pytest.param(("auditor",), "audit", None, id="auditor"),
         pytest.param(("analyst", "citizen"), "self-service", None, id="any-held-role"),
-        pytest.param(
-            ("population_officer",), "population-service", "A" * 64, id="optional-case-kept"
-        ),
     ],
 )
 def test_purpose_is_accepted(
@@ -134,6 +132,24 @@ def test_purpose_is_accepted(
     decision = registry.check(who(*roles), purpose, case)
     assert decision.allowed and decision.code is None
     assert (decision.purpose, decision.case) == (purpose, case)
+    assert decision.case_kind == registry.purposes[purpose].case_kind
+    assert (decision.case_kind is None) == (case is None)
+
+
+def test_a_case_given_with_a_purpose_of_no_case_kind_is_not_part_of_the_decision(
+    registry: PurposeRegistry,
+) -> None:
+    """It could not be checked against any source, so it never reaches the ledger (it
+    used to be kept, unchecked)."""
+    decision = registry.check(who("population_officer"), "population-service", "A" * 64)
+    assert decision.allowed
+    assert (decision.purpose, decision.case, decision.case_kind) == ("population-service", None, None)
+    assert not registry.check(who("population_officer"), "population-service", "A" * 65).allowed  # still well-formed
+
+
+def test_the_case_number_is_stripped(registry: PurposeRegistry) -> None:
+    decision = registry.check(who("licensing_officer"), "permit-verification", "  IZN/1 ")
+    assert (decision.case, decision.case_kind) == ("IZN/1", "application")
 
 
 def test_anonymous_principal_has_no_purpose(registry: PurposeRegistry) -> None:
@@ -157,6 +173,19 @@ def test_service_account_with_case_bound_purpose_still_needs_a_case(
     assert registry.check(client, None, "IZN-1").case == "IZN-1"
 
 
+@pytest.mark.parametrize("kind", CASE_KINDS)
+def test_a_purpose_names_the_kind_of_case_it_needs(kind: str) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["purposes"]["audit"]["case"] = kind
+    assert parse_purposes(data).purposes["audit"].case_kind == kind
+
+
+def test_a_purpose_file_of_before_case_kinds_still_loads_without_cases() -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["purposes"]["audit"]["case_required"] = False
+    assert parse_purposes(data).purposes["audit"].case_kind is None
+
+
 def test_purposes_open_to_roles(registry: PurposeRegistry) -> None:
     codes = [p.code for p in registry.for_roles({"kelurahan_officer", "citizen"})]
     assert codes == ["population-service", "self-service"]
@@ -169,7 +198,6 @@ GOOD: dict[str, Any] = {
         "audit": {
             "description": {"id": "Audit", "en": "Audit"},
             "roles": ["auditor"],
-            "case_required": False,
         }
     },
 }
@@ -196,6 +224,13 @@ def _purpose(change: Any) -> Any:
             "case_required",
             id="case-required-not-bool",
         ),
+        pytest.param(
+            _purpose(lambda p: p.update(case_required=True)),
+            "`case: application` or `case: complaint`",
+            id="case-required-without-its-kind",
+        ),
+        pytest.param(_purpose(lambda p: p.update(case="permit")), "case: expected one of", id="unknown-case-kind"),
+        pytest.param(_purpose(lambda p: p.update(case=["application"])), "case: expected one of", id="case-kind-list"),
         pytest.param(
             _purpose(lambda p: p["description"].pop("en")), "`id` and `en`", id="english-missing"
         ),
