@@ -15,6 +15,7 @@ from auth.policy import RowAccess
 from auth.principal import Principal
 from connectors.workdays import WorkCalendar
 from schema.access import PERSONAL_FIELDS, AccessControl, Presenter
+from schema.cases import Case
 from schema.ledger_writes import LedgerWriter, LedgerWrites, drafts_of
 from schema.loaders import Loaders
 from schema.region import Region
@@ -67,13 +68,16 @@ class Context:
     presenter: Presenter
     request_id: str
     purpose: str | None = None
-    case: str | None = None
+    case: str | None = None  # X-Access-Case as given; what is in force is `checked_case`
     address: str | None = None  # the client's address (rate limits of public operations)
     request: Any = None
     response: Any = None
     selected: Mapping[str, frozenset[str]] = field(default_factory=dict)
     accessed: dict[tuple[str, str], _Access] = field(default_factory=dict)
     ledger_writes: LedgerWrites = field(default_factory=LedgerWrites)
+    # the case the purpose in force is bound to, found in its source (`schema.cases`);
+    # None: no case, nothing narrowed
+    checked_case: Case | None = None
     _today: date | None = None
     _noted_since_start: bool = False  # a note came after the last batch was started
     _ledger_plans: dict[tuple[str, int], tuple[RowAccess, frozenset[str] | None, frozenset[str]]] = field(
@@ -133,8 +137,9 @@ class Context:
             return
         self._noted_since_start = False
         keys = self.ledger_writes.unwritten(self.accessed)
+        case = self.checked_case.number if self.checked_case is not None else None  # never an unchecked one
         drafts = drafts_of(keys, self.accessed, principal=self.principal, request_id=self.request_id,
-                           purpose=self.purpose, case=self.case, writes=self.ledger_writes)
+                           purpose=self.purpose, case=case, writes=self.ledger_writes)
         self.ledger_writes.start(self.env.ledger, drafts, self.accessed, keys)
 
     def release(self) -> None:

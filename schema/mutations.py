@@ -1,7 +1,9 @@
 """Writes that reach the sources: status updates and complaint submission.
 
 Every status change is recorded in the access ledger (action `write`, the change in
-`detail`) under the caller's declared purpose. Writes carry an idempotency key to the
+`detail`) under the caller's declared purpose; where that purpose is bound to a case,
+the record changed must be that case (`schema.cases`), checked before the source is
+asked to change anything. Writes carry an idempotency key to the
 source, so a retried request changes nothing twice.
 """
 
@@ -15,6 +17,7 @@ from strawberry.types import Info
 from auth.policy import ReachedAs
 from connectors import records as r
 from connectors.protocols import ComplaintSource, LicensingSource
+from schema.cases import enter_case, require_in_case
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden, PurposeRequired
 from schema.inputs import checked_nik, checked_number
@@ -33,11 +36,14 @@ MAX_NOTE = 1000
 MAX_KEY = 128
 
 
-def _declared_purpose(ctx: Context) -> None:
+async def _declared_purpose(ctx: Context, type_name: str, number: str) -> None:
+    """The caller's purpose, and its case where it has one, which must be the record to
+    change (looked up once per request: `enter_case` may have run already)."""
     decision = ctx.env.access.purposes.check(ctx.principal, ctx.purpose, ctx.case)
     if not decision.allowed:
         raise PurposeRequired(f"A status change needs a declared purpose: {decision.reason}")
-    ctx.purpose, ctx.case = decision.purpose, decision.case
+    await enter_case(ctx, decision)
+    require_in_case(ctx, type_name, number, type_name.lower())
 
 
 def _key(value: str | None) -> str | None:
@@ -62,17 +68,18 @@ async def _update_status(
     idempotency_key: str | None,
 ) -> Any:
     """One status change at the source, recorded in the ledger as a write."""
-    _declared_purpose(ctx)
+    type_name = shown_as.__name__
+    number = checked_number(number)
+    await _declared_purpose(ctx, type_name, number)
     with ctx.trace.measure(source.source_id, "update_status") as measurement:
         record = await source.update_status(
-            checked_number(number),
+            number,
             status,  # type: ignore[arg-type]
             note=_text(note, argument="note", maximum=MAX_NOTE),
             actor=ctx.principal.subject,
             idempotency_key=_key(idempotency_key),
         )
         measurement.items = 1
-    type_name = shown_as.__name__
     ctx.note(type_name, record.number, {"status"}, action="write", detail=f"status={status.value}")
     shown = shown_as.of(record, ctx)  # type: ignore[arg-type]
     if shown is None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from auth.policy import RowScope
 from connectors.records import ComplaintVisibility, Page, PageRequest
+from schema.cases import refuse_listing, require_in_case
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden
 from schema.inputs import ApplicationFilter, CitizenFilter, ComplaintFilter, checked_nik, checked_number
@@ -116,7 +117,9 @@ class CoreQuery:
     @strawberry.field(description="One citizen by NIK.")
     async def citizen(self, info: Info[Context, None], nik: str) -> Citizen | None:
         ctx = info.context
-        record = await ctx.loaders.citizen.load(checked_nik(nik))
+        nik = checked_nik(nik)
+        require_in_case(ctx, "Citizen", nik, "citizen")
+        record = await ctx.loaders.citizen.load(nik)
         if record is None:
             return None
         return _shown(ctx, Citizen.of(record, ctx), "citizen")
@@ -130,6 +133,7 @@ class CoreQuery:
         filter: CitizenFilter | None = None,
     ) -> Connection[Citizen] | None:
         ctx = info.context
+        refuse_listing(ctx, "citizens")
         scope = ctx.presenter.scope("Citizen")
         flt = (filter or CitizenFilter()).to_filter()
         flt = replace(flt, kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes))
@@ -154,6 +158,7 @@ class CoreQuery:
         ctx = info.context
         if len(number) != 16 or not number.isdigit():
             raise BadUserInput("`number` is a 16-digit family card number")
+        require_in_case(ctx, "Family", number, "family card")
         members = await ctx.loaders.family_members.load(number)
         if not members:
             return None
@@ -162,7 +167,9 @@ class CoreQuery:
     @strawberry.field(description="One permit application by its number.")
     async def application(self, info: Info[Context, None], number: str) -> Application | None:
         ctx = info.context
-        record = await ctx.loaders.application.load(checked_number(number))
+        number = checked_number(number)
+        require_in_case(ctx, "Application", number, "application")
+        record = await ctx.loaders.application.load(number)
         if record is None:
             return None
         return _shown(ctx, Application.of(record, ctx), "application")
@@ -176,6 +183,7 @@ class CoreQuery:
         filter: ApplicationFilter | None = None,
     ) -> Connection[Application] | None:
         ctx = info.context
+        refuse_listing(ctx, "applications")
         scope = ctx.presenter.scope("Application")
         flt = (filter or ApplicationFilter()).to_filter()
         flt = replace(
@@ -202,7 +210,9 @@ class CoreQuery:
     @strawberry.field(description="One complaint by its ticket number.")
     async def complaint(self, info: Info[Context, None], number: str) -> Complaint | None:
         ctx = info.context
-        record = await ctx.loaders.complaint.load(checked_number(number))
+        number = checked_number(number)
+        require_in_case(ctx, "Complaint", number, "complaint")
+        record = await ctx.loaders.complaint.load(number)
         if record is None:
             return None
         return _shown(ctx, Complaint.of(record, ctx), "complaint")
@@ -216,6 +226,7 @@ class CoreQuery:
         filter: ComplaintFilter | None = None,
     ) -> Connection[Complaint] | None:
         ctx = info.context
+        refuse_listing(ctx, "complaints")
         scope = ctx.presenter.scope("Complaint")
         flt = (filter or ComplaintFilter()).to_filter()
         flt = replace(

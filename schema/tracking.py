@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.policy import ReachedAs
+from schema.cases import require_in_case
 from schema.context import Context
 from schema.inputs import checked_number
 from schema.quota import TRACKING, spend
@@ -19,7 +20,9 @@ class TrackingQuery:
     async def track_application(self, info: Info[Context, None], number: str) -> Application | None:
         ctx = info.context
         await spend(ctx, TRACKING, what="tracking look-ups")
-        record = await ctx.loaders.application.load(checked_number(number))
+        number = checked_number(number)
+        require_in_case(ctx, "Application", number, "application")
+        record = await ctx.loaders.application.load(number)
         if record is None:
             return None
         return Application.of(record, ctx, reached_as=ReachedAs.TRACKING)
@@ -29,7 +32,9 @@ class TrackingQuery:
     async def track_complaint(self, info: Info[Context, None], number: str) -> Complaint | None:
         ctx = info.context
         await spend(ctx, TRACKING, what="tracking look-ups")
-        record = await ctx.loaders.complaint.load(checked_number(number))
+        number = checked_number(number)
+        require_in_case(ctx, "Complaint", number, "complaint")
+        record = await ctx.loaders.complaint.load(number)
         if record is None:
             return None
         return Complaint.of(record, ctx, reached_as=ReachedAs.TRACKING)

@@ -9,6 +9,7 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
+from schema.cases import require_in_case
 from schema.context import Context
 from schema.inputs import checked_nik
 
@@ -40,7 +41,9 @@ class VerificationQuery:
         self, info: Info[Context, None], nik: str, full_name: str, birth_date: date
     ) -> CitizenVerification:
         ctx = info.context
-        record = await ctx.loaders.citizen.load(checked_nik(nik))
+        nik = checked_nik(nik)
+        require_in_case(ctx, "CitizenVerification", nik, "citizen")
+        record = await ctx.loaders.citizen.load(nik)
         selected = ctx.selected.get("CitizenVerification", frozenset())
         ctx.note("CitizenVerification", nik, set(selected) | {"nik", "fullName", "birthDate"})
         if record is None:

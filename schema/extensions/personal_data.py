@@ -1,8 +1,11 @@
 """Purpose-bound access and the access ledger, around each operation.
 
 Before execution: if the document selects personal fields, the request must carry a
-purpose the caller's role may use (and a case number where the purpose needs one);
-otherwise the operation is not executed and answers `PURPOSE_REQUIRED`.
+purpose the caller's role may use, and where the purpose is bound to a case kind, the
+number of a case of that kind that exists in its source (`schema.cases`: under it, the
+operation reads only the case's records); otherwise the operation is not executed and
+answers `PURPOSE_REQUIRED` (or the source's error, such as `SOURCE_UNAVAILABLE`, when
+the case could not be looked up).
 
 After execution: one ledger entry per personal record returned (or changed), committed
 before the response leaves (started early by the root field when that is safe: see
@@ -25,8 +28,11 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from connectors.errors import ConnectorError
 from schema.access import personal_selection
+from schema.cases import enter_case
 from schema.context import Context
+from schema.errors import PurposeRequired, error_extensions
 from schema.ledger_writes import LEDGER_REFUSAL
 
 log = logging.getLogger("simpul.ledger")
@@ -57,12 +63,25 @@ class PersonalDataExtension(SchemaExtension):
                 )
                 yield
                 return
-            ctx.purpose, ctx.case = decision.purpose, decision.case
             if ctx.env.ledger is None:
                 execution.result = _refusal(
                     "Personal data is not available: this hub has no access ledger",
                     "LEDGER_UNAVAILABLE",
                 )
+                yield
+                return
+            try:
+                await enter_case(ctx, decision)
+            except PurposeRequired as exc:
+                execution.result = _refusal(f"This operation returns personal data: {exc.message}",
+                                            "PURPOSE_REQUIRED", personalTypes=sorted(personal))
+                yield
+                return
+            except ConnectorError as exc:  # fail closed: no personal data without a checked case
+                extensions = error_extensions(exc) or {"code": exc.code}
+                execution.result = ExecutionResult(data=None, errors=[GraphQLError(
+                    f"The case in X-Access-Case could not be checked, so no personal data is sent: {exc}",
+                    extensions=extensions)])
                 yield
                 return
             ctx.ledger_writes.early = len(personal) == 1 and _one_root_query_field(document, operation)

@@ -136,7 +136,11 @@ class Application:
     def of(
         cls, record: ApplicationRecord, ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
     ) -> Application | None:
-        """The application as the caller may see it, or None when the row is not theirs."""
+        """The application as the caller may see it, or None when the row is not theirs
+        (or not part of the case in force: `schema.cases`)."""
+        case = ctx.checked_case
+        if case is not None and not case.covers("Application", record.number):
+            return None
         facts = {"applicant_nik": record.applicant_nik, "kelurahan_code": record.kelurahan_code}
         shaped = ctx.presenter.shape("Application", facts, cls.values(record, ctx), reached_as=reached_as)
         if shaped is None:

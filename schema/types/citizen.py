@@ -136,8 +136,12 @@ class Citizen:
         reached_as: ReachedAs = ReachedAs.ROOT,
         visibility: str | None = None,
     ) -> Citizen | None:
-        """The citizen as the caller may see it, or None when the row is not theirs to see.
-        `visibility` is that of the complaint through which a reporter is reached."""
+        """The citizen as the caller may see it, or None when the row is not theirs to see
+        (or not part of the case in force: `schema.cases`). `visibility` is that of the
+        complaint through which a reporter is reached."""
+        case = ctx.checked_case
+        if case is not None and not case.covers("Citizen", record.nik):
+            return None
         facts = {
             "nik": record.nik,
             "kelurahan_code": record.kelurahan_code,
@@ -164,7 +168,11 @@ class Family:
     def of(
         cls, number: str, members: list[CitizenRecord], ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
     ) -> Family | None:
-        """The family as the caller may see it; members the caller may not see are left out."""
+        """The family as the caller may see it; members the caller may not see are left out.
+        None when the caller may not see it (or it is not part of the case in force)."""
+        case = ctx.checked_case
+        if case is not None and not case.covers("Family", number):
+            return None
         first = members[0]
         facts = {"family_number": number, "kelurahan_code": first.kelurahan_code, "nik": None}
         values = {

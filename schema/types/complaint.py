@@ -122,7 +122,11 @@ class Complaint:
     def of(
         cls, record: ComplaintRecord, ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
     ) -> Complaint | None:
-        """The complaint as the caller may see it, or None when the row is not theirs."""
+        """The complaint as the caller may see it, or None when the row is not theirs
+        (or not part of the case in force: `schema.cases`)."""
+        case = ctx.checked_case
+        if case is not None and not case.covers("Complaint", record.number):
+            return None
         facts = {
             "reporter_nik": record.reporter_nik,
             "kelurahan_code": record.kelurahan_code,

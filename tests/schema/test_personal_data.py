@@ -58,19 +58,20 @@ async def test_one_entry_per_record_with_the_fields_returned(execute: Execute, w
 async def test_records_reached_through_links_are_ledgered_with_their_masks(
     execute: Execute, world: World, ledger: MemoryLedger
 ) -> None:
+    application = world.applications[0]
     body = await execute(
-        "{ applications(first: 10) { edges { node { number applicant { nik fullName } } } } }",
-        principal=LICENSING, purpose="permit-verification", case="503/DPMPTSP/2025/000001-X0",
+        "query($n: String!) { application(number: $n) { number applicantName applicant { nik fullName } } }",
+        {"n": application.number}, principal=LICENSING, purpose="permit-verification", case=application.number,
     )
     assert "errors" not in body
-    citizens = [d for d in ledger.drafts if d.record_type == "Citizen"]
-    assert len(citizens) == len(world.applications)
-    for draft in citizens:
-        assert sorted(draft.fields) == ["fullName", "nik"]
-        assert list(draft.masked_fields) == ["nik"]
-        assert draft.case == "503/DPMPTSP/2025/000001-X0"
-    shown = [e["node"]["applicant"]["nik"] for e in body["data"]["applications"]["edges"]]
-    assert all(n[6:12] == "******" for n in shown)
+    assert [(d.record_type, d.record_key) for d in ledger.drafts] == [
+        ("Application", application.applicant_nik), ("Citizen", application.applicant_nik),
+    ]
+    citizen = ledger.drafts[1]
+    assert sorted(citizen.fields) == ["fullName", "nik"]
+    assert list(citizen.masked_fields) == ["nik"]
+    assert {d.case for d in ledger.drafts} == {application.number}
+    assert body["data"]["application"]["applicant"]["nik"][6:12] == "******"
 
 
 async def test_family_members_are_ledgered_too(execute: Execute, world: World, ledger: MemoryLedger) -> None:
@@ -148,11 +149,12 @@ async def test_a_confidential_complaint_tracked_anonymously_shows_only_its_progr
 
 async def test_verify_citizen_answers_per_field_without_disclosing(execute: Execute, world: World, ledger: MemoryLedger) -> None:
     person = world.citizens[0]
+    application = next(a for a in world.applications if a.applicant_nik == person.nik)
     body = await execute(
         """query($nik: String!, $name: String!, $born: Date!) { verifyCitizen(nik: $nik, fullName: $name, birthDate: $born)
            { nikFound fullNameMatches birthDateMatches matches } }""",
         {"nik": person.nik, "name": person.full_name.upper(), "born": "1999-01-01"},
-        principal=LICENSING, purpose="permit-verification", case="503/1",
+        principal=LICENSING, purpose="permit-verification", case=application.number,
     )
     assert body["data"]["verifyCitizen"] == {
         "nikFound": True, "fullNameMatches": True, "birthDateMatches": False, "matches": False,
