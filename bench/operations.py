@@ -96,9 +96,10 @@ async def _direct_kelurahan_page(sources: DirectSources, key: Any) -> int:
 
 
 def _pick_applications(samples: Samples, tokens: Tokens, rng: random.Random) -> Pick:
+    # a population officer's: a licensing officer reads applicants only under one
+    # application's case (X-Access-Case), never a page of them
     cursor = rng.choice(samples.application_cursors)
-    case = rng.choice(samples.application_numbers)
-    headers = _bearer(tokens.of("licensing_officer"), "permit-verification", case)
+    headers = _bearer(tokens.of("population_officer"), "population-service")
     return Pick({"after": _cursor(cursor)}, headers, cursor)
 
 
@@ -178,7 +179,7 @@ def default_mix() -> list[Operation]:
             name="applications_100",
             pick=_pick_applications,
             direct=_direct_applications,
-            title="licensing officer: 100 applications with applicants",
+            title="population officer: 100 applications with applicants",
             weight=2,
             depth={"licensing": 1, "population": 1},
             query="""query BenchApplications($after: String) { applications(first: 100, after: $after) {

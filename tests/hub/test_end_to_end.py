@@ -68,16 +68,32 @@ def test_a_kelurahan_officer_gets_citizens_applications_and_complaints_of_its_ke
     assert {e["node"]["kelurahan"]["code"] for e in other["data"]["applications"]["edges"]} <= {kelurahan}
 
 
-def test_a_licensing_officers_page_of_applications_loads_applicants_in_one_call(client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
-    headers = {**token("licensing_officer"), "X-Access-Purpose": "permit-verification", "X-Access-Case": "503/X/1"}
+def test_a_page_of_applications_loads_applicants_in_one_call(client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
+    # (a licensing officer reads applicants only under one application's case: a page of
+    # them is a population officer's)
+    headers = {**token("population_officer"), "X-Access-Purpose": "population-service"}
     body = post(client, "{ applications(first: 100) { edges { node { number applicant { nik fullName } } } } }", headers)
     assert "errors" not in body, body.get("errors")
     nodes = [e["node"] for e in body["data"]["applications"]["edges"]]
     assert len(nodes) == 16  # 400 residents x 0.04
     assert calls(body) == {("licensing", "list_applications"): 1, ("population", "citizens_by_nik"): 1}
-    for node in nodes:
-        if node["applicant"]:
-            assert "******" in node["applicant"]["nik"]  # masked for licensing officers
+
+
+def test_a_licensing_officer_reads_the_application_of_its_case_with_the_applicant_masked(
+    client: TestClient, token  # type: ignore[no-untyped-def]
+) -> None:
+    worklist = post(client, "{ applications(first: 100) { edges { node { number applicantKind } } } }",
+                    token("licensing_officer"))  # no personal data: no purpose needed
+    number = next(e["node"]["number"] for e in worklist["data"]["applications"]["edges"]
+                  if e["node"]["applicantKind"] == "PERSON")
+    query = "query($n: String!) { application(number: $n) { number applicant { nik fullName } } }"
+    headers = {**token("licensing_officer"), "X-Access-Purpose": "permit-verification"}
+    body = post(client, query, {**headers, "X-Access-Case": number}, n=number)
+    assert "errors" not in body, body.get("errors")
+    assert "******" in body["data"]["application"]["applicant"]["nik"]  # masked for licensing officers
+    assert calls(body) == {("licensing", "applications_by_number"): 1, ("population", "citizens_by_nik"): 1}
+    unknown = post(client, query, {**headers, "X-Access-Case": "503/X/1"}, n=number)
+    assert unknown["data"] is None and unknown["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
 
 
 def test_paging_through_applications_sees_every_one_once_in_order(client: TestClient, token) -> None:  # type: ignore[no-untyped-def]
