@@ -56,8 +56,8 @@ class CaseKind:
 
 
 KINDS: Mapping[str, CaseKind] = MappingProxyType({
-    "application": CaseKind("Application", "licensing", "applicant_nik", "applicant", lambda l: l.application),
-    "complaint": CaseKind("Complaint", "complaints", "reporter_nik", "reporter", lambda l: l.complaint),
+    "application": CaseKind("Application", "licensing", "applicant_nik", "applicant", lambda loaders: loaders.application),
+    "complaint": CaseKind("Complaint", "complaints", "reporter_nik", "reporter", lambda loaders: loaders.complaint),
 })
 if tuple(KINDS) != CASE_KINDS:  # every kind a purpose file may name is known here
     raise ImportError("schema.cases: KINDS does not follow auth.purposes.CASE_KINDS")
