@@ -81,7 +81,8 @@ async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int
                                  default=str))
             else:
                 if result.ok:
-                    print(f"ledger intact: {result.entries} entries verified in {seconds:.2f} s "
+                    print(f"{'ledger' if anchors.ok else 'hash chain'} intact: {result.entries} entries "
+                          f"verified in {seconds:.2f} s "
                           f"(head seq {result.head_seq})")
                 else:
                     print(f"LEDGER BROKEN at seq {result.broken_seq}: {result.problem}: {result.detail}")

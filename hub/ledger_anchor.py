@@ -39,6 +39,7 @@ from starlette.responses import JSONResponse
 from auth.issuer import DevelopmentIssuer
 from auth.ledger.anchor_file import CheckpointFile
 from auth.ledger.anchors import Anchored, HeadCheckpoint, anchor_head
+from auth.ledger.chain import format_time
 from hub.metrics import HubMetrics
 
 log = logging.getLogger("simpul.ledger")
@@ -136,8 +137,10 @@ class HeadAnchor:
                 return None
         self._metrics.child(self._metrics.ledger_checkpoints, done.outcome).inc()
         if done.outcome == "refused":
-            log.error("LEDGER ROLLBACK? no checkpoint signed: %s (checkpoint file %s; run `hub audit verify`)",
-                      done.detail, self._file.path)
+            last = done.checkpoint
+            log.error("LEDGER ROLLBACK? no checkpoint signed: %s (the last checkpoint in %s, signed %s; "
+                      "run `hub audit verify`)", done.detail, self._file.path,
+                      "?" if last is None else format_time(last.time))
         if done.checkpoint is not None and done.checkpoint.signed_by(self._verify):
             self.latest = done.checkpoint
             self._metrics.ledger_checkpoint_seq.set(done.checkpoint.seq)

@@ -148,14 +148,13 @@ def _contradiction(checkpoint: HeadCheckpoint, *, head_seq: int, head_hash: str,
     seq, signed = checkpoint.seq, checkpoint.head
     if seq > head_seq:
         missing = f"entry {seq} is" if seq == head_seq + 1 else f"entries {head_seq + 1}..{seq} are"
-        return (f"the chain ends at seq {head_seq}, but a checkpoint signed at {format_time(checkpoint.time)} "
-                f"saw it at seq {seq}: {missing} missing")
+        return f"the chain ends at seq {head_seq}, but the checkpoint signed seq {seq}: {missing} missing"
     found = head_hash if seq == head_seq else retained.get(seq, stored.get(seq))
     if found is None:
         return _PRUNED if seq < boundary else f"entry {seq}, which a checkpoint signed, is missing"
     if found != signed:
-        return (f"entry {seq} hashes to {found[:16]}…, but the checkpoint signed at {format_time(checkpoint.time)} "
-                f"saw {signed[:16]}…: the entries up to it were replaced")
+        return (f"entry {seq} hashes to {found[:16]}…, but the checkpoint signed {signed[:16]}…: "
+                "the entries up to it were replaced")
     return None
 
 

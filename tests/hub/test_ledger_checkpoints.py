@@ -108,7 +108,7 @@ def test_audit_verify_reports_a_rollback_that_the_chain_walk_cannot_see(
 
     code, out = verify_cli(settings.data_dir, capsys)
     assert code == 1
-    assert "ledger intact: 2 entries verified" in out  # the walk alone passes
+    assert "hash chain intact: 2 entries verified" in out  # the walk alone passes
     assert "ROLLBACK: ledger-head-checkpoints.jsonl line 1 (seq 5, signed " in out
     assert "the chain ends at seq 2" in out and "entries 3..5 are missing" in out
 
@@ -465,6 +465,6 @@ def test_two_instances_on_postgresql_anchor_the_one_shared_chain_and_a_rollback_
     asyncio.run(roll_back_pg())
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert "ledger intact: 15 entries verified" in out
+    assert "hash chain intact: 15 entries verified" in out
     assert "ROLLBACK: instance-a.jsonl line" in out and f"ROLLBACK: {files[1]} line" in out
     assert "entries 16..18 are missing" in out
