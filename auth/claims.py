@@ -8,7 +8,10 @@ candidates (``("client_id", "azp")``). A literal claim name that contains dots
 (``"https://example.org/roles"``) is tried before it is read as a path.
 
 `map_claims` is pure: the claims have already been verified; it only checks their
-shape and raises `AuthError` when they do not describe a usable caller.
+shape and raises `AuthError` when they do not describe a usable caller. Roles the
+policy does not know (`known_roles`: an identity provider's own ``offline_access``,
+``uma_authorization``, ``default-roles-*``) are dropped here, so nothing downstream
+ever sees them; a token left with no known role is refused (`NoKnownRole`, 403).
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from auth.errors import AuthError
+from auth.errors import AuthError, NoKnownRole
 from auth.principal import ANONYMOUS_ROLE, Principal
 
 ClaimPath = str | tuple[str, ...]
 
-_NIK = re.compile(r"\d{16}")
-_KELURAHAN = re.compile(r"\d{10}")
+_NIK = re.compile(r"[0-9]{16}")  # ASCII digits only (`\d` also matches other scripts)
+_KELURAHAN = re.compile(r"[0-9]{10}")
 _MAX_TEXT = 256
 
 
@@ -41,7 +44,7 @@ class ClaimMapping:
     client_id: ClaimPath = ("client_id", "azp")
     purpose: ClaimPath = "purpose"
     #: when given, roles outside this set are dropped (an issuer's own roles such
-    #: as ``offline_access``); a token left with no role is refused
+    #: as ``offline_access``); the hub passes the policy's roles
     known_roles: frozenset[str] | None = None
 
     @classmethod
@@ -149,7 +152,7 @@ def _roles(claims: Mapping[str, Any], mapping: ClaimMapping) -> frozenset[str]:
     if mapping.known_roles is not None:
         found &= mapping.known_roles
     if not found:
-        raise AuthError("token carries no known role")
+        raise NoKnownRole("the token carries no role this hub knows")
     return frozenset(found)
 
 

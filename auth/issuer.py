@@ -31,8 +31,8 @@ ALGORITHM = "ES256"
 MAX_TTL = 86400 * 30
 RESERVED_CLAIMS = frozenset({"iss", "aud", "sub", "exp", "nbf", "iat", "jti"})
 
-_NIK = re.compile(r"\d{16}")
-_KELURAHAN = re.compile(r"\d{10}")
+_NIK = re.compile(r"[0-9]{16}")
+_KELURAHAN = re.compile(r"[0-9]{10}")
 _NAME = re.compile(r"[A-Za-z0-9_.:\-]+")
 
 

@@ -6,14 +6,25 @@ A `KeySource` answers one question: "which keys may have signed a token with thi
 - `StaticKeySource`: keys held in process (the development issuer, tests). It may
   wrap a callable so that a key rotation is seen at once.
 - `JWKSKeySource`: an issuer's ``jwks_uri`` fetched over HTTP, cached for `ttl`
-  seconds, refreshed early when a token names a ``kid`` the cache does not hold. Such
-  refreshes are rate-limited (`min_refresh_interval`) so that tokens with made-up kids
-  cannot make the hub hammer the issuer, and only one fetch is ever in flight.
+  seconds, refreshed early when a token names a ``kid`` the cache does not hold. Every
+  fetch is rate-limited (`min_refresh_interval` after the last attempt) so that tokens
+  with made-up kids, or an issuer that is down, cannot make the hub hammer the issuer;
+  only one fetch is ever in flight.
+
+What a `JWKSKeySource` answers for a token's ``kid``:
+
+    kid among the keys (fresh, or stale while the issuer is down)   those keys
+    kid unknown after the last fetch succeeded                      the keys (the
+                                                                    validator: 401)
+    kid unknown and the last fetch failed, or no keys ever fetched  `KeysUnavailable`
+                                                                    (503, retry later)
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -25,6 +36,8 @@ from joserfc.jwk import KeySet
 from auth.errors import KeysUnavailable
 
 KeySetLike = KeySet | Mapping[str, Any]
+
+log = logging.getLogger("simpul.auth.jwks")
 
 _MAX_JWKS_BYTES = 256 * 1024
 
@@ -104,6 +117,7 @@ class JWKSKeySource:
         self._keys: KeySet | None = None
         self._fetched_at = float("-inf")  # last successful fetch
         self._attempted_at = float("-inf")  # last fetch, successful or not
+        self._failing = False  # the last fetch failed
         self._lock = asyncio.Lock()
         #: how many HTTP fetches were made (for tests and metrics)
         self.fetch_count = 0
@@ -117,9 +131,9 @@ class JWKSKeySource:
             keys = self._keys
             if keys is not None and not self._expired() and has_kid(keys, kid):
                 return keys
-            if keys is None or self._expired() or self._may_refresh_early():
-                keys = await self._refresh()
-            return keys
+            if self._may_fetch():
+                await self._refresh()
+            return self._usable(kid)
 
     async def aclose(self) -> None:
         if self._client is not None and self._owns_client:
@@ -135,22 +149,34 @@ class JWKSKeySource:
     def _expired(self) -> bool:
         return self._clock() - self._fetched_at >= self.ttl
 
-    def _may_refresh_early(self) -> bool:
+    def _may_fetch(self) -> bool:
         return self._clock() - self._attempted_at >= self.min_refresh_interval
 
-    async def _refresh(self) -> KeySet:
-        """Fetch the JWKS; on failure keep serving the last good keys, if any."""
+    def _usable(self, kid: str | None) -> KeySet:
+        """The keys to check a token naming `kid` with, once a fetch was made or refused
+        by the rate bound (see the table in the module docstring)."""
+        keys = self._keys
+        if keys is not None and (has_kid(keys, kid) or not self._failing):
+            return keys
+        wait = self.min_refresh_interval - (self._clock() - self._attempted_at)
+        raise KeysUnavailable(
+            "the identity provider's signing keys cannot be fetched; try again later",
+            retry_after=math.ceil(wait),
+        )
+
+    async def _refresh(self) -> None:
+        """Fetch the JWKS; on failure keep the last good keys, if any."""
         self._attempted_at = self._clock()
         self.fetch_count += 1
         try:
             keys = await self._fetch()
-        except KeysUnavailable:
-            if self._keys is not None:
-                return self._keys
-            raise
+        except KeysUnavailable as exc:
+            self._failing = True
+            log.warning("JWKS %s: %s (%s)", self.jwks_uri, exc.reason, exc.__cause__ or "-")
+            return
         self._keys = keys
+        self._failing = False
         self._fetched_at = self._clock()
-        return keys
 
     async def _fetch(self) -> KeySet:
         if self._client is None:
@@ -165,5 +191,5 @@ class JWKSKeySource:
             return to_key_set(response.json())
         except httpx.HTTPError as exc:
             raise KeysUnavailable("issuer keys could not be fetched") from exc
-        except ValueError as exc:  # bad JSON or not a JWKS document
+        except (ValueError, TypeError, RecursionError) as exc:  # bad JSON, not a JWKS document
             raise KeysUnavailable("issuer key set is malformed") from exc

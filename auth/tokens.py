@@ -2,11 +2,13 @@
 
     header ─► scheme "Bearer"? ─► three base64url parts, JSON header?
            ─► alg in the explicit allow-list? ─► key for the kid (JWKS refresh if new)
-           ─► signature (joserfc.jwt.decode) ─► iss, aud, exp, nbf, iat (JWTClaimsRegistry)
-           ─► claim mapping ─► Principal ─► its client (if any) not revoked
+           ─► signature (joserfc.jwt.decode) ─► the shape of iss, aud, sub, exp, nbf, iat
+           ─► their values (JWTClaimsRegistry) ─► claim mapping (roles the policy does
+              not know dropped) ─► Principal ─► its client (if any) not revoked
 
 No header means the anonymous caller. Any header that does not survive every step
-raises `AuthError` with a short reason; a bad token is never treated as anonymous.
+raises `AuthError` with a short reason (a claim of the wrong type included: never a
+500); a bad token is never treated as anonymous.
 The explicit algorithm list is what stops ``alg: none`` and HS256 signed with the
 issuer's public key (algorithm confusion).
 """
@@ -176,6 +178,7 @@ class TokenValidator:
         return kid, claims
 
     def check_claims(self, claims: dict[str, Any]) -> None:
+        check_claim_types(claims)
         try:
             self._registry.validate(claims)
         except ExpiredTokenError as exc:
@@ -213,12 +216,37 @@ class MultiIssuerValidator:
         if validator is not None:
             return await validator.principal(token)
         _, claims = peek(token)
-        validator = self._by_issuer.get(claims.get("iss"))  # type: ignore[arg-type]
+        issuer = claims.get("iss")
+        validator = self._by_issuer.get(issuer) if isinstance(issuer, str) else None
         if validator is None:
             raise AuthError("token issuer is not trusted")
         principal = await validator.principal(token)
         self._routes[token] = validator
         return principal
+
+
+_TIMES = ("exp", "nbf", "iat")
+_MAX_TIME = 2**53  # seconds; larger numbers, infinities and NaN are not times
+
+
+def check_claim_types(claims: dict[str, Any]) -> None:
+    """`AuthError` unless the registered claims present have the types RFC 7519 gives
+    them: ``iss`` and ``sub`` strings, ``aud`` a string or a list of strings, times
+    numbers of a sane size. (Values, and which claims are required, are checked after.)"""
+    for name in ("iss", "sub"):
+        if name in claims and not isinstance(claims[name], str):
+            raise AuthError(f"token claim {name!r} is not a string")
+    audience = claims.get("aud")
+    if audience is not None and not isinstance(audience, str) and not (
+        isinstance(audience, list) and all(isinstance(a, str) for a in audience)
+    ):
+        raise AuthError("token claim 'aud' is not a string or a list of strings")
+    for name in _TIMES:
+        value = claims.get(name)
+        if name in claims and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not abs(value) < _MAX_TIME
+        ):  # (NaN fails the comparison too)
+            raise AuthError(f"token claim {name!r} is not a number of seconds")
 
 
 _CLAIM_REASONS = {
@@ -250,7 +278,7 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         obj = jws.extract_compact(token.encode("ascii"))
         claims = json.loads(obj.payload or b"")
-    except (JoseError, ValueError, TypeError, UnicodeError) as exc:
+    except (JoseError, ValueError, TypeError, UnicodeError, RecursionError) as exc:
         raise AuthError("token is malformed: bad base64 or JSON") from exc
     header = obj.headers()
     if not isinstance(claims, dict):

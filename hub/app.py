@@ -1,6 +1,6 @@
 """`create_app(settings)`: the hub as one Starlette application.
 
-    request ─► RequestId ─► BodyLimit ─► route
+    request ─► RequestId ─► Metrics ─► UnexpectedError (500 as JSON) ─► BodyLimit ─► route
       /graphql: Authentication ─► RateLimit ─► RoleDispatcher ─► the role set's schema
                 (public operations count against their own limits: schema.quota)
       /oauth/token: EntryPointLimit ─► the hub's issuer (failed client authentications
@@ -8,6 +8,7 @@
       /.well-known/ledger-checkpoint: the latest signed head of the access ledger
       /healthz, /readyz: probes;  /metrics: Prometheus
       /, /survei: EntryPointLimit ─► the public page
+    every refusal on the way has the one JSON error shape (hub.json_errors)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
@@ -25,10 +27,10 @@ from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.body_limit import BodyLimitMiddleware
 from hub.environment import build_environment, build_sources
-from hub.graphql_http import method_not_allowed
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.heap import settle_heap
 from hub.identity import build_identity
+from hub.json_errors import UnexpectedErrorMiddleware, http_error
 from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.probes import healthz, readyz
@@ -38,7 +40,7 @@ from hub.ratelimit import EntryPointLimitMiddleware, RateLimitMiddleware, RateLi
 from hub.refresh import MetricsRefresher
 from hub.request_context import RequestIdMiddleware
 from hub.revocation import RevokedClients
-from hub.schemas import SchemaSet, load_access
+from hub.schemas import ROLE_SETS_KEPT, SchemaSet, load_access
 from hub.settings import Settings
 from hub.store import create_store_engine, create_tables
 from hub.switching import switch_interval
@@ -57,8 +59,8 @@ def create_app(
     store = create_store_engine(settings.resolved_store_url)
     revoked = RevokedClients(store, poll_seconds=settings.revocation_poll_seconds, redis_url=settings.redis_url,
                              channel=settings.revocation_channel)
-    identity = build_identity(settings, revoked=revoked)
     policy, purposes = load_access(settings)
+    identity = build_identity(settings, known_roles=policy.grantable_roles, revoked=revoked)
     schemas = SchemaSet(policy)
     metrics = HubMetrics()
     anchor = HeadAnchor(
@@ -93,7 +95,7 @@ def create_app(
 
     # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
     # credentials in the same header; the probes and the public page need none).
-    graphql: ASGIApp = RoleDispatcher(build_view)
+    graphql: ASGIApp = RoleDispatcher(build_view, role_set=schemas.role_set, kept=ROLE_SETS_KEPT)
     if limits.enabled:
         graphql = RateLimitMiddleware(
             graphql,
@@ -144,8 +146,9 @@ def create_app(
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(UnexpectedErrorMiddleware),  # any exception: 500 INTERNAL as JSON
             Middleware(BodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),  # 413 as JSON
         ],
-        exception_handlers={405: method_not_allowed},
+        exception_handlers={HTTPException: http_error},  # 404, 405, ... as JSON
         lifespan=lifespan,
     )

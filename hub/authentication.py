@@ -1,20 +1,27 @@
 """Authentication middleware: turns the Authorization header into a Principal.
 
 No header means the anonymous principal. A header that does not validate is refused
-with HTTP 401 and `UNAUTHENTICATED`; it is never treated as anonymous.
+and never treated as anonymous (see auth.errors): 401 `UNAUTHENTICATED` with an RFC
+6750 challenge; 403 `FORBIDDEN` for a valid token that grants no role the policy
+knows; 503 `IDENTITY_UNAVAILABLE` with Retry-After when the identity provider's keys
+cannot be fetched. Any other exception is a bug and left to the 500 handler.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from auth.errors import AuthError, KeysUnavailable
 from auth.principal import Principal
-from hub.request_context import PRINCIPAL_KEY, request_id_of
+from hub.json_errors import send_json_error
+from hub.request_context import PRINCIPAL_KEY
 
 Authenticate = Callable[[str | None], Awaitable[Principal]]
+
+#: WebSocket close codes: 4401/4403 as graphql-transport-ws uses them, 1013 "try again later"
+_WS_CLOSE = {401: 4401, 403: 4403, 503: 1013}
 
 
 class AuthenticationMiddleware:
@@ -31,37 +38,13 @@ class AuthenticationMiddleware:
             scope[PRINCIPAL_KEY] = await self.authenticate(
                 header.decode("latin-1") if header is not None else None
             )
-        except Exception as exc:
-            if getattr(exc, "code", None) != "UNAUTHENTICATED":
-                raise
+        except AuthError as exc:
             if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 4401})
+                await send({"type": "websocket.close", "code": _WS_CLOSE.get(exc.status_code, 4401)})
                 return
-            await _refuse(scope, send, str(exc) or "invalid token")
+            extensions = {"retryAfter": exc.retry_after} if isinstance(exc, KeysUnavailable) else {}
+            await send_json_error(
+                scope, send, exc.status_code, exc.code, exc.message, headers=exc.get_headers(), **extensions
+            )
             return
         await self.app(scope, receive, send)
-
-
-async def _refuse(scope: Scope, send: Send, reason: str) -> None:
-    body = orjson.dumps(
-        {
-            "errors": [
-                {
-                    "message": f"Not authenticated: {reason}",
-                    "extensions": {"code": "UNAUTHENTICATED", "requestId": request_id_of(scope)},
-                }
-            ]
-        }
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"www-authenticate", b'Bearer error="invalid_token"'),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -4,10 +4,9 @@ before reading) or only discovered while reading a streamed body."""
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.request_context import request_id_of
+from hub.json_errors import send_json_error
 
 
 class BodyTooLarge(Exception):
@@ -53,32 +52,15 @@ class BodyLimitMiddleware:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"The request body is larger than {self.max_body_size} bytes",
-                        "extensions": {
-                            "code": "PAYLOAD_TOO_LARGE",
-                            "maximum": self.max_body_size,
-                            "requestId": request_id_of(scope),
-                        },
-                    }
-                ]
-            }
+        await send_json_error(
+            scope,
+            send,
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is larger than {self.max_body_size} bytes",
+            headers={"connection": "close"},
+            maximum=self.max_body_size,
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 def _content_length(scope: Scope) -> int | None:

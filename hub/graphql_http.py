@@ -29,27 +29,14 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError, GraphQLSyntaxError
-from starlette.requests import Request
-from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
 
-from hub.request_context import request_id_of
+from hub.json_errors import JSON, code_for_status
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
 
 #: codes of request errors that mean the hub, not the request, failed
 _SERVER_CODES = {"INTERNAL": 500, "LEDGER_UNAVAILABLE": 503, "SOURCE_UNAVAILABLE": 503}
-
-_CODE_BY_STATUS = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
-
 
 class HttpError(Exception):
     """A request refused before GraphQL runs."""
@@ -65,7 +52,7 @@ class HttpError(Exception):
 
     @classmethod
     def of_status(cls, status: int, message: str) -> HttpError:
-        return cls(status, _CODE_BY_STATUS.get(status, "BAD_REQUEST"), message)
+        return cls(status, code_for_status(status), message)
 
 
 # -- content negotiation -------------------------------------------------------------
@@ -212,42 +199,12 @@ def request_error_status(errors: list[dict[str, Any]]) -> int:
     return max((_SERVER_CODES.get(c, 400) for c in codes), default=400)
 
 
-def error_response(
-    error: HttpError, *, request_id: str, media_type: str | None = None
-) -> Response:
-    body = {
-        "errors": [
-            {"message": error.message, "extensions": {"code": error.code, "requestId": request_id}}
-        ]
-    }
-    return Response(
-        orjson.dumps(body),
-        status_code=error.status,
-        media_type=media_type or JSON,
-        headers=error.headers,
-    )
-
-
-async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    """Starlette's 405 (a method the route does not take), as a JSON error."""
-    allow = getattr(exc, "headers", None) or {}
-    error = HttpError(
-        405,
-        "METHOD_NOT_ALLOWED",
-        f"{request.method[:10]} is not allowed here; use {allow.get('Allow', 'GET or POST')}",
-        headers=allow,
-    )
-    return error_response(error, request_id=request_id_of(request.scope))
-
-
 __all__ = [
     "GRAPHQL_RESPONSE",
     "JSON",
     "HttpError",
     "error_code",
-    "error_response",
     "is_request_error",
-    "method_not_allowed",
     "read_get",
     "read_post",
     "request_error_status",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -33,13 +34,13 @@ from hub.graphql_http import (
     JSON,
     HttpError,
     error_code,
-    error_response,
     is_request_error,
     read_get,
     read_post,
     request_error_status,
     response_media_type,
 )
+from hub.json_errors import internal_message, json_error
 from hub.metrics import HubMetrics
 from hub.request_context import principal_of, request_id_of
 from schema.build import RoleSchema
@@ -78,11 +79,10 @@ class HubGraphQL(GraphQL):
                 response = self._refusal(scope, HttpError.of_status(exc.status_code, exc.reason))
             except BodyTooLarge:
                 raise
-            except Exception:
+            except Exception:  # answered in the media type negotiated, like every refusal
                 request_id = request_id_of(scope)
                 log.exception("unexpected error in request %s", request_id)
-                error = HttpError(500, "INTERNAL", f"Internal error; quote request id {request_id}")
-                response = self._refusal(scope, error)
+                response = self._refusal(scope, HttpError(500, "INTERNAL", internal_message(request_id)))
             await response(scope, receive, send)
         finally:  # the request is over (answered, or failed)
             context = scope.pop(_CONTEXT_KEY, None)  # the scope must not keep it alive either
@@ -90,7 +90,14 @@ class HubGraphQL(GraphQL):
                 context.release()  # see Context.release
 
     def _refusal(self, scope: Scope, error: HttpError) -> Response:
-        return error_response(error, request_id=request_id_of(scope), media_type=scope.get(_MEDIA_KEY))
+        return json_error(
+            error.status,
+            error.code,
+            error.message,
+            request_id=request_id_of(scope),
+            headers=error.headers,
+            media_type=scope.get(_MEDIA_KEY) or JSON,
+        )
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -230,17 +237,25 @@ class HubGraphQL(GraphQL):
 class RoleDispatcher:
     """Routes a request to the GraphQL view built for its principal's roles.
 
-    Views are built lazily per distinct role set and kept for the process's life
-    (the set of role combinations is small and fixed by the issuers)."""
+    Views are built lazily per role set as the policy sees it (`role_set`: unknown
+    roles dropped, `extends` expanded) and the `kept` most recently used are kept."""
 
-    def __init__(self, build_view: Callable[[frozenset[str]], HubGraphQL]) -> None:
+    def __init__(
+        self,
+        build_view: Callable[[frozenset[str]], HubGraphQL],
+        *,
+        role_set: Callable[[frozenset[str]], frozenset[str]],
+        kept: int,
+    ) -> None:
         self._build_view = build_view
-        self._views: dict[frozenset[str], HubGraphQL] = {}
+        self._role_set = role_set
+        self._views: LRUCache[frozenset[str], HubGraphQL] = LRUCache(kept)
 
     def view_for(self, principal: Principal) -> HubGraphQL:
-        view = self._views.get(principal.roles)
+        key = self._role_set(principal.roles)
+        view = self._views.get(key)
         if view is None:
-            view = self._views[principal.roles] = self._build_view(principal.roles)
+            view = self._views[key] = self._build_view(key)
         return view
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

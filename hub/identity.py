@@ -3,7 +3,7 @@ tokens when enabled) and an external identity provider's, through its JWKS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from auth.claims import ClaimMapping
@@ -51,12 +51,16 @@ class Identity:
             await source.aclose()
 
 
-def build_identity(settings: Settings, *, revoked: Callable[[str], bool] | None = None) -> Identity:
-    """`revoked(client_id)`: whether a service account is revoked (hub.revocation); its
+def build_identity(
+    settings: Settings, *, known_roles: Iterable[str], revoked: Callable[[str], bool] | None = None
+) -> Identity:
+    """The validators of the hub's own tokens and of the external identity provider's;
+    both keep only `known_roles` (the policy's) of the roles a token carries.
+    `revoked(client_id)`: whether a service account is revoked (hub.revocation); its
     tokens, which the hub issued, are then refused."""
     config = settings.issuer
     try:
-        claims = ClaimMapping.from_overrides(config.claims) if config.claims else None
+        claims = ClaimMapping.from_overrides(config.claims, known_roles=known_roles)
     except ValueError as exc:
         raise ConfigError(f"issuer.claims: {exc}") from exc
     issuer = hub_issuer(settings)
@@ -67,6 +71,7 @@ def build_identity(settings: Settings, *, revoked: Callable[[str], bool] | None 
             key_source=issuer.key_source(),
             algorithms=("ES256",),
             leeway=config.leeway_seconds,
+            claims=ClaimMapping(known_roles=claims.known_roles),
             revoked=revoked,
         )
     ]

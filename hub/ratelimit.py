@@ -23,12 +23,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.principal import Principal
-from hub.request_context import principal_of, request_id_of
+from hub.json_errors import send_json_error
+from hub.request_context import principal_of
 
 log = logging.getLogger("simpul.ratelimit")
 
@@ -270,32 +270,15 @@ class TooManyRequests(Response):
 
 async def _too_many(scope: Scope, send: Send, wait: float) -> None:
     seconds = max(1, math.ceil(wait))
-    body = orjson.dumps(
-        {
-            "errors": [
-                {
-                    "message": f"Too many requests; try again in {seconds} s",
-                    "extensions": {
-                        "code": "RATE_LIMITED",
-                        "retryAfter": seconds,
-                        "requestId": request_id_of(scope),
-                    },
-                }
-            ]
-        }
+    await send_json_error(
+        scope,
+        send,
+        429,
+        "RATE_LIMITED",
+        f"Too many requests; try again in {seconds} s",
+        headers={"retry-after": str(seconds)},
+        retryAfter=seconds,
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(seconds).encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def build_counter(redis_url: str | None, *, prefix: str) -> Counter:

@@ -3,25 +3,44 @@ per role set built from it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from cachetools import LRUCache
+
 from auth.policy import Policy, PolicyError, load_policy
+from auth.principal import ANONYMOUS_ROLE
 from auth.purposes import PurposeRegistry, load_purposes
 from hub.settings import ConfigError, Settings
 from schema.access import catalogue_of
 from schema.build import RoleSchema, build_role_schema, build_schema
 
 
+#: role sets whose schema is kept (one takes ~30 ms to build); a hub sees a handful
+ROLE_SETS_KEPT = 32
+
+
 class SchemaSet:
-    """The full schema once, and each role set's schema built on first use."""
+    """The full schema once, and each role set's schema built on first use.
+
+    Schemas are keyed by `role_set`, the roles as the policy sees them (unknown roles
+    dropped, `extends` expanded), so roles that grant nothing cannot make new schemas,
+    and at most `ROLE_SETS_KEPT` are kept (least recently used first out)."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.full = build_schema()
-        self._by_roles: dict[frozenset[str], RoleSchema] = {}
+        self._by_roles: LRUCache[frozenset[str], RoleSchema] = LRUCache(ROLE_SETS_KEPT)
 
-    def for_roles(self, roles: frozenset[str]) -> RoleSchema:
-        schema = self._by_roles.get(roles)
+    def role_set(self, roles: Iterable[str]) -> frozenset[str]:
+        """The known roles among `roles` with those they extend; a principal with none
+        (the token boundary refuses such tokens) gets no more than the anonymous caller."""
+        return self.policy.expand(roles) or self.policy.expand(ANONYMOUS_ROLE)
+
+    def for_roles(self, roles: Iterable[str]) -> RoleSchema:
+        key = self.role_set(roles)
+        schema = self._by_roles.get(key)
         if schema is None:
-            schema = self._by_roles[roles] = build_role_schema(self.full, self.policy, roles)
+            schema = self._by_roles[key] = build_role_schema(self.full, self.policy, key)
         return schema
 
 
@@ -35,6 +54,19 @@ def load_access(settings: Settings) -> tuple[Policy, PurposeRegistry]:
     except OSError as exc:
         raise ConfigError(f"cannot read the policy or purposes file: {exc}") from exc
     return policy, purposes
+
+
+def require_grantable(policy: Policy, roles: Iterable[str]) -> list[str]:
+    """`roles` if a token or service account may carry each of them, else `ConfigError`
+    naming the ones the policy knows (for `hub token` and `hub client add`)."""
+    roles = list(roles)
+    unknown = [role for role in roles if role not in policy.grantable_roles]
+    if unknown:
+        raise ConfigError(
+            f"unknown role(s) {', '.join(map(repr, unknown))}; the policy ({policy.source}) "
+            f"knows: {', '.join(sorted(policy.grantable_roles))}"
+        )
+    return roles
 
 
 def role_sdl(policy: Policy, role: str | None) -> str:

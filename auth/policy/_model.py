@@ -25,7 +25,7 @@ from auth.decision import Decision
 from auth.policy._access import Access, most_permissive
 from auth.policy._rules import Record, RowRule
 from auth.policy._scope import RowScope
-from auth.principal import Principal
+from auth.principal import ANONYMOUS_ROLE, Principal
 
 #: Type name -> field names, handed in by the schema layer (root types included).
 Catalogue = Mapping[str, frozenset[str]]
@@ -136,6 +136,12 @@ class Policy:
     @property
     def roles(self) -> frozenset[str]:
         return frozenset(self.role_policies)
+
+    @property
+    def grantable_roles(self) -> frozenset[str]:
+        """The roles a token or a service account may carry: all but the anonymous one
+        (nobody signs in as "nobody")."""
+        return self.roles - {ANONYMOUS_ROLE}
 
     @property
     def governed_types(self) -> frozenset[str]:

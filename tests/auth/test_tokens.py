@@ -14,7 +14,7 @@ from joserfc import jws
 from joserfc.jwk import ECKey, RSAKey
 
 from auth.claims import ClaimMapping
-from auth.errors import AuthError
+from auth.errors import AuthError, NoKnownRole
 from auth.issuer import DevelopmentIssuer
 from auth.jwks import StaticKeySource
 from auth.principal import ANONYMOUS
@@ -154,16 +154,43 @@ async def test_hmac_signed_with_the_public_key_is_refused(encoding: str) -> None
         pytest.param({"aud": ["a", "b"]}, "audience", id="wrong-audience-list"),
         pytest.param({"exp": None}, "exp", id="no-expiry"),
         pytest.param({"aud": None}, "aud", id="no-audience"),
-        pytest.param({"exp": "tomorrow"}, "expiry", id="expiry-not-a-number"),
-        pytest.param({"roles": None}, "role", id="no-roles"),
-        pytest.param({"roles": []}, "role", id="empty-roles"),
-        pytest.param({"roles": ["anonymous"]}, "role", id="only-anonymous-role"),
+        pytest.param({"exp": "tomorrow"}, "'exp' is not a number", id="expiry-not-a-number"),
+        # claims of the wrong type: a clear 401, never a 500
+        pytest.param({"iss": [ISSUER]}, "'iss' is not a string", id="issuer-a-list"),
+        pytest.param({"iss": {"url": ISSUER}}, "'iss' is not a string", id="issuer-an-object"),
+        pytest.param({"iss": 7}, "'iss' is not a string", id="issuer-a-number"),
+        pytest.param({"aud": 7}, "'aud' is not a string", id="audience-a-number"),
+        pytest.param({"aud": {"simpul": True}}, "'aud' is not a string", id="audience-an-object"),
+        pytest.param({"aud": [AUDIENCE, 7]}, "'aud' is not a string", id="audience-list-not-strings"),
+        pytest.param({"sub": 7}, "'sub' is not a string", id="subject-a-number"),
+        pytest.param({"sub": ["officer-1"]}, "'sub' is not a string", id="subject-a-list"),
+        pytest.param({"sub": {"id": 1}}, "'sub' is not a string", id="subject-an-object"),
+        pytest.param({"exp": [int(time.time()) + 600]}, "'exp' is not a number", id="expiry-a-list"),
+        pytest.param({"exp": True}, "'exp' is not a number", id="expiry-a-boolean"),
+        pytest.param({"exp": 10**400}, "'exp' is not a number", id="expiry-huge"),
+        pytest.param({"exp": float("inf")}, "'exp' is not a number", id="expiry-infinite"),
+        pytest.param({"nbf": "now"}, "'nbf' is not a number", id="not-before-text"),
+        pytest.param({"nbf": {}}, "'nbf' is not a number", id="not-before-an-object"),
+        pytest.param({"iat": "now"}, "'iat' is not a number", id="issued-at-text"),
+        pytest.param({"iat": float("nan")}, "'iat' is not a number", id="issued-at-nan"),
         pytest.param({"roles": {"admin": True}}, "structure", id="roles-not-a-list"),
         pytest.param({"roles": [1, 2]}, "structure", id="roles-not-strings"),
+        pytest.param({"roles": 7}, "structure", id="roles-a-number"),
+        pytest.param({"roles": [["population_officer"]]}, "structure", id="roles-nested-list"),
+        pytest.param({"roles": [{"name": "population_officer"}]}, "structure", id="roles-nested-object"),
         pytest.param({"sub": None}, "subject", id="no-subject"),
+        pytest.param({"sub": ""}, "subject", id="empty-subject"),
         pytest.param({"nik": "1234"}, "nik", id="short-nik"),
+        pytest.param({"nik": 1471080101900001}, "structure", id="nik-a-number"),
+        pytest.param({"nik": "١٤٧١٠٨٠١٠١٩٠٠٠٠١"}, "nik", id="nik-in-arabic-indic-digits"),
+        pytest.param({"nik": ["1471080101900001", "1471080101900002"]}, "structure", id="nik-two-values"),
         pytest.param({"kelurahan": 1471081001}, "structure", id="kelurahan-not-text"),
+        pytest.param({"kelurahan": "simpang-baru"}, "10-digit", id="kelurahan-not-a-code"),
+        pytest.param({"kelurahan": "١٤٧١٠٨١٠٠١"}, "10-digit", id="kelurahan-in-arabic-indic-digits"),
+        pytest.param({"kelurahan": {"code": "1471081001"}}, "structure", id="kelurahan-an-object"),
+        pytest.param({"department": "x" * 300}, "structure", id="department-too-long"),
         pytest.param({"scope": 42}, "scope", id="scope-not-text"),
+        pytest.param({"scope": [["citizens:read"]]}, "scope", id="scope-nested"),
     ],
 )
 async def test_bad_claims_are_refused(
@@ -172,6 +199,32 @@ async def test_bad_claims_are_refused(
     token = issuer.sign(claims(**overrides))
     error = await refused(validator, f"Bearer {token}")
     assert reason in error.reason
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        pytest.param(None, id="no-roles"),
+        pytest.param([], id="empty-roles"),
+        pytest.param(["anonymous"], id="only-anonymous-role"),
+        pytest.param(["offline_access", "uma_authorization"], id="only-unknown-roles"),
+    ],
+)
+async def test_a_valid_token_with_no_known_role_is_forbidden_not_anonymous(
+    issuer: DevelopmentIssuer, roles: list[str] | None
+) -> None:
+    validator = TokenValidator(issuer=ISSUER, audience=AUDIENCE, key_source=issuer.key_source(),
+                               claims=ClaimMapping(known_roles=frozenset({"citizen", "analyst"})))
+    with pytest.raises(NoKnownRole) as caught:
+        await validator.authenticate(f"Bearer {issuer.sign(claims(roles=roles))}")
+    assert (caught.value.status_code, caught.value.code) == (403, "FORBIDDEN")
+    assert 'error="insufficient_scope"' in caught.value.get_headers()["WWW-Authenticate"]
+
+
+async def test_a_deeply_nested_payload_is_malformed_not_a_crash(validator: TokenValidator) -> None:
+    nested = b'{"iss": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+    error = await refused(validator, f"Bearer {b64({'alg': 'ES256'})}.{b64(nested)}.c2ln")
+    assert "malformed" in error.reason
 
 
 async def test_small_clock_skew_is_tolerated(issuer: DevelopmentIssuer, validator: TokenValidator) -> None:
@@ -260,13 +313,19 @@ async def test_keycloak_style_token_maps_without_code(issuer: DevelopmentIssuer)
     assert principal.department == "kelurahan-simpang-baru"
 
 
-async def test_token_with_only_foreign_roles_is_refused(issuer: DevelopmentIssuer) -> None:
-    mapping = ClaimMapping(roles="realm_access.roles", known_roles=frozenset({"analyst"}))
+async def test_an_identity_providers_own_roles_are_dropped(issuer: DevelopmentIssuer) -> None:
+    mapping = ClaimMapping.from_overrides({"roles": "realm_access.roles"}, known_roles={"citizen", "analyst"})
     validator = TokenValidator(
         issuer=ISSUER, audience=AUDIENCE, key_source=issuer.key_source(), claims=mapping
     )
-    token = issuer.sign(claims(roles=None, realm_access={"roles": ["offline_access"]}))
-    assert "role" in (await refused(validator, f"Bearer {token}")).reason
+    idp_roles = ["offline_access", "uma_authorization", "default-roles-simpul", "anonymous"]
+    token = issuer.sign(claims(roles=None, nik="1471080101900001",
+                               realm_access={"roles": [*idp_roles, "citizen"]}))
+    assert (await validator.authenticate(f"Bearer {token}")).roles == frozenset({"citizen"})
+
+    only_theirs = issuer.sign(claims(roles=None, realm_access={"roles": idp_roles}))
+    with pytest.raises(NoKnownRole, match="no role this hub knows"):
+        await validator.authenticate(f"Bearer {only_theirs}")
 
 
 def test_unknown_claim_mapping_entry_fails_at_start() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -36,6 +37,7 @@ class FakeIssuerServer:
         self.issuer = issuer
         self.fetches = 0
         self.failing = False
+        self.outage = OUTAGES["5xx"]  # how it fails while `failing`
         self.delay = 0.0
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -44,8 +46,27 @@ class FakeIssuerServer:
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.failing:
-            return httpx.Response(503)
+            return self.outage(request)
         return httpx.Response(200, json=self.issuer.jwks())
+
+
+def _raise(error: type[httpx.TransportError]) -> Callable[[httpx.Request], httpx.Response]:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise error("simulated", request=request)
+
+    return fail
+
+
+#: the ways an identity provider's key endpoint can be out of order
+OUTAGES: dict[str, Callable[[httpx.Request], httpx.Response]] = {
+    "unreachable": _raise(httpx.ConnectError),
+    "timeout": _raise(httpx.ReadTimeout),
+    "5xx": lambda request: httpx.Response(503),
+    "500": lambda request: httpx.Response(500, text="Internal Server Error"),
+    "garbage": lambda request: httpx.Response(200, text="<html>maintenance</html>"),
+    "not-a-key-set": lambda request: httpx.Response(200, json={"keys": "nope"}),
+    "deeply-nested": lambda request: httpx.Response(200, content=b"[" * 5000 + b"]" * 5000),
+}
 
 
 @pytest.fixture
@@ -156,13 +177,66 @@ async def test_concurrent_requests_share_one_fetch(
     assert server.fetches == 1
 
 
-async def test_unreachable_issuer_without_cached_keys_is_unauthenticated(
-    issuer: DevelopmentIssuer, server: FakeIssuerServer, validator: TokenValidator
+@pytest.mark.parametrize("outage", sorted(OUTAGES))
+async def test_an_identity_provider_outage_is_503_with_retry_after_not_401(
+    issuer: DevelopmentIssuer, server: FakeIssuerServer, validator: TokenValidator, outage: str
 ) -> None:
-    server.failing = True
+    server.failing, server.outage = True, OUTAGES[outage]
     with pytest.raises(KeysUnavailable) as caught:
         await validator.authenticate(bearer(issuer))
-    assert caught.value.code == "UNAUTHENTICATED"
+    error = caught.value
+    assert (error.status_code, error.code) == (503, "IDENTITY_UNAVAILABLE")
+    assert 1 <= error.retry_after <= 30
+    assert error.get_headers() == {"Retry-After": str(error.retry_after)}  # no invalid_token challenge
+
+
+async def test_an_outage_does_not_become_a_refresh_storm(
+    issuer: DevelopmentIssuer, server: FakeIssuerServer, validator: TokenValidator, clock: FakeClock
+) -> None:
+    server.failing = True
+    for _ in range(20):
+        with pytest.raises(KeysUnavailable):
+            await validator.authenticate(bearer(issuer))
+    assert server.fetches == 1  # the next attempt waits for the refresh interval
+    clock.now += 25
+    with pytest.raises(KeysUnavailable) as caught:
+        await validator.authenticate(bearer(issuer))
+    assert caught.value.retry_after == 5
+    clock.now += 5
+    server.failing = False
+    assert (await validator.authenticate(bearer(issuer))).subject == "officer"
+    assert server.fetches == 2
+
+
+async def test_an_outage_after_expiry_does_not_become_a_refresh_storm(
+    issuer: DevelopmentIssuer, server: FakeIssuerServer, validator: TokenValidator, clock: FakeClock
+) -> None:
+    await validator.authenticate(bearer(issuer))
+    server.failing = True
+    clock.now += 400  # expired: refreshes fail; the last good keys keep serving
+    for _ in range(20):
+        assert (await validator.authenticate(bearer(issuer))).subject == "officer"
+    assert server.fetches == 2
+
+
+async def test_an_unknown_kid_is_401_after_a_successful_refresh_and_503_during_an_outage(
+    issuer: DevelopmentIssuer, server: FakeIssuerServer, validator: TokenValidator, clock: FakeClock
+) -> None:
+    await validator.authenticate(bearer(issuer))
+    stranger = DevelopmentIssuer.ephemeral(issuer=ISSUER, audience=AUDIENCE)
+    unknown = "Bearer " + stranger.issue(subject="x", roles=["analyst"])
+    clock.now += 31
+    with pytest.raises(AuthError, match="unknown key") as caught:  # refreshed: the kid is not there
+        await validator.authenticate(unknown)
+    assert type(caught.value) is AuthError and caught.value.status_code == 401
+    assert server.fetches == 2
+
+    server.failing = True
+    clock.now += 31
+    with pytest.raises(KeysUnavailable):  # may be a new key the issuer cannot show us now
+        await validator.authenticate(unknown)
+    assert (await validator.authenticate(bearer(issuer))).subject == "officer"  # known kids still work
+    assert server.fetches == 3
 
 
 async def test_failed_refresh_keeps_serving_the_last_good_keys(
