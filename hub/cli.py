@@ -113,8 +113,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     from hub.identity import development_issuer
+    from hub.schemas import load_access, require_grantable
 
-    issuer = development_issuer(_settings(args))
+    settings = _settings(args)
+    issuer = development_issuer(settings)
+    require_grantable(load_access(settings)[0], [args.role])
     try:
         token = issuer.issue(
             subject=args.sub or f"demo-{args.role}",

@@ -6,11 +6,14 @@ import argparse
 
 from auth.clients import add_client, list_clients, revoke_client
 from hub.revocation import announce_revocation
+from hub.schemas import load_access, require_grantable
 from hub.settings import ConfigError, Settings
 from hub.store import create_store_engine, create_tables, write_transaction
 
 
 async def run_client_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.client_command == "add":  # roles the policy does not know would grant nothing
+        require_grantable(load_access(settings)[0], args.roles)
     engine = create_store_engine(settings.resolved_store_url)
     try:
         await create_tables(engine)

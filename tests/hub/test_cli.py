@@ -64,6 +64,34 @@ def test_the_development_issuer_is_off_unless_enabled(tmp_path: Path, capsys: py
     assert "development issuer is disabled" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("role", ["superuser", "offline_access", "anonymous", "Analyst"])
+def test_hub_token_refuses_a_role_the_policy_does_not_grant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    monkeypatch.setenv("SIMPUL_ISSUER__DEVELOPMENT", "true")
+    assert main(["token", "--role", role, "--data-dir", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no token
+    assert f"unknown role(s) {role!r}" in captured.err
+    known = captured.err.rsplit("knows: ", 1)[1].strip().split(", ")
+    assert known == ["analyst", "auditor", "citizen", "complaint_officer", "kelurahan_officer",
+                     "licensing_officer", "operator", "population_officer"]
+    assert main(["token", "--role", "analyst", "--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.count(".") == 2  # a JWT
+
+
+def test_hub_client_add_refuses_unknown_roles_and_registers_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = ["--data-dir", str(tmp_path)]
+    assert main(["client", "add", "--role", "analyst", "--role", "uma_authorization", *data_dir]) == 2
+    assert "'uma_authorization'" in capsys.readouterr().err
+    assert main(["client", "list", *data_dir]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["client", "add", "--role", "analyst", *data_dir]) == 0
+    assert "client_id:" in capsys.readouterr().out
+
+
 def test_schema_for_a_role_holds_only_its_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", "--role", "kelurahan_officer", "--data-dir", str(tmp_path)]) == 0
     sdl = capsys.readouterr().out
