@@ -65,6 +65,9 @@ class Citizen:
         if not allows(self.row, "family"):
             return None
         ctx = info.context
+        case = ctx.checked_case
+        if case is not None and not case.covers("Family", self.record.family_number):
+            return None  # not worth a look-up: `Family.of` would leave it out
         members = await ctx.loaders.family_members.load(self.record.family_number)
         return Family.of(self.record.family_number, members, ctx) if members else None
 

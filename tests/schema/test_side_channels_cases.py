@@ -267,7 +267,7 @@ async def test_the_applicant_and_the_reporter_of_the_case_are_read_through_their
 
 
 async def test_a_citizens_other_applications_and_family_are_left_out_under_a_case(
-    execute: Execute, world: World, ledger: MemoryLedger
+    execute: Execute, world: World, ledger: MemoryLedger, sources: Sources
 ) -> None:
     case = world.applications[0]
     body = await execute(
@@ -279,6 +279,7 @@ async def test_a_citizens_other_applications_and_family_are_left_out_under_a_cas
     citizen = body["data"]["citizen"]
     assert [a["number"] for a in citizen["applications"]] == [case.number]  # not SECOND_APPLICATION
     assert citizen["family"] is None
+    assert ("population", "families_by_number") not in source_calls(sources)  # not even looked up
     assert {d.record_type for d in ledger.drafts} == {"Citizen", "Application"}
     assert {d.record_key for d in ledger.drafts} == {case.applicant_nik}  # no other family member
     without = await execute(
