@@ -21,8 +21,8 @@ from connectors.records import PageRequest
 #: Largest page any backend serves (the REST services' own limit).
 MAX_PAGE_SIZE = 1000
 
-NIK_PATTERN = re.compile(r"\d{16}")
-KELURAHAN_PATTERN = re.compile(r"\d{10}")
+NIK_PATTERN = re.compile(r"[0-9]{16}")  # ASCII digits: \d also matches other scripts' digits
+KELURAHAN_PATTERN = re.compile(r"[0-9]{10}")
 
 T = TypeVar("T")
 

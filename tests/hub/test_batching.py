@@ -48,7 +48,7 @@ OPERATIONS = {
           applicant { nik fullName kelurahan { name } } } } pageInfo { hasNextPage endCursor } } }""",
         depth={"licensing": 1, "population": 1},
         caller=lambda token, keys: {
-            **token("licensing_officer"), "X-Access-Purpose": "permit-verification", "X-Access-Case": keys["number"],
+            **token("population_officer"), "X-Access-Purpose": "population-service",
         },
     ),
     "track_application": Operation(
