@@ -45,6 +45,7 @@ async def main(data_dir: Path, store_url: str) -> None:
     from hub.demo import start_demo_sources
     from hub.settings import load_settings
     from schema.access import AccessControl, catalogue_of
+    from schema.value_kinds import VALUE_KINDS
     from schema.analytics.service import MetricsService
     from schema.build import build_role_schema, build_schema
     from schema.context import Context, Environment
@@ -70,7 +71,7 @@ async def main(data_dir: Path, store_url: str) -> None:
         print(f"refresh without changes: {time.perf_counter() - start:.3f} s")
 
         full = build_schema()
-        policy = load_policy(catalogue=catalogue_of(full._schema))
+        policy = load_policy(catalogue=catalogue_of(full._schema), kinds=VALUE_KINDS)
         env = Environment(
             sources=Sources(InMemoryPopulationSource([]), licensing, complaints),
             region=load_region(load_settings(None).resolved_region_file),

@@ -13,6 +13,7 @@ from auth.purposes import PurposeRegistry, load_purposes
 from hub.settings import ConfigError, Settings
 from schema.access import catalogue_of
 from schema.build import RoleSchema, build_role_schema, build_schema
+from schema.value_kinds import value_kinds
 
 
 #: role sets whose schema is kept (one takes ~30 ms to build); a hub sees a handful
@@ -47,7 +48,8 @@ class SchemaSet:
 def load_access(settings: Settings) -> tuple[Policy, PurposeRegistry]:
     """The policy and purposes, validated against the schema: a broken file stops the start."""
     try:
-        policy = load_policy(settings.policy_file, catalogue=catalogue_of(build_schema()._schema))
+        catalogue = catalogue_of(build_schema()._schema)
+        policy = load_policy(settings.policy_file, catalogue=catalogue, kinds=value_kinds(catalogue))
         purposes = load_purposes(settings.purposes_file)
     except PolicyError as exc:
         raise ConfigError(str(exc)) from exc

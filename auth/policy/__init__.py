@@ -2,7 +2,8 @@
 which root fields. Policy is data (`auth/default_policy.yaml`, replaceable by
 configuration), loaded and validated once at start-up against the schema's catalogue.
 
-    policy = load_policy(catalogue={"Citizen": frozenset({"nik", ...}), "Query": ...})
+    policy = load_policy(catalogue={"Citizen": frozenset({"nik", ...}), "Query": ...},
+                         kinds={("Citizen", "nik"): ValueKind.NIK, ...})  # auth.kinds
     policy.visible_fields("kelurahan_officer", "Citizen")   # build that role's schema
     policy.may_call(principal.roles, "Query", "citizens")
     policy.row_scope(principal, "Citizen")                  # push down into the source

@@ -15,6 +15,8 @@ Format (YAML)::
             fields: "*"         # or a list of field names
             hide: [religion, bloodType, disability]
             mask: {nik: nik, birthDate: year}
+            unmasked: [...]     # fields shown in full although their value kind is masked
+                                # or hidden elsewhere in this role (see _kinds.py)
             rows: own_kelurahan # a rule, a shorthand, or a list of entries (any one allows):
                                 #   - rule_name
                                 #   - {rule: [rule_a, rule_b], fields: [..]}  (all must match;
@@ -24,8 +26,11 @@ Format (YAML)::
         mutation: []
         limits: {max_query_cost: 2000, max_depth: 10, introspection: true}
 
-`rows` defaults to `all`. Every problem raises `PolicyError` naming the file, the role
-and the entry; nothing is checked later, per request.
+`rows` defaults to `all`. The schema layer hands in, with the catalogue, the value kind
+of each field carrying personal values (`kinds`); a role's masks and hides then follow
+the kind to every field of it the role shows (`auth.policy._kinds`). Every problem
+raises `PolicyError` naming the file, the role and the entry; nothing is checked later,
+per request.
 """
 
 from __future__ import annotations
@@ -37,8 +42,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from auth.kinds import ValueKinds
 from auth.masks import MASKS
 from auth.policy._errors import PolicyError
+from auth.policy._kinds import Declared, apply_kinds
 from auth.policy._model import (
     ROOT_TYPES,
     Catalogue,
@@ -68,7 +75,7 @@ DEFAULT_POLICY_FILE = "default_policy.yaml"
 
 _TOP_KEYS = frozenset({"version", "description", "other_types", "roles"})
 _ROLE_KEYS = frozenset({"description", "extends", "types", "limits", *ROOT_TYPES.values()})
-_TYPE_KEYS = frozenset({"fields", "hide", "mask", "rows", "deny"})
+_TYPE_KEYS = frozenset({"fields", "hide", "mask", "unmasked", "rows", "deny"})
 _BINDING_KEYS = frozenset({"rule", "fields", "hide"})
 _LIMIT_KINDS: Mapping[str, type] = MappingProxyType(
     {"max_query_cost": int, "max_depth": int, "introspection": bool}
@@ -80,11 +87,13 @@ def load_policy(
     path: Path | None = None,
     *,
     catalogue: Catalogue,
+    kinds: ValueKinds,
     roles: Iterable[str] | None = KNOWN_ROLES,
 ) -> Policy:
     """Load and validate a policy file (None: the one shipped with the hub).
 
-    `catalogue` maps each GraphQL type name (root types included) to its field names.
+    `catalogue` maps each GraphQL type name (root types included) to its field names;
+    `kinds` names the value kind of every field carrying personal values.
     `roles` is the exact set of roles the file must define (None: any set)."""
     if path is None:
         resource = resources.files("auth").joinpath(DEFAULT_POLICY_FILE)
@@ -94,18 +103,20 @@ def load_policy(
     else:
         source = str(path)
         data = read_yaml(Path(path), display_name=source)
-    return parse_policy(data, catalogue=catalogue, roles=roles, source=source)
+    return parse_policy(data, catalogue=catalogue, kinds=kinds, roles=roles, source=source)
 
 
 def parse_policy(
     data: Any,
     *,
     catalogue: Catalogue,
+    kinds: ValueKinds,
     roles: Iterable[str] | None = KNOWN_ROLES,
     source: str = "<policy>",
 ) -> Policy:
     """Validate already-parsed policy data (see the module docstring for the format)."""
     cat = _catalogue(catalogue, source)
+    _check_kinds(kinds, cat, source)
     top = _Where(source)
     if not isinstance(data, dict):
         raise top.error("the file must hold a mapping with `version` and `roles`")
@@ -132,7 +143,7 @@ def parse_policy(
         if missing:
             raise top.error(f"roles: missing {', '.join(map(repr, missing))}")
     parsed = {
-        name: _role(_Where(source, name), name, body, cat, role_data.keys())
+        name: _role(_Where(source, name), name, body, cat, kinds, role_data.keys())
         for name, body in role_data.items()
     }
     _check_extends(source, parsed)
@@ -178,8 +189,22 @@ def _catalogue(catalogue: Catalogue, source: str) -> dict[str, frozenset[str]]:
     return result
 
 
+def _check_kinds(kinds: ValueKinds, cat: Mapping[str, frozenset[str]], source: str) -> None:
+    if not isinstance(kinds, Mapping):
+        raise PolicyError("the value kinds must map (type, field) to a kind", file=source)
+    for type_name, field_name in kinds:
+        if field_name not in cat.get(type_name, frozenset()):
+            raise PolicyError(f"a value kind is declared for {type_name}.{field_name}, which the schema lacks",
+                              file=source)
+
+
 def _role(
-    where: _Where, name: str, body: Any, cat: Mapping[str, frozenset[str]], roles: Iterable[str]
+    where: _Where,
+    name: str,
+    body: Any,
+    cat: Mapping[str, frozenset[str]],
+    kinds: ValueKinds,
+    roles: Iterable[str],
 ) -> RolePolicy:
     if not isinstance(body, dict):
         raise where.error("expected a mapping (write {} for a role with no access)")
@@ -196,7 +221,7 @@ def _role(
     types_body = body.get("types", {})
     if not isinstance(types_body, dict):
         raise where.error("expected a mapping of type name to rules", "types")
-    types: dict[str, TypeRule] = {}
+    declared: dict[str, Declared] = {}
     for type_name, entry in types_body.items():
         label = f"types.{type_name}"
         if type_name in ROOT_TYPES:
@@ -204,7 +229,8 @@ def _role(
             raise where.error(f"root type: list its fields under `{key}:`", label)
         if type_name not in cat:
             raise where.error(_unknown("type", type_name, cat), label)
-        types[type_name] = _type_rule(where, label, type_name, entry, cat[type_name])
+        declared[type_name] = _type_rule(where, label, type_name, entry, cat[type_name])
+    types = apply_kinds(where, declared, kinds)
     roots: dict[str, frozenset[str]] = {}
     for root_type, key in ROOT_TYPES.items():
         if key not in body:
@@ -226,13 +252,14 @@ def _role(
 
 def _type_rule(
     where: _Where, label: str, type_name: str, entry: Any, known: frozenset[str]
-) -> TypeRule:
+) -> Declared:
     if entry == "*" or isinstance(entry, list):
         entry = {"fields": entry}
     if not isinstance(entry, dict):
         raise where.error('expected "*", a list of fields or a mapping', label)
     where.keys(entry, _TYPE_KEYS, label)
     fields = _field_names(where, f"{label}.fields", entry.get("fields", "*"), known, type_name)
+    hidden: frozenset[str] = frozenset()
     if "hide" in entry:
         hidden = _field_names(where, f"{label}.hide", entry["hide"], known, type_name)
         not_shown = sorted(hidden - fields)
@@ -247,7 +274,13 @@ def _type_rule(
         _rule(where, f"{label}.deny", rule_name)
         for rule_name in _word_list(where, entry.get("deny", []), f"{label}.deny")
     )
-    return TypeRule(fields=fields, masks=masks, rows=rows, deny=deny)
+    unmasked: frozenset[str] = frozenset()
+    if "unmasked" in entry:
+        if not isinstance(entry["unmasked"], list):
+            raise where.error("expected a list of field names", f"{label}.unmasked")
+        unmasked = _field_names(where, f"{label}.unmasked", entry["unmasked"], known, type_name)
+    rule = TypeRule(fields=fields, masks=masks, rows=rows, deny=deny)
+    return Declared(rule, hidden, unmasked)
 
 
 def _field_names(

@@ -28,6 +28,7 @@ from connectors.metrics import MetricsView, metrics_metadata
 from connectors.records import ComplaintStatus
 from connectors.workdays import WorkCalendar
 from schema.access import AccessControl, catalogue_of
+from schema.value_kinds import VALUE_KINDS
 from schema.analytics.service import MetricsService
 from schema.build import build_role_schema, build_schema
 from schema.context import Context, Environment
@@ -44,7 +45,7 @@ LICENSING_OFFICER = Principal(subject="lic-1", roles=frozenset({"licensing_offic
 CITIZEN = Principal(subject="warga", roles=frozenset({"citizen"}), nik="1471080101800001")
 
 FULL = build_schema()
-POLICY = load_policy(catalogue=catalogue_of(FULL._schema))
+POLICY = load_policy(catalogue=catalogue_of(FULL._schema), kinds=VALUE_KINDS)
 SCHEMAS: dict[frozenset[str], Any] = {}
 
 

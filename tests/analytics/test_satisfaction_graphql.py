@@ -33,6 +33,7 @@ from connectors.records import ApplicationStatus
 from connectors.surveys import SurveyStore, surveys_metadata
 from connectors.workdays import WorkCalendar
 from schema.access import AccessControl, catalogue_of
+from schema.value_kinds import VALUE_KINDS
 from schema.analytics.surveys import Surveys
 from schema.build import RoleSchema, build_role_schema, build_schema
 from schema.context import Context, Environment
@@ -73,7 +74,7 @@ def full_schema() -> RoleSchema:
 
 @pytest.fixture(scope="session")
 def policy(full_schema: RoleSchema) -> Policy:
-    return load_policy(catalogue=catalogue_of(full_schema._schema))
+    return load_policy(catalogue=catalogue_of(full_schema._schema), kinds=VALUE_KINDS)
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ CATALOGUE = {
 
 def policy_of(roles: dict[str, Any], other_types: str = "visible") -> Policy:
     data = {"version": 1, "other_types": other_types, "roles": roles}
-    return parse_policy(data, catalogue=CATALOGUE, roles=None)
+    return parse_policy(data, catalogue=CATALOGUE, kinds={}, roles=None)
 
 
 def holder(*roles: str, **claims: Any) -> Principal:
@@ -228,7 +228,7 @@ def test_default_policy_file_ships_as_package_data() -> None:
     with pytest.raises(
         PolicyError, match="^default_policy.yaml: role 'population_officer': types.Citizen"
     ):
-        load_policy(catalogue=CATALOGUE)  # this catalogue lacks the default's types
+        load_policy(catalogue=CATALOGUE, kinds={})  # this catalogue lacks the default's types
 
 
 def test_access_applies_itself_to_a_value() -> None:

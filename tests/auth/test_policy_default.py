@@ -11,6 +11,7 @@ import yaml
 
 from auth.policy import Access, Policy, RowScope, load_policy
 from auth.principal import ANONYMOUS, Principal
+from schema.value_kinds import value_kinds
 
 CATALOGUE_FILE = Path(__file__).with_name("test_policy_catalogue.yaml")
 
@@ -29,7 +30,7 @@ def catalogue() -> dict[str, frozenset[str]]:
 
 @pytest.fixture(scope="module")
 def policy(catalogue: Mapping[str, frozenset[str]]) -> Policy:
-    return load_policy(catalogue=catalogue)
+    return load_policy(catalogue=catalogue, kinds=value_kinds(catalogue))
 
 
 def who(role: str, **claims: Any) -> Principal:

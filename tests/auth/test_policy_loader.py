@@ -304,7 +304,7 @@ def test_loader_refuses_broken_policy_naming_the_culprit(
     change(data)
     path = _write(tmp_path, data)
     with pytest.raises(PolicyError) as caught:
-        load_policy(path, catalogue=CATALOGUE, roles=ROLES)
+        load_policy(path, catalogue=CATALOGUE, kinds={}, roles=ROLES)
     message = str(caught.value)
     assert caught.value.code == "POLICY_INVALID"
     assert message.startswith(str(path))
@@ -313,7 +313,7 @@ def test_loader_refuses_broken_policy_naming_the_culprit(
 
 
 def test_sound_base_policy_loads(tmp_path: Path) -> None:
-    policy = load_policy(_write(tmp_path, BASE), catalogue=CATALOGUE, roles=ROLES)
+    policy = load_policy(_write(tmp_path, BASE), catalogue=CATALOGUE, kinds={}, roles=ROLES)
     assert policy.roles == ROLES
     assert policy.visible_fields("clerk", "Citizen") == CATALOGUE["Citizen"]
     assert policy.visible_fields("visitor", "Query") == {"me"}
@@ -323,7 +323,7 @@ def test_error_carries_role_and_entry_as_data(tmp_path: Path) -> None:
     data = copy.deepcopy(BASE)
     data["roles"]["clerk"]["types"]["Citizen"]["mask"] = {"nik": "scramble"}
     with pytest.raises(PolicyError) as caught:
-        load_policy(_write(tmp_path, data), catalogue=CATALOGUE, roles=ROLES)
+        load_policy(_write(tmp_path, data), catalogue=CATALOGUE, kinds={}, roles=ROLES)
     assert (caught.value.role, caught.value.entry) == ("clerk", "types.Citizen.mask")
 
 
@@ -349,13 +349,13 @@ def test_loader_refuses_unreadable_files(tmp_path: Path, text: str, fragment: st
     path = tmp_path / "policy.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PolicyError, match="policy.yaml") as caught:
-        load_policy(path, catalogue=CATALOGUE, roles=ROLES)
+        load_policy(path, catalogue=CATALOGUE, kinds={}, roles=ROLES)
     assert fragment in str(caught.value)
 
 
 def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read the file"):
-        load_policy(tmp_path / "absent.yaml", catalogue=CATALOGUE, roles=ROLES)
+        load_policy(tmp_path / "absent.yaml", catalogue=CATALOGUE, kinds={}, roles=ROLES)
 
 
 def test_yaml_merge_keys_share_rules_between_roles(tmp_path: Path) -> None:
@@ -371,7 +371,7 @@ roles:
 """
     path = tmp_path / "policy.yaml"
     path.write_text(text, encoding="utf-8")
-    policy = load_policy(path, catalogue=CATALOGUE, roles=ROLES)
+    policy = load_policy(path, catalogue=CATALOGUE, kinds={}, roles=ROLES)
     assert policy.visible_fields("visitor", "Citizen") == {"nik", "fullName"}
     assert not policy.may_call("visitor", "Query", "citizen")
 
@@ -379,9 +379,9 @@ roles:
 def test_role_set_is_configurable_or_open() -> None:
     data = copy.deepcopy(BASE)
     data["roles"]["janitor"] = {}
-    assert "janitor" in parse_policy(data, catalogue=CATALOGUE, roles=None).roles
+    assert "janitor" in parse_policy(data, catalogue=CATALOGUE, kinds={}, roles=None).roles
     with pytest.raises(PolicyError, match="missing 'janitor'"):
-        parse_policy(BASE, catalogue=CATALOGUE, roles={"clerk", "visitor", "janitor"})
+        parse_policy(BASE, catalogue=CATALOGUE, kinds={}, roles={"clerk", "visitor", "janitor"})
 
 
 def test_the_default_role_set_is_designs_table() -> None:
@@ -400,4 +400,4 @@ def test_the_default_role_set_is_designs_table() -> None:
 
 def test_catalogue_must_map_types_to_field_names() -> None:
     with pytest.raises(PolicyError, match="catalogue entry 'Citizen'"):
-        parse_policy(BASE, catalogue={"Citizen": "nik"}, roles=ROLES)  # type: ignore[dict-item]
+        parse_policy(BASE, catalogue={"Citizen": "nik"}, kinds={}, roles=ROLES)  # type: ignore[dict-item]

@@ -17,6 +17,7 @@ from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.region import load_region
 from schema.sources import Sources
+from schema.value_kinds import value_kinds
 from harness import POPULATION_OFFICER, Execute, MemoryLedger
 from sample_world import World, build_world
 
@@ -44,7 +45,8 @@ def full_schema() -> RoleSchema:
 
 @pytest.fixture(scope="session")
 def policy(full_schema: RoleSchema) -> Policy:
-    return load_policy(catalogue=catalogue_of(full_schema._schema))
+    catalogue = catalogue_of(full_schema._schema)
+    return load_policy(catalogue=catalogue, kinds=value_kinds(catalogue))
 
 
 @pytest.fixture(scope="session")
