@@ -10,6 +10,9 @@ entirely rather than passed through.
     initials  "Siti Rahmawati" -> "S. R."
     redact    anything -> None
 
+`in_text` masks every 16-digit number (NIK or family card number) inside free text such
+as an error message, which no field mask shapes.
+
 `MASKS` maps the names a policy file may use to the functions; the policy loader
 rejects any other name. `MASK_DISCLOSURE` orders them from least to most revealing,
 so that when two roles mask the same field differently the more permissive one wins.
@@ -17,6 +20,7 @@ so that when two roles mask the same field differently the more permissive one w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
@@ -66,6 +70,15 @@ def initials(value: Any) -> str | None:
         return None
     letters = (next((ch for ch in word if ch.isalnum()), "") for word in value.split())
     return " ".join(f"{letter.upper()}." for letter in letters if letter)
+
+
+_SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+def in_text(text: str) -> str:
+    """`text` with every 16-digit number in it masked like a NIK: a source's error
+    message may quote the keys it was asked for, which the caller may not see."""
+    return _SIXTEEN_DIGITS.sub(lambda found: nik(found.group()) or "", text)
 
 
 def redact(value: Any) -> None:

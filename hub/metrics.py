@@ -1,9 +1,9 @@
 """Prometheus metrics of one hub instance, served at `/metrics`.
 
 HTTP requests (count and latency by route and status), GraphQL errors by code, source
-calls (count, items, latency, stale answers by source and operation, from each
-request's source trace), access-ledger entries written and ledger head checkpoints
-(by outcome, and the seq of the latest). One registry per app:
+calls (count, items shown to callers, latency, stale answers by source and operation,
+from each request's source trace), access-ledger entries written and ledger head
+checkpoints (by outcome, and the seq of the latest). One registry per app:
 nothing global, so several apps in one process (tests) do not mix their figures.
 """
 
@@ -41,7 +41,8 @@ class HubMetrics:
             "simpul_source_calls", "Calls to source systems", ["source", "operation"], registry=self.registry
         )
         self.source_items = Counter(
-            "simpul_source_items", "Records returned by source systems", ["source", "operation"],
+            # what callers were shown: a count before the policy would disclose withheld records
+            "simpul_source_items", "Records from source systems shown to callers", ["source", "operation"],
             registry=self.registry,
         )
         self.source_seconds = Counter(

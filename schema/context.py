@@ -151,6 +151,7 @@ class Context:
         wait for the cyclic garbage collector (and be promoted to older generations)
         instead of being freed at once."""
         self.loaders.release()
+        self.trace.release()
         self.accessed = {}
         self._noted_since_start = False
         self._ledger_plans = {}

@@ -9,7 +9,9 @@
 Errors from the other layers already carry a `code` (connectors: SOURCE_UNAVAILABLE
 with `source`, NOT_FOUND, BAD_USER_INPUT; auth: UNAUTHENTICATED, FORBIDDEN, ...).
 Anything without a code is unexpected: it is logged with the request id and reaches
-the client only as INTERNAL with that id.
+the client only as INTERNAL with that id. No message carries a NIK or family card
+number: every 16-digit number in one is masked (a source's error may quote the keys of
+records the caller may not see; graphql-core's may quote the document).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from auth.masks import in_text
 from connectors.errors import ConnectorError
 
 log = logging.getLogger("simpul.errors")
@@ -78,6 +81,7 @@ def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
             "code", "BAD_USER_INPUT" if error.path or error.original_error else "GRAPHQL_VALIDATION_FAILED"
         )
         formatted["extensions"] = extensions
+        formatted["message"] = in_text(formatted["message"])
         return dict(formatted)
     extensions = error_extensions(original)
     formatted = dict(error.formatted)
@@ -93,4 +97,5 @@ def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
     else:
         log.info("request %s: %s at %s: %s", request_id, extensions["code"], error.path, original)
     formatted["extensions"] = extensions
+    formatted["message"] = in_text(formatted["message"])
     return formatted

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.ledger import LedgerEntry
-from auth.masks import nik as mask_nik
+from auth.masks import in_text, nik as mask_nik
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden
 from schema.inputs import checked_nik
@@ -34,7 +34,7 @@ class AccessLogEntry:
 class AccessLedgerEntry:
     seq: int
     at: datetime
-    subject: str
+    subject: str = strawberry.field(description="Who read; a subject that is a NIK is masked.")
     roles: list[str]
     client_id: str | None
     department: str | None
@@ -126,7 +126,7 @@ class LedgerQuery:
             AccessLedgerEntry(
                 seq=e.seq,
                 at=e.time,
-                subject=e.subject,
+                subject=_masked_key(e.subject),  # a citizen's subject may be its NIK
                 roles=list(e.roles),
                 client_id=e.client_id,
                 department=e.department,
@@ -139,7 +139,7 @@ class LedgerQuery:
                 fields=list(e.fields),
                 masked_fields=list(e.masked_fields),
                 action=e.action,
-                detail=e.detail,
+                detail=in_text(e.detail) if e.detail else None,
                 entry_hash=e.entry_hash,
             )
             for e in entries

@@ -1,7 +1,8 @@
 """Per-request loaders: the only way resolvers reach the sources.
 
 Every loader batches the keys asked for within one tick into one source call
-(aiodataloader), records the call in the request's source trace, and turns a
+(aiodataloader), records the call in the request's source trace (its items are the
+records the caller is then shown, not what the source returned), and turns a
 connector failure into a per-key exception so that only the affected paths fail.
 Loaders capture the running event loop: create them per request, inside it.
 """
@@ -44,7 +45,7 @@ def _one_each(
                     found = await fetch(missing)
                 except ConnectorError as exc:
                     return [known.get(key, exc) for key in keys]
-                measurement.items = len(found)
+                measurement.fetched(found.values())
         return [known[key] if key in known else found.get(key) for key in keys]
 
     return batch
@@ -62,7 +63,8 @@ def _many_each(
                 found = await fetch(keys)
             except ConnectorError as exc:
                 return [exc] * len(keys)
-            measurement.items = sum(len(v) for v in found.values())
+            for records in found.values():
+                measurement.fetched(records)
         return [found.get(key, []) for key in keys]
 
     return batch

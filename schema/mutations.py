@@ -79,7 +79,7 @@ async def _update_status(
             actor=ctx.principal.subject,
             idempotency_key=_key(idempotency_key),
         )
-        measurement.items = 1
+        measurement.fetched((record,))
     ctx.note(type_name, record.number, {"status"}, action="write", detail=f"status={status.value}")
     shown = shown_as.of(record, ctx)  # type: ignore[arg-type]
     if shown is None:
@@ -159,7 +159,7 @@ class CoreMutation:
                 ),
                 idempotency_key=_key(idempotency_key),
             )
-            m.items = 1
+            m.fetched((record,))
         shown = Complaint.of(record, ctx, reached_as=ReachedAs.TRACKING)
         if shown is None:
             raise Forbidden("the complaint was filed but is not yours to see; keep its number")

@@ -102,7 +102,7 @@ def _traced(ctx: Context, source: str, operation: str, call: Callable[[PageReque
     async def fetch(request: PageRequest) -> Page[R]:
         with ctx.trace.measure(source, operation) as measurement:
             page = await call(request)
-            measurement.items = len(page.items)
+            measurement.fetched(page.items)  # items: those the caller is shown (schema.trace)
         return page
 
     return fetch

@@ -5,12 +5,19 @@ It is how batching is verified from outside: a response carries it as
 `extensions.sourceWaitMs`: the wall time during which at least one source call of the
 request was in flight (parallel calls counted once), so that the rest of the request's
 time is the hub's own.
+
+`items` counts only what the caller was shown: how many records a source returned
+before the policy removed some would tell a caller about records it may not see (a
+family's size, a citizen's confidential complaint). A call hands its records to
+`Measurement.fetched`; each time the policy lets one of them through
+(`SourceTrace.shown`), its operation counts one item. Public reference data, which no
+policy shapes, is counted directly (`Measurement.items`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -26,25 +33,37 @@ class _Tally:
 
 
 class Measurement:
-    __slots__ = ("items", "stale")
+    __slots__ = ("_origins", "_tally", "items", "stale")
 
-    def __init__(self) -> None:
-        self.items = 0
+    def __init__(self, tally: _Tally, origins: dict[int, tuple[object, _Tally]]) -> None:
+        self.items = 0  # public records shown as they are (no policy shapes them)
         self.stale = False
+        self._tally = tally
+        self._origins = origins
+
+    def fetched(self, records: Iterable[object]) -> None:
+        """Records this call returned: each counts as an item when the caller is shown it."""
+        origins, tally = self._origins, self._tally
+        for record in records:
+            origins.setdefault(id(record), (record, tally))
 
 
 class SourceTrace:
-    __slots__ = ("_open", "_open_since", "_tallies", "_waited")
+    __slots__ = ("_open", "_open_since", "_origins", "_tallies", "_waited")
 
     def __init__(self) -> None:
         self._tallies: dict[tuple[str, str], _Tally] = {}
+        # id of a fetched record -> (the record, kept so that the id stays its own; the
+        # tally of the operation that fetched it first)
+        self._origins: dict[int, tuple[object, _Tally]] = {}
         self._open = 0  # source calls in flight
         self._open_since = 0.0  # when the calls in flight began to be
         self._waited = 0.0  # seconds with a call in flight, before `_open_since`
 
     @contextmanager
     def measure(self, source: str, operation: str) -> Iterator[Measurement]:
-        measurement = Measurement()
+        tally = self._tallies.setdefault((source, operation), _Tally())
+        measurement = Measurement(tally, self._origins)
         started = time.perf_counter()
         if not self._open:
             self._open_since = started
@@ -57,11 +76,20 @@ class SourceTrace:
             self._open -= 1
             if not self._open:
                 self._waited += ended - self._open_since
-            tally = self._tallies.setdefault((source, operation), _Tally())
             tally.calls += 1
             tally.items += measurement.items
             tally.seconds += ended - started
             tally.stale = tally.stale or measurement.stale or observed.stale
+
+    def shown(self, record: object) -> None:
+        """The policy let `record` through to the caller: its operation counts an item."""
+        origin = self._origins.get(id(record))
+        if origin is not None and origin[0] is record:
+            origin[1].items += 1
+
+    def release(self) -> None:
+        """Forget the records (the response is made; the tallies stay)."""
+        self._origins = {}
 
     def wait_ms(self) -> float:
         """Milliseconds during which at least one source call was in flight (the union

@@ -146,4 +146,5 @@ class Application:
         if shaped is None:
             return None
         ctx.record_access("Application", record.applicant_nik, shaped.row)
+        ctx.trace.shown(record)
         return cls(record=record, row=shaped.row, **shaped.values)

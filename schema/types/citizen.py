@@ -156,16 +156,39 @@ class Citizen:
         if shaped is None:
             return None
         ctx.record_access("Citizen", record.nik, shaped.row)
+        ctx.trace.shown(record)
         return cls(record=record, row=shaped.row, **shaped.values)
 
 
 @strawberry.type(description="A family card (Kartu Keluarga) and its members.")
 class Family:
     number: str | None
-    head: Citizen | None
-    members: list[Citizen]
     address: str | None
     kelurahan: Kelurahan | None
+    records: strawberry.Private[list[CitizenRecord]]
+    row: strawberry.Private[RowAccess]
+    # each member shaped once, when `head` or `members` first asks for it: a member that
+    # is not returned is neither counted in the source trace nor written to the ledger
+    shaped: strawberry.Private[dict[str, Citizen | None]]
+
+    @strawberry.field(description="The head of the family, if the caller may see them.")
+    def head(self, info: Info[Context, None]) -> Citizen | None:
+        if not allows(self.row, "head"):
+            return None
+        head = next((m for m in self.records if m.family_relationship is Relationship.HEAD), None)
+        return None if head is None else self._member(head, info.context)
+
+    @strawberry.field(description="The members the caller may see.")
+    def members(self, info: Info[Context, None]) -> list[Citizen]:
+        if not allows(self.row, "members"):
+            return []
+        shown = (self._member(member, info.context) for member in self.records)
+        return [citizen for citizen in shown if citizen is not None]
+
+    def _member(self, record: CitizenRecord, ctx: Context) -> Citizen | None:
+        if record.nik not in self.shaped:
+            self.shaped[record.nik] = Citizen.of(record, ctx, reached_as=ReachedAs.FAMILY_MEMBER)
+        return self.shaped[record.nik]
 
     @classmethod
     def of(
@@ -187,20 +210,4 @@ class Family:
         if shaped is None:
             return None
         ctx.record_access("Family", number, shaped.row)
-        shown: list[Citizen] = []
-        head = None
-        if allows(shaped.row, "members") or allows(shaped.row, "head"):
-            for member in members:
-                citizen = Citizen.of(member, ctx, reached_as=ReachedAs.FAMILY_MEMBER)
-                if citizen is None:
-                    continue
-                shown.append(citizen)
-                if member.family_relationship is Relationship.HEAD:
-                    head = citizen
-        return cls(
-            number=shaped.values["number"],
-            head=head if allows(shaped.row, "head") else None,
-            members=shown if allows(shaped.row, "members") else [],
-            address=shaped.values["address"],
-            kelurahan=shaped.values["kelurahan"],
-        )
+        return cls(**shaped.values, records=members, row=shaped.row, shaped={})

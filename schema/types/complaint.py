@@ -137,4 +137,5 @@ class Complaint:
             return None
         if shaped.values["reporter_nik"] is not None:
             ctx.record_access("Complaint", record.reporter_nik, shaped.row)
+        ctx.trace.shown(record)
         return cls(record=record, row=shaped.row, **shaped.values)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
+from auth.masks import in_text
 from auth.principal import Principal
 from connectors.errors import ConnectorError
 from connectors.protocols import Source
@@ -63,6 +64,7 @@ DEGRADED_WINDOW = 60.0
 
 
 def _state(source: Source, *, up: bool, detail: str | None, response_ms: float | None) -> SourceState:
+    detail = in_text(detail) if detail else detail  # a source's message may quote keys
     health = source.health() if isinstance(source, _GUARDED) else None
     if health is None:
         return SourceState(source=source.source_id, up=up, state="UP" if up else "DOWN",
@@ -84,7 +86,7 @@ def _state(source: Source, *, up: bool, detail: str | None, response_ms: float |
         state=state,
         detail=detail,
         response_ms=response_ms,
-        last_error=health.last_error,
+        last_error=in_text(health.last_error) if health.last_error else None,
         last_error_at=health.last_error_at,
         last_success_at=health.last_success_at,
         consecutive_failures=health.consecutive_failures,
