@@ -72,7 +72,7 @@ def initials(value: Any) -> str | None:
     return " ".join(f"{letter.upper()}." for letter in letters if letter)
 
 
-_SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+_SIXTEEN_DIGITS = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
 
 
 def in_text(text: str) -> str:
