@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ log = logging.getLogger("simpul.ledger")
 #: the `prev` of a file's first line
 FIRST_PREV = "0" * 64
 _TAIL_CHUNK = 64 * 1024
+#: seconds a writer waits for another to let go of the file
+LOCK_TIMEOUT = 10.0
 
 
 def line_hash(line: bytes) -> str:
@@ -97,12 +100,22 @@ class CheckpointFile:
         finally:
             locked.release()
 
-    def lock(self) -> LockedFile:
-        """`locked` for callers that release across awaits: call `release()` when done."""
+    def lock(self, *, timeout: float = LOCK_TIMEOUT) -> LockedFile:
+        """`locked` for callers that release across awaits: call `release()` when done.
+        Raises `TimeoutError` (an `OSError`) if another holder keeps the lock `timeout`
+        seconds: a stuck writer must not hold up the hub's start or shutdown."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + timeout
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(f"{self.path} stayed locked by another writer for {timeout:g} s") from None
+                    time.sleep(0.01)
         except BaseException:
             os.close(fd)
             raise

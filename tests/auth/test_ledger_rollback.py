@@ -379,3 +379,10 @@ async def test_concurrent_writers_of_one_file_in_separate_processes_keep_the_lin
     assert [await p.wait() for p in processes] == [0, 0, 0, 0]
     reading = CheckpointFile(path).read()
     assert reading.problems == [] and reading.whole_lines == 100
+
+
+def test_a_writer_holding_the_file_too_long_makes_the_next_give_up_not_hang(tmp_path: Path) -> None:
+    file = CheckpointFile(tmp_path / "held.jsonl")
+    with file.locked(), pytest.raises(TimeoutError, match="stayed locked"):
+        file.lock(timeout=0.1)
+    file.lock(timeout=0.1).release()  # free again once the holder lets go
