@@ -5,8 +5,10 @@ Checkpoints come from the checkpoint file (the settings' `ledger_checkpoints.fil
 `/.well-known/ledger-checkpoint`), a file holding one JSON object or JSON lines (a copy
 saved earlier, by anyone), or the JSON itself. Signatures are checked with the hub
 issuer's keys from the data directory, or with `--jwks FILE|URL` (a copy of the published
-keys kept elsewhere). Every line must be signed, linked to the line before, and agree
-with the chain; the report names each that does not.
+keys kept elsewhere). Every line must be linked to the line before and agree with the
+chain, and be signed: the file's last signature vouches for the lines it links to, and
+where a link is broken each line's own signature is checked. The report names each line
+that fails.
 """
 
 from __future__ import annotations
@@ -67,19 +69,26 @@ async def check_checkpoints(
     report.problems += [f"{file.name}: {problem}" for problem in reading.problems]
     if reading.torn_tail:
         report.warnings.append(f"{file.name}: an incomplete last line (a write cut short) was left out")
-    records = [(f"{file.name} line {line.number}", line.record) for line in reading.lines]
+    records = [(f"{file.name} line {line.number}", line.record, True) for line in reading.lines]
     for source in sources:
         given = await load_source(source)
         report.given += len(given)
-        records += given
-    signed: list[tuple[str, HeadCheckpoint]] = []
-    for label, record in records:
+        records += [(label, record, False) for label, record in given]
+    parsed: list[tuple[str, HeadCheckpoint, bool]] = []
+    for label, record, from_file in records:
         try:
-            checkpoint = HeadCheckpoint.from_record(record)
+            parsed.append((label, HeadCheckpoint.from_record(record), from_file))
         except ValueError as exc:
             report.problems.append(f"{label}: not a ledger checkpoint ({exc})")
-            continue
-        if not checkpoint.signed_by(verifier):
+    in_file = [checkpoint for _, checkpoint, from_file in parsed if from_file]
+    # A file whose every line links to the one before is vouched for by its last line's
+    # signature: that line's signed `prev` fixes the bytes of every line before it. (So
+    # lines signed by a key since removed stay checkable.) Otherwise each line on its own.
+    vouched = (not reading.problems and len(in_file) == reading.whole_lines > 0
+               and in_file[-1].signed_by(verifier))
+    signed: list[tuple[str, HeadCheckpoint]] = []
+    for label, checkpoint, from_file in parsed:
+        if not (from_file and vouched) and not checkpoint.signed_by(verifier):
             report.problems.append(
                 f"{label} (seq {checkpoint.seq}, {format_time(checkpoint.time)}): the signature does not "
                 "verify with the hub's keys (forged or altered)"

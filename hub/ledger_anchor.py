@@ -19,7 +19,9 @@ Requests do not depend on it — each response's entries are already durable in 
 store before the data leaves (the fail-closed rule); a checkpoint only narrows what a
 later rollback could hide, and a hub that stopped serving whenever its disk was full or
 its key file unreadable would turn an anchoring fault into an outage. A head that went
-back behind the file's last checkpoint is logged as an error and never signed.
+back behind the file's last checkpoint is logged as an error and never signed; nor is a
+line linked to a last line the issuer's published keys do not verify (after a key
+rotation, keep the old key until a checkpoint signed with the new one is in the file).
 """
 
 from __future__ import annotations

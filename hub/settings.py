@@ -153,7 +153,7 @@ class LedgerCheckpointSettings(BaseModel):
     store (see auth.ledger.anchors): every `interval_seconds`, after every `every_entries`
     entries this instance commits, and at shutdown (0 turns either trigger off). `file`
     defaults to `ledger-head-checkpoints.jsonl` beside the SQLite store, or in the data
-    directory when the store is elsewhere (PostgreSQL). A line is about 560 bytes and
+    directory when the store is elsewhere (PostgreSQL). A line is about 700 bytes and
     written only when the head moved: at most 1,440 a day at the default interval."""
 
     file: Path | None = None

@@ -31,7 +31,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.ledger.anchor_file import CheckpointFile
+from auth.ledger.anchor_file import FIRST_PREV, CheckpointFile
 from auth.ledger.chain import format_time
 from auth.ledger.errors import LedgerUnavailable
 from auth.ledger.store import Clock, utc_now
@@ -180,13 +180,17 @@ async def anchor_head(
 
     Holds the file's lock meanwhile, so that writers sharing the file append in head
     order. Refuses (writes nothing) when the chain contradicts the file's last checkpoint,
-    or (given `verifier`) when that checkpoint's signature does not hold. Raises `LedgerUnavailable` if the store cannot be read, `OSError` if the file cannot be
+    when the last line is not a checkpoint, or (given `verifier`) when the last
+    checkpoint's signature does not hold: a line the hub signs vouches for the lines
+    before it (`prev`), so it never links to one it cannot vouch for. Raises `LedgerUnavailable` if the store cannot be read, `OSError` if the file cannot be
     written, and whatever the signer raises.
     """
     locked = await asyncio.to_thread(file.lock)
     try:
         record, prev = await asyncio.to_thread(locked.last)
         last = _checkpoint_or_none(record)
+        if last is None and prev != FIRST_PREV:  # never link a signed line to what is not a checkpoint
+            return Anchored("refused", None, "the file's last line is not a ledger checkpoint")
         if last is not None and verifier is not None and not last.signed_by(verifier):
             return Anchored("refused", last, "the file's last checkpoint does not carry this hub's signature")
         check = await check_head_checkpoints(engine, [] if last is None else [last])
@@ -209,8 +213,7 @@ async def anchor_head(
 
 
 def _checkpoint_or_none(record: Mapping[str, Any] | None) -> HeadCheckpoint | None:
-    """The file's last line as a checkpoint; a line that is not one anchors nothing (verify
-    reports it)."""
+    """The file's last line as a checkpoint, or None if it is not one."""
     if record is None:
         return None
     try:

@@ -192,6 +192,19 @@ async def test_a_file_line_not_signed_by_the_hub_is_not_built_on(sqlite_ledger: 
     assert refused.outcome == "refused" and "signature" in refused.detail
 
 
+async def test_a_file_ending_in_a_line_that_is_not_a_checkpoint_is_not_built_on(
+    sqlite_ledger: AsyncEngine, file: CheckpointFile
+) -> None:
+    await fill(sqlite_ledger, 2)
+    with file.locked() as locked:
+        locked.append({"note": "not a checkpoint"})
+
+    refused = await anchor_head(sqlite_ledger, file, signer=SIGN)
+
+    assert refused.outcome == "refused" and "not a ledger checkpoint" in refused.detail
+    assert len(lines(file)) == 1
+
+
 # --- signatures ----------------------------------------------------------------------------
 
 

@@ -138,6 +138,27 @@ def test_audit_verify_refuses_a_checkpoint_signed_by_another_key(
     assert code == 1 and "the signature does not verify" in out
 
 
+def test_checkpoints_signed_by_a_key_since_rotated_out_still_verify_through_the_last_line(
+    hub_dir: tuple[Settings, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings, database = hub_dir
+    issuer = hub_issuer(settings)
+    old_kid = issuer.current_kid
+    anchor(settings)  # seq 5, the old key
+    issuer.rotate()
+    fill(settings.resolved_store_url, 2, start=5)
+    anchor(settings)  # seq 7, the new key; its signed `prev` fixes line 1
+    issuer.remove_key(old_kid)
+
+    code, out = verify_cli(settings.data_dir, capsys)
+    assert code == 0, out
+    assert "head checkpoints: 2 agree with the chain" in out
+
+    roll_back(database, keep=4)  # the old key's checkpoint is still held to the chain
+    code, out = verify_cli(settings.data_dir, capsys)
+    assert code == 1 and "line 1 (seq 5" in out and "line 2 (seq 7" in out
+
+
 def test_audit_verify_reports_a_checkpoint_file_with_a_line_cut_out(
     hub_dir: tuple[Settings, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
