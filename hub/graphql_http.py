@@ -183,7 +183,7 @@ def error_code(error: GraphQLError, formatted: dict[str, Any]) -> str:
     """A sharper code for errors graphql-core raises before execution."""
     code = str((formatted.get("extensions") or {}).get("code", ""))
     if isinstance(error, GraphQLSyntaxError):
-        return "GRAPHQL_PARSE_FAILED"
+        return code if code == "QUERY_TOO_COMPLEX" else "GRAPHQL_PARSE_FAILED"  # a parser limit: see format_error
     if code == "GRAPHQL_VALIDATION_FAILED" and error.message.startswith("Variable '$"):
         return "BAD_USER_INPUT"  # a variable value of the wrong shape
     return code

@@ -13,11 +13,7 @@ from typing import Any
 
 import strawberry
 from cachetools import LRUCache
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-)
+from strawberry.extensions import DisableIntrospection, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
@@ -28,7 +24,7 @@ from schema.execution import FastPlainExecutionContext
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, Costs, QueryCostLimiter
 from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
-from schema.extensions.shape import ShapeLimiter, shape_rule
+from schema.extensions.shape import Shapes, ShapeLimiter, ShapeLimits
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.extensions.validation import TextValidationCache, ValidationResults
 from schema.root import Mutation, Query
@@ -39,8 +35,15 @@ Visibility = Callable[[str, str], bool]
 # defaults for a role whose policy sets no limit (`limits:` in the policy file)
 MAX_DEPTH = 10
 MAX_ALIASES = 30
-MAX_TOKENS = 5000
 MAX_QUERY_COST = 1000
+# what parsing and validation may cost (schema/extensions/shape.py; measured by
+# `python -m bench.adversarial`): within these, the costliest documents found take
+# ~50 ms; GraphiQL's introspection query has ~600 tokens and 239 selections
+MAX_DOCUMENT_LENGTH = 32 * 1024
+MAX_TOKENS = 3000
+MAX_SELECTIONS = 400
+MAX_REPEATED_FIELDS = 10
+MAX_DEFINITIONS = 30  # operations and fragments
 
 
 def _everything(type_name: str, field_name: str) -> bool:
@@ -67,6 +70,19 @@ class RoleSchema(strawberry.Schema):
         return [f for f in fields if self._visible(type_name, converter.get_graphql_name(f))]
 
 
+def shape_limits(limits: Limits) -> ShapeLimits:
+    """What a document may hold for a role with `limits` (the defaults above where unset)."""
+    return ShapeLimits(
+        max_length=limits.max_document_length or MAX_DOCUMENT_LENGTH,
+        max_tokens=limits.max_tokens or MAX_TOKENS,
+        max_definitions=MAX_DEFINITIONS,
+        max_depth=limits.max_depth or MAX_DEPTH,
+        max_aliases=MAX_ALIASES,
+        max_selections=limits.max_selections or MAX_SELECTIONS,
+        max_repeated_fields=limits.max_repeated_fields or MAX_REPEATED_FIELDS,
+    )
+
+
 def build_schema(
     *,
     visible: Visibility = _everything,
@@ -74,12 +90,12 @@ def build_schema(
     limits: Limits | None = None,
     fast_path: bool = True,
 ) -> RoleSchema:
-    """A schema showing the `visible` fields, refusing documents over `limits` (depth,
-    cost, introspection; a limit left None takes the default above)."""
+    """A schema showing the `visible` fields, refusing documents over `limits` (size,
+    shape, cost, introspection; a limit left None takes the default above)."""
     limits = limits or Limits()
-    max_depth = limits.max_depth or MAX_DEPTH
     max_cost = limits.max_query_cost or MAX_QUERY_COST
-    shape = shape_rule(max_depth=max_depth, max_aliases=MAX_ALIASES)
+    shape = shape_limits(limits)
+    shapes: Shapes = LRUCache(maxsize=256)
     validated: ValidationResults = LRUCache(maxsize=256)  # this schema's, shared by its requests
     costs = Costs(maxsize=512)
     return RoleSchema(
@@ -89,8 +105,7 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=FastPlainExecutionContext if fast_path else None,
         extensions=[
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ShapeLimiter(rule=shape),  # depth and aliases; one rule class per schema
+            lambda: ShapeLimiter(shape, shapes),  # length and tokens when parsing, shape before validating
             lambda: ParserCache(maxsize=256),
             lambda: TextValidationCache(validated),
             *([DisableIntrospection] if limits.introspection is False else []),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 
 from auth.masks import in_text
 from connectors.errors import ConnectorError
@@ -67,6 +67,22 @@ def error_extensions(exc: BaseException | None) -> dict[str, Any] | None:
     return None
 
 
+#: how graphql-core's parser says it stopped at one of the limits it was given
+_PARSE_LIMITS = {
+    "Source contains more than": "length",
+    "Document contains more than": "tokens",
+    "Document is nested too deeply": "nesting",
+}
+
+
+def parse_limit(error: GraphQLError) -> str | None:
+    """The limit the parser refused the document for (its size, not its syntax: one of
+    the role's document limits, QUERY_TOO_COMPLEX), or None."""
+    if isinstance(error, GraphQLSyntaxError):
+        return next((limit for text, limit in _PARSE_LIMITS.items() if text in error.message), None)
+    return None
+
+
 def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
     """The JSON form of one error, masking anything unexpected."""
     original = error.original_error
@@ -77,6 +93,9 @@ def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
         # parse and validation errors, and errors graphql-core raised for bad variables
         formatted = error.formatted
         extensions = dict(formatted.get("extensions") or {})
+        limit = parse_limit(error)
+        if limit is not None:
+            extensions.update(code="QUERY_TOO_COMPLEX", limit=limit)
         extensions.setdefault(
             "code", "BAD_USER_INPUT" if error.path or error.original_error else "GRAPHQL_VALIDATION_FAILED"
         )

@@ -25,6 +25,8 @@ Format (YAML)::
         query: [me, citizen, citizens]          # or "*"
         mutation: []
         limits: {max_query_cost: 2000, max_depth: 10, introspection: true}
+                    # also max_document_length (characters), max_tokens, max_selections,
+                    # max_repeated_fields (see schema/extensions/shape.py)
 
 `rows` defaults to `all`. The schema layer hands in, with the catalogue, the value kind
 of each field carrying personal values (`kinds`); a role's masks and hides then follow
@@ -78,7 +80,15 @@ _ROLE_KEYS = frozenset({"description", "extends", "types", "limits", *ROOT_TYPES
 _TYPE_KEYS = frozenset({"fields", "hide", "mask", "unmasked", "rows", "deny"})
 _BINDING_KEYS = frozenset({"rule", "fields", "hide"})
 _LIMIT_KINDS: Mapping[str, type] = MappingProxyType(
-    {"max_query_cost": int, "max_depth": int, "introspection": bool}
+    {
+        "max_query_cost": int,
+        "max_depth": int,
+        "introspection": bool,
+        "max_document_length": int,
+        "max_tokens": int,
+        "max_selections": int,
+        "max_repeated_fields": int,
+    }
 )
 _OTHER_TYPES = {"visible": True, "hidden": False}
 

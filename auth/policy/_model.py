@@ -38,11 +38,19 @@ ROOT_TYPES: Mapping[str, str] = MappingProxyType(
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-role limits; None means "the hub's configured default"."""
+    """Per-role limits; None means "the hub's configured default".
+
+    Besides the cost and depth: how long a document may be (characters) and how many
+    tokens it may hold (both bound parsing), and how many selections it may make and
+    fields it may answer under one response name (both bound validation)."""
 
     max_query_cost: int | None = None
     max_depth: int | None = None
     introspection: bool | None = None
+    max_document_length: int | None = None
+    max_tokens: int | None = None
+    max_selections: int | None = None
+    max_repeated_fields: int | None = None
 
     def widen(self, other: Limits) -> Limits:
         def larger(a: int | None, b: int | None) -> int | None:
@@ -55,6 +63,10 @@ class Limits:
             max_query_cost=larger(self.max_query_cost, other.max_query_cost),
             max_depth=larger(self.max_depth, other.max_depth),
             introspection=intro,
+            max_document_length=larger(self.max_document_length, other.max_document_length),
+            max_tokens=larger(self.max_tokens, other.max_tokens),
+            max_selections=larger(self.max_selections, other.max_selections),
+            max_repeated_fields=larger(self.max_repeated_fields, other.max_repeated_fields),
         )
 
 

@@ -1,43 +1,120 @@
-"""How deep an operation may nest and how many aliases it may use, checked while the
-document is validated.
+"""What a document may hold before it is validated: its length and tokens, how many
+operations and fragments, its depth and aliases, how many selections it makes and how
+many fields answer under one response name.
 
-Strawberry's `QueryDepthLimiter` and `MaxAliasesLimiter` walk a fragment again each
-time it is spread, so a document of fragments that each spread the next twice takes
-exponential time (22 fragments: 13 s; 40: days). This rule computes each fragment's
-depth and alias count once (counts still multiply per spread, as if expanded).
+Validation costs more than its input suggests. graphql-core's overlapping-fields rule
+compares every pair of fields that answer under the same response name, and the
+fields under them, pair by pair: 400 copies of `trackApplication(number: "x") {
+status }` (15 KB) take more than a second to validate, and nested or fragment-spread
+copies as long again (see `bench/adversarial.py`). So the document is measured first,
+in one pass over the parsed AST, and refused with QUERY_TOO_COMPLEX while that is
+still cheap; validation then runs only on documents whose cost is bounded.
 
-Depth counts nesting below the root fields: `{ me { subject } }` has depth 1.
+- length: characters of the text, checked before it is lexed (the token limit does
+  not bound a 200 KB string or comment, which take ~100 ms to lex);
+- tokens: checked while it is parsed (5,000 tokens take ~40 ms to parse);
+- definitions: operations and fragments (validation walks each one again for its
+  variables, ~0.3 ms each);
+- depth: nesting below the root fields (`{ me { subject } }` has depth 1);
+- aliases: aliased fields;
+- selections: fields, inline fragments and fragment spreads, and the arguments,
+  directives and variables written on them (each argument value counts its list items
+  and object fields too), counted as if every fragment were written out where it is
+  spread;
+- repeated fields: the most fields answering under one response path (`{ a: x a: x }`
+  has 2), i.e. merged by execution and compared pairwise by validation.
+
+Each fragment is measured once and its counts multiplied where it is spread (capped),
+so a document of fragments that each spread the next twice (2^60 selections) is
+measured in linear time. Fragments that no operation spreads are measured as if
+spread once (validation still walks them). Repeated fields are counted by walking the
+expanded document only once its selection count is known to be within the limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
+    ValueNode,
+    VariableDefinitionNode,
 )
 from strawberry.extensions import SchemaExtension
+
+from schema.extensions.cost import QueryTooComplex
+
+#: counts stop growing here: enough to exceed any limit, small enough to stay cheap
+_CAP = 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeLimits:
+    """One role's bounds on a document (see the module docstring)."""
+
+    max_length: int
+    max_tokens: int
+    max_definitions: int
+    max_depth: int
+    max_aliases: int
+    max_selections: int
+    max_repeated_fields: int
+
+    def __post_init__(self) -> None:
+        positive = (self.max_length, self.max_tokens, self.max_definitions, self.max_depth,
+                    self.max_selections, self.max_repeated_fields)
+        if min(positive) < 1:
+            raise ValueError("document limits must be positive")
+        if self.max_aliases < 0:
+            raise ValueError("max_aliases must not be negative")
 
 
 @dataclass(frozen=True, slots=True)
 class Shape:
     depth: int
     aliases: int
+    selections: int
+    repeated_fields: int = 0  # measured only when the selections are within the limit
+    definitions: int = 0
 
 
-_EMPTY = Shape(0, 0)
+_EMPTY = Shape(0, 0, 0)
+
+
+def _value(node: ValueNode) -> int:
+    if isinstance(node, ListValueNode):
+        return 1 + sum(_value(item) for item in node.values)
+    if isinstance(node, ObjectValueNode):
+        return 1 + sum(_value(field.value) for field in node.fields)
+    return 1
+
+
+def _directives(node: SelectionNode | OperationDefinitionNode | VariableDefinitionNode) -> int:
+    return sum(1 + sum(_value(a.value) for a in d.arguments or ()) for d in node.directives or ())
+
+
+def _variables(operation: OperationDefinitionNode) -> int:
+    return _directives(operation) + sum(
+        1 + _directives(v) + (_value(v.default_value) if v.default_value is not None else 0)
+        for v in operation.variable_definitions or ()
+    )
 
 
 class _Measure:
+    """Depth, aliases and selections of selection sets, each fragment measured once."""
+
     def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.fragments = fragments
         self.known: dict[str, Shape] = {}
@@ -46,28 +123,31 @@ class _Measure:
     def selection_set(self, node: SelectionSetNode | None) -> Shape:
         if node is None:
             return _EMPTY
-        depth = aliases = 0
+        depth = aliases = selections = 0
         for selection in node.selections:
+            written = 1 + _directives(selection)
             if isinstance(selection, FieldNode):
                 aliases += selection.alias is not None
+                written += sum(_value(a.value) for a in selection.arguments or ())
+                inner = self.selection_set(selection.selection_set)
                 if selection.selection_set is not None:
-                    inner = self.selection_set(selection.selection_set)
-                    depth, aliases = max(depth, 1 + inner.depth), aliases + inner.aliases
-            else:
-                inner = (
-                    self.selection_set(selection.selection_set)
-                    if isinstance(selection, InlineFragmentNode)
-                    else self.fragment(selection.name.value)
-                    if isinstance(selection, FragmentSpreadNode)
-                    else _EMPTY
-                )
-                depth, aliases = max(depth, inner.depth), aliases + inner.aliases
-        return Shape(depth, aliases)
+                    depth = max(depth, 1 + inner.depth)
+            elif isinstance(selection, InlineFragmentNode):
+                inner = self.selection_set(selection.selection_set)
+                depth = max(depth, inner.depth)
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = self.fragment(selection.name.value)
+                depth = max(depth, inner.depth)
+            else:  # pragma: no cover - graphql-core has no other selection
+                continue
+            aliases = min(aliases + inner.aliases, _CAP)
+            selections = min(selections + written + inner.selections, _CAP)
+        return Shape(depth, aliases, selections)
 
     def fragment(self, name: str) -> Shape:
         if name not in self.known:
             definition = self.fragments.get(name)
-            if definition is None or name in self.visiting:  # reported by other rules
+            if definition is None or name in self.visiting:  # reported by validation
                 return _EMPTY
             self.visiting.add(name)
             self.known[name] = self.selection_set(definition.selection_set)
@@ -75,56 +155,123 @@ class _Measure:
         return self.known[name]
 
 
-def shape_rule(*, max_depth: int, max_aliases: int) -> type[ValidationRule]:
-    if max_depth < 1 or max_aliases < 0:
-        raise ValueError("max_depth must be at least 1 and max_aliases not negative")
-    class ShapeRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            document = context.document
-            measure = _Measure(
-                {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-            )
-            for definition in document.definitions:
-                if not isinstance(definition, OperationDefinitionNode):
-                    continue
-                shape = measure.selection_set(definition.selection_set)
-                name = definition.name.value if definition.name else "anonymous"
-                if shape.depth > max_depth:
-                    context.report_error(GraphQLError(
-                        f"'{name}' exceeds maximum operation depth of {max_depth} (it has {shape.depth})",
-                        definition,
-                    ))
-                if shape.aliases > max_aliases:
-                    context.report_error(GraphQLError(
-                        f"{shape.aliases} aliases found in '{name}'. Allowed: {max_aliases}", definition
-                    ))
+class _Repeats:
+    """The most fields under one response path, walking the expanded document (callers
+    first make sure it is small)."""
 
-    return ShapeRule
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+
+    def most(self, sets: Sequence[SelectionSetNode]) -> int:
+        by_name: dict[str, list[FieldNode]] = {}
+        for node in sets:
+            self._collect(node, by_name, frozenset())
+        most = 0
+        for fields in by_name.values():
+            children = [f.selection_set for f in fields if f.selection_set is not None]
+            most = max(most, len(fields), self.most(children) if children else 0)
+        return most
+
+    def _collect(self, node: SelectionSetNode, into: dict[str, list[FieldNode]], spreading: frozenset[str]) -> None:
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                name = (selection.alias or selection.name).value
+                into.setdefault(name, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                self._collect(selection.selection_set, into, spreading)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                definition = self.fragments.get(name)
+                if definition is not None and name not in spreading:  # a cycle: reported by validation
+                    self._collect(definition.selection_set, into, spreading | {name})
+
+
+def measure(document: DocumentNode, *, max_selections: int = _CAP) -> Shape:
+    """The shape of every operation of `document` taken together (depth: the deepest),
+    plus the fragments no operation spreads. Repeated fields are counted only when the
+    selections are at most `max_selections` (else left 0)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    measured = _Measure(fragments)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    roots = [d.selection_set for d in operations]
+    shapes = [measured.selection_set(root) for root in roots]
+    shapes += [Shape(0, 0, _variables(d)) for d in operations]
+    for name, definition in fragments.items():
+        if name not in measured.known:  # spread by no operation (validation refuses it later)
+            shapes.append(measured.fragment(name))
+            roots.append(definition.selection_set)
+    depth = max((s.depth for s in shapes), default=0)
+    aliases = min(sum(s.aliases for s in shapes), _CAP)
+    selections = min(sum(s.selections for s in shapes), _CAP)
+    repeats = _Repeats(fragments)
+    small = selections <= max_selections and selections < _CAP
+    repeated = max((repeats.most([root]) for root in roots), default=0) if small else 0
+    return Shape(depth, aliases, selections, repeated, len(document.definitions))
+
+
+def refusal(shape: Shape, limits: ShapeLimits) -> QueryTooComplex | None:
+    """The error for the first limit `shape` exceeds, or None."""
+    checks = (
+        ("definitions", shape.definitions, limits.max_definitions,
+         f"The document holds {shape.definitions} operations and fragments, more than the "
+         f"{limits.max_definitions} allowed"),
+        ("depth", shape.depth, limits.max_depth,
+         f"The document exceeds the maximum operation depth of {limits.max_depth} (it has {shape.depth})"),
+        ("aliases", shape.aliases, limits.max_aliases,
+         f"{shape.aliases} aliases found in the document. Allowed: {limits.max_aliases}"),
+        ("selections", shape.selections, limits.max_selections,
+         f"The document makes {shape.selections} selections (fields and fragments with their arguments, "
+         "directives and variables, counted as if every fragment were written out where it is spread), "
+         f"more than the {limits.max_selections} allowed for your role"),
+        ("repeatedFields", shape.repeated_fields, limits.max_repeated_fields,
+         f"{shape.repeated_fields} fields answer under one response name, more than the "
+         f"{limits.max_repeated_fields} allowed for your role: select each field once"),
+    )
+    for limit, value, maximum, message in checks:
+        if value > maximum:
+            return QueryTooComplex(message, extra={"limit": limit, "value": value, "maximum": maximum})
+    return None
+
+
+#: text -> the shape of that document, for one schema
+Shapes = LRUCache[str, Shape]
 
 
 class ShapeLimiter(SchemaExtension):
-    """Adds the depth and alias rule to validation (cached with the rest of it).
+    """Refuses a document over `limits`: its length and tokens while it is parsed
+    (graphql-core's own limits; see `schema.errors.is_parse_limit`), its shape after
+    parsing and before validation. Shapes are kept by text in `shapes` (bounded, one
+    per schema), so a known document is not walked again.
 
-    Pass a `rule` made once per schema with `shape_rule`: the validation cache is keyed
-    by the rule classes, so a class made per request would never hit it."""
+    The refusal is a pre-execution error (what validation errors are), not a raised
+    exception, so that it reads the same over HTTP and over a WebSocket.
 
-    def __init__(
-        self,
-        *,
-        rule: type[ValidationRule] | None = None,
-        max_depth: int | None = None,
-        max_aliases: int | None = None,
-    ) -> None:
-        if rule is None:
-            if max_depth is None or max_aliases is None:
-                raise ValueError("give a prebuilt rule, or max_depth and max_aliases")
-            rule = shape_rule(max_depth=max_depth, max_aliases=max_aliases)
-        self.rule = rule
+    Pass as a factory sharing one `ShapeLimits` and one `Shapes`:
+    `lambda: ShapeLimiter(limits, LRUCache(maxsize=256))`, both made once."""
+
+    def __init__(self, limits: ShapeLimits, shapes: Shapes | None = None) -> None:
+        self.limits = limits
+        self.shapes = shapes
 
     def on_operation(self) -> Iterator[None]:
-        self.execution_context.validation_rules = (*self.execution_context.validation_rules, self.rule)
+        options = self.execution_context.parse_options
+        options["max_tokens"] = self.limits.max_tokens
+        options["max_source_length"] = self.limits.max_length  # type: ignore[typeddict-unknown-key]
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        document, query = execution.graphql_document, execution.query
+        if document is not None:
+            shape = self.shapes.get(query) if self.shapes is not None and query is not None else None
+            if shape is None:
+                shape = measure(document, max_selections=self.limits.max_selections)
+                if self.shapes is not None and query is not None:  # no text: not cached
+                    self.shapes[query] = shape
+            error = refusal(shape, self.limits)
+            if error is not None:  # validation is skipped (see TextValidationCache)
+                execution.pre_execution_errors = [GraphQLError(error.message, original_error=error)]
         yield
 
 
-__all__ = ["Shape", "ShapeLimiter", "shape_rule"]
+__all__ = ["Shape", "ShapeLimiter", "ShapeLimits", "Shapes", "measure", "refusal"]

@@ -30,6 +30,9 @@ class TextValidationCache(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
+        if execution.pre_execution_errors:  # refused before validation (ShapeLimiter)
+            yield
+            return
         rules = tuple(execution.validation_rules)
         key = (execution.query, rules) if execution.query else None  # no text: not cached
         errors = self.results.get(key) if key is not None else None

@@ -152,7 +152,7 @@ def test_typename_stays_available_without_introspection(client: TestClient) -> N
 
 
 def test_nested_fragments_are_measured_in_linear_time(client: TestClient) -> None:
-    fragments = "".join(f"fragment F{i} on Principal {{ a{i}: subject ...F{i + 1} ...F{i + 1} }} " for i in range(50))
-    query = fragments + "fragment F50 on Principal { subject } { me { ...F0 } }"
+    fragments = "".join(f"fragment F{i} on Principal {{ a{i}: subject ...F{i + 1} ...F{i + 1} }} " for i in range(25))
+    query = fragments + "fragment F25 on Principal { subject } { me { ...F0 } }"
     answer = client.post("/graphql", json={"query": query}).json()
     assert "aliases found" in answer["errors"][0]["message"]
