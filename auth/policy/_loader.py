@@ -25,8 +25,8 @@ Format (YAML)::
         query: [me, citizen, citizens]          # or "*"
         mutation: []
         limits: {max_query_cost: 2000, max_depth: 10, introspection: true}
-                    # also max_document_length (characters), max_tokens, max_selections,
-                    # max_repeated_fields (see schema/extensions/shape.py)
+                    # also max_document_length (characters), max_tokens, max_definitions,
+                    # max_selections, max_repeated_fields (see schema/extensions/shape.py)
 
 `rows` defaults to `all`. The schema layer hands in, with the catalogue, the value kind
 of each field carrying personal values (`kinds`); a role's masks and hides then follow
@@ -86,6 +86,7 @@ _LIMIT_KINDS: Mapping[str, type] = MappingProxyType(
         "introspection": bool,
         "max_document_length": int,
         "max_tokens": int,
+        "max_definitions": int,
         "max_selections": int,
         "max_repeated_fields": int,
     }

@@ -41,14 +41,15 @@ class Limits:
     """Per-role limits; None means "the hub's configured default".
 
     Besides the cost and depth: how long a document may be (characters) and how many
-    tokens it may hold (both bound parsing), and how many selections it may make and
-    fields it may answer under one response name (both bound validation)."""
+    tokens it may hold (both bound parsing), and how many operations and fragments,
+    selections and fields under one response name it may hold (all bound validation)."""
 
     max_query_cost: int | None = None
     max_depth: int | None = None
     introspection: bool | None = None
     max_document_length: int | None = None
     max_tokens: int | None = None
+    max_definitions: int | None = None
     max_selections: int | None = None
     max_repeated_fields: int | None = None
 
@@ -65,6 +66,7 @@ class Limits:
             introspection=intro,
             max_document_length=larger(self.max_document_length, other.max_document_length),
             max_tokens=larger(self.max_tokens, other.max_tokens),
+            max_definitions=larger(self.max_definitions, other.max_definitions),
             max_selections=larger(self.max_selections, other.max_selections),
             max_repeated_fields=larger(self.max_repeated_fields, other.max_repeated_fields),
         )
