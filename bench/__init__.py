@@ -5,6 +5,7 @@
     python -m bench.ledger --url URL         the access ledger's insert and verify rates
     python -m bench.authz_cost               what policy and ledger cost one query
     python -m bench.metrics_view DATA_DIR    the metrics view on a large sample
+    python -m bench.adversarial              refusing worst-case documents, /healthz meanwhile
 
 `hub bench` finds this package lazily (`bench.cli`); nothing in the product imports it
 (an import-linter contract in `pyproject.toml`). See `bench.run` for the steps of a run

@@ -1,7 +1,7 @@
 """How long the hub takes to refuse (or answer) documents built to make validation
 expensive, and whether other requests wait meanwhile.
 
-    python -m bench.adversarial [--budget BYTES ...] [--repeat N] [--rounds N] [--no-live]
+    python -m bench.adversarial [--budget BYTES ...] [--repeat N] [--rounds N] [--no-accepted] [--no-live]
 
 1. Generated documents (bench.adversarial_documents: every family, filled to each
    budget, by default 15 KB and the hub's body limit) are sent by an anonymous caller
@@ -32,17 +32,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: this folder's package found last, so
-    sys.path.append(str(Path(__file__).resolve().parents[1]))  # PYTHONPATH picks the hub
-
-from bench.adversarial_documents import (  # noqa: E402
-    FAMILIES,
-    QUADRATIC,
-    body_size,
-    documents,
-    largest,
-    unique,
-)
+if __package__ in (None, ""):  # a script run against another checkout's hub (PYTHONPATH)
+    from adversarial_documents import FAMILIES, QUADRATIC, body_size, documents, largest, unique
+else:
+    from bench.adversarial_documents import FAMILIES, QUADRATIC, body_size, documents, largest, unique
 
 BUDGETS = (15 * 1024, 256 * 1024)  # the issue's 15 KB, and the hub's body limit (MAX_BODY_BYTES)
 CONCURRENT = 10

@@ -21,7 +21,7 @@ from bench.adversarial_documents import FAMILIES, LEXER_ONLY, QUADRATIC, documen
 from hardening_support import Headers, assert_healthy, guarded_sources, memory_settings
 from sample_world import World
 from hub.app import create_app
-from hub.bench.operations import default_mix
+from bench.operations import default_mix
 from hub.public.report import REPORT_SELECTION, SATISFACTION_QUERY
 from schema.access import catalogue_of
 from schema.build import build_role_schema, build_schema, shape_limits
