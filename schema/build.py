@@ -24,7 +24,7 @@ from schema.execution import FastPlainExecutionContext
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, Costs, QueryCostLimiter
 from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
-from schema.extensions.shape import Shapes, ShapeLimiter, ShapeLimits
+from schema.extensions.shape import ShapeLimiter, ShapeLimits, Verdicts
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.extensions.validation import TextValidationCache, ValidationResults
 from schema.root import Mutation, Query
@@ -96,7 +96,7 @@ def build_schema(
     limits = limits or Limits()
     max_cost = limits.max_query_cost or MAX_QUERY_COST
     shape = shape_limits(limits)
-    shapes: Shapes = LRUCache(maxsize=256)
+    verdicts: Verdicts = LRUCache(maxsize=256)
     validated: ValidationResults = LRUCache(maxsize=256)  # this schema's, shared by its requests
     costs = Costs(maxsize=512)
     return RoleSchema(
@@ -106,7 +106,7 @@ def build_schema(
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=FastPlainExecutionContext if fast_path else None,
         extensions=[
-            lambda: ShapeLimiter(shape, shapes),  # length and tokens when parsing, shape before validating
+            lambda: ShapeLimiter(shape, verdicts),  # length and tokens when parsing, shape before validating
             lambda: ParserCache(maxsize=256),
             lambda: TextValidationCache(validated),
             *([DisableIntrospection] if limits.introspection is False else []),

@@ -209,49 +209,68 @@ def measure(document: DocumentNode, *, max_selections: int = _CAP) -> Shape:
     return Shape(depth, aliases, selections, repeated, len(document.definitions))
 
 
-def refusal(shape: Shape, limits: ShapeLimits) -> QueryTooComplex | None:
-    """The error for the first limit `shape` exceeds, or None."""
-    checks = (
-        ("definitions", shape.definitions, limits.max_definitions,
-         f"The document holds {shape.definitions} operations and fragments, more than the "
-         f"{limits.max_definitions} allowed"),
-        ("depth", shape.depth, limits.max_depth,
-         f"The document exceeds the maximum operation depth of {limits.max_depth} (it has {shape.depth})"),
-        ("aliases", shape.aliases, limits.max_aliases,
-         f"{shape.aliases} aliases found in the document. Allowed: {limits.max_aliases}"),
-        ("selections", shape.selections, limits.max_selections,
-         f"The document makes {shape.selections} selections (fields and fragments with their arguments, "
-         "directives and variables, counted as if every fragment were written out where it is spread), "
-         f"more than the {limits.max_selections} allowed for your role"),
-        ("repeatedFields", shape.repeated_fields, limits.max_repeated_fields,
-         f"{shape.repeated_fields} fields answer under one response name, more than the "
-         f"{limits.max_repeated_fields} allowed for your role: select each field once"),
-    )
-    for limit, value, maximum, message in checks:
+#: the limit a document exceeds: (name, the document's value, the maximum)
+Exceeded = tuple[str, int, int]
+
+
+def exceeded(shape: Shape, limits: ShapeLimits) -> Exceeded | None:
+    """The first limit `shape` exceeds, or None."""
+    for limit, value, maximum in (
+        ("definitions", shape.definitions, limits.max_definitions),
+        ("depth", shape.depth, limits.max_depth),
+        ("aliases", shape.aliases, limits.max_aliases),
+        ("selections", shape.selections, limits.max_selections),
+        ("repeatedFields", shape.repeated_fields, limits.max_repeated_fields),
+    ):
         if value > maximum:
-            return QueryTooComplex(message, extra={"limit": limit, "value": value, "maximum": maximum})
+            return limit, value, maximum
     return None
 
 
-#: text -> the shape of that document, for one schema
-Shapes = LRUCache[str, Shape]
+def too_complex(limit: Exceeded) -> QueryTooComplex:
+    name, value, maximum = limit
+    message = _MESSAGES[name].format(value=value, maximum=maximum)
+    return QueryTooComplex(message, extra={"limit": name, "value": value, "maximum": maximum})
+
+
+def refusal(shape: Shape, limits: ShapeLimits) -> QueryTooComplex | None:
+    """The error for the first limit `shape` exceeds, or None."""
+    limit = exceeded(shape, limits)
+    return too_complex(limit) if limit is not None else None
+
+
+_MESSAGES = {
+    "definitions": "The document holds {value} operations and fragments, more than the {maximum} allowed",
+    "depth": "The document exceeds the maximum operation depth of {maximum} (it has {value})",
+    "aliases": "{value} aliases found in the document. Allowed: {maximum}",
+    "selections": "The document makes {value} selections (fields and fragments with their arguments, directives "
+                  "and variables, counted as if every fragment were written out where it is spread), more than "
+                  "the {maximum} allowed for your role",
+    "repeatedFields": "{value} fields answer under one response name, more than the {maximum} allowed for "
+                      "your role: select each field once",
+}
+
+
+#: text -> the limit that document exceeds (None: none), for one schema
+Verdicts = LRUCache[str, Exceeded | None]
+_UNSEEN = ("", 0, 0)
 
 
 class ShapeLimiter(SchemaExtension):
     """Refuses a document over `limits`: its length and tokens while it is parsed
-    (graphql-core's own limits; see `schema.errors.is_parse_limit`), its shape after
-    parsing and before validation. Shapes are kept by text in `shapes` (bounded, one
-    per schema), so a known document is not walked again.
+    (graphql-core's own limits; see `schema.errors.parse_limit`), its shape after
+    parsing and before validation. Verdicts are kept by text in `verdicts` (bounded,
+    one per schema), so a known document is not walked again.
 
     The refusal is a pre-execution error (what validation errors are), not a raised
     exception, so that it reads the same over HTTP and over a WebSocket.
 
-    Pass as a factory sharing one `ShapeLimits` and one `Shapes`:
+    Pass as a factory sharing one `ShapeLimits` and one `Verdicts`:
     `lambda: ShapeLimiter(limits, LRUCache(maxsize=256))`, both made once."""
 
-    def __init__(self, limits: ShapeLimits, shapes: Shapes | None = None) -> None:
+    def __init__(self, limits: ShapeLimits, verdicts: Verdicts | None = None) -> None:
         self.limits = limits
-        self.shapes = shapes
+        self.verdicts = verdicts
 
     def on_operation(self) -> Iterator[None]:
         options = self.execution_context.parse_options
@@ -263,15 +282,18 @@ class ShapeLimiter(SchemaExtension):
         execution = self.execution_context
         document, query = execution.graphql_document, execution.query
         if document is not None:
-            shape = self.shapes.get(query) if self.shapes is not None and query is not None else None
-            if shape is None:
-                shape = measure(document, max_selections=self.limits.max_selections)
-                if self.shapes is not None and query is not None:  # no text: not cached
-                    self.shapes[query] = shape
-            error = refusal(shape, self.limits)
-            if error is not None:  # validation is skipped (see TextValidationCache)
+            verdicts = self.verdicts
+            limit = verdicts.get(query, _UNSEEN) if verdicts is not None and query is not None else _UNSEEN
+            if limit is _UNSEEN:
+                limit = exceeded(measure(document, max_selections=self.limits.max_selections), self.limits)
+                if verdicts is not None and query is not None:  # no text: not cached
+                    verdicts[query] = limit
+            if limit is not None:  # validation is skipped (see TextValidationCache)
+                error = too_complex(limit)
                 execution.pre_execution_errors = [GraphQLError(error.message, original_error=error)]
         yield
 
 
-__all__ = ["Shape", "ShapeLimiter", "ShapeLimits", "Shapes", "measure", "refusal"]
+__all__ = [
+    "Exceeded", "Shape", "ShapeLimiter", "ShapeLimits", "Verdicts", "exceeded", "measure", "refusal", "too_complex",
+]
