@@ -79,7 +79,8 @@ def parse_limit(error: GraphQLError) -> str | None:
     """The limit the parser refused the document for (its size, not its syntax: one of
     the role's document limits, QUERY_TOO_COMPLEX), or None."""
     if isinstance(error, GraphQLSyntaxError):
-        return next((limit for text, limit in _PARSE_LIMITS.items() if text in error.message), None)
+        found = (limit for text, limit in _PARSE_LIMITS.items() if error.message.startswith(f"Syntax Error: {text}"))
+        return next(found, None)  # (a quoted token comes later in a message: it cannot pass for one)
     return None
 
 
