@@ -26,6 +26,7 @@ from hub.public.report import REPORT_SELECTION, SATISFACTION_QUERY
 from schema.access import catalogue_of
 from schema.build import build_role_schema, build_schema, shape_limits
 from schema.extensions.shape import measure, refusal
+from schema.value_kinds import value_kinds
 
 TRACK = 'trackApplication(number: "x") { status }'
 PURPOSE = {"X-Access-Purpose": "population-service"}
@@ -33,7 +34,8 @@ PURPOSE = {"X-Access-Purpose": "population-service"}
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return load_policy(None, catalogue=catalogue_of(build_schema()._schema))
+    catalogue = catalogue_of(build_schema()._schema)
+    return load_policy(None, catalogue=catalogue, kinds=value_kinds(catalogue))
 
 
 def code_and_limit(body: dict) -> tuple[str | None, str | None]:
