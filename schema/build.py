@@ -20,13 +20,13 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import Limits, Policy
 from schema.access import visible_pairs
-from schema.execution import FastPlainExecutionContext
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, Costs, QueryCostLimiter
 from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
 from schema.extensions.shape import ShapeLimiter, ShapeLimits, Verdicts
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.extensions.validation import TextValidationCache, ValidationResults
+from schema.fast_path import use_fast_path
 from schema.root import Mutation, Query
 from schema.selection import SelectionIndex
 
@@ -92,19 +92,19 @@ def build_schema(
     fast_path: bool = True,
 ) -> RoleSchema:
     """A schema showing the `visible` fields, refusing documents over `limits` (size,
-    shape, cost, introspection; a limit left None takes the default above)."""
+    shape, cost, introspection; a limit left None takes the default above), on the fast
+    executor when `fast_path` and the installed releases allow (`schema.fast_path`)."""
     limits = limits or Limits()
     max_cost = limits.max_query_cost or MAX_QUERY_COST
     shape = shape_limits(limits)
     verdicts: Verdicts = LRUCache(maxsize=256)
     validated: ValidationResults = LRUCache(maxsize=256)  # this schema's, shared by its requests
     costs = Costs(maxsize=512)
-    return RoleSchema(
+    schema = RoleSchema(
         query=Query,
         mutation=Mutation if with_mutation else None,
         visible=visible,
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=FastPlainExecutionContext if fast_path else None,
         extensions=[
             lambda: ShapeLimiter(shape, verdicts),  # length and tokens when parsing, shape before validating
             lambda: ParserCache(maxsize=256),
@@ -116,6 +116,9 @@ def build_schema(
             SourceTraceExtension,
         ],
     )
+    if fast_path:
+        use_fast_path(schema)
+    return schema
 
 
 def build_role_schema(full: RoleSchema, policy: Policy, roles: frozenset[str]) -> RoleSchema:

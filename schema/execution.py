@@ -7,10 +7,14 @@ objects the policy already shaped (masks applied, withheld fields nulled): a con
 `edges`, an edge's `node`, a citizen's `fullName`. For a field that
 
   - has no resolver of its own, no arguments, no permission classes, no field extensions,
-  - carries no directive but @skip/@include,
+    no exception handlers, strawberry's default resolver (`getattr`), and no directive on
+    its definition or its type's,
+  - carries no directive but @skip/@include in the document,
   - returns a scalar or enum (a leaf), an object type, or a list of an object type whose
     objects need no `is_type_of` check (no interfaces),
-  - and runs with no resolve-wrapping schema extension (middleware),
+  - and runs with no resolve-wrapping schema extension (middleware: `schema.fast_path`
+    refuses such a schema at build, and a request that has one anyway takes the
+    ordinary path throughout),
 
 reading the attribute is exactly what the general path's resolver does, so the value is
 taken directly: a leaf is coerced (a str for String and ID, a Python enum member for an
@@ -63,6 +67,7 @@ from graphql.type import (
     is_leaf_type,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
 
 from schema import flat_completion as flat
 from schema.flat_completion import Completer, FlatField, leaf_value
@@ -170,14 +175,30 @@ def _field_kind(parent_type: GraphQLObjectType, field_name: str) -> tuple[int, d
     return known
 
 
+def _reads_attribute(definition: Any) -> bool:
+    """Whether strawberry gets the field's value as `getattr(source, python_name)`: no
+    resolver, no field extensions (permission classes are one), the default resolver,
+    the field class's own `get_result`, and no directive on the field."""
+    return (
+        isinstance(definition, StrawberryField)
+        and definition.base_resolver is None
+        and not definition.extensions
+        and not definition.permission_classes
+        and definition.default_resolver is getattr
+        and type(definition).get_result is StrawberryField.get_result
+        and not definition.directives
+    )
+
+
 def _classify(parent_type: GraphQLObjectType, field_name: str) -> tuple[int, dict[str, Any]]:
     field = parent_type.fields.get(field_name)
-    if field is None or field.args:
+    # strawberry marks the resolver it made for a field that only reads an attribute
+    # (none of: resolver, field extensions, exception handlers)
+    if field is None or field.args or not getattr(field.resolve, "_is_default", False):
         return ORDINARY, {}
     definition = (field.extensions or {}).get("strawberry-definition")
-    if definition is None or definition.base_resolver is not None or definition.permission_classes:
-        return ORDINARY, {}
-    if getattr(definition, "extensions", None):
+    type_definition = (parent_type.extensions or {}).get("strawberry-definition")
+    if not _reads_attribute(definition) or getattr(type_definition, "directives", None):
         return ORDINARY, {}
     attr = definition.python_name
     inner, nullable = _unwrap(field.type)
