@@ -21,41 +21,31 @@ taken directly: a leaf is coerced (a str for String and ID, a Python enum member
 enum, as a table look-up), an object's own fields are collected and executed (again on
 this path), a list's items likewise; a list whose items' selection holds only leaves and
 such objects (an edge and its node) is completed by one function per item, without
-paths (a function written for the selection: `schema.flat_completion`). What is
-learnt of a selection (its collected sub-fields, their steps, its flat completer)
-depends only on the document when no directive or fragment variable can change it, so
-for such a document it is kept and shared by every request that runs the same parsed
-operation (`SharedPlans`): a repeated query does not collect and classify its fields
-again (8–14% of a citizen-by-NIK request's event-loop CPU, measured in process).
+paths (a function written for the selection: `schema.flat_completion`).
 Everything else goes graphql-core's ordinary way, and so do the hard cases of the plain
 fields: a null where the schema says non-null, a value the scalar cannot serialise, an
 exception as a value, a list that is not a list or holds nulls or awaitables. Errors inside an
 object or a list item are handled as graphql-core handles them (`handle_field_error` at
 the same path: null at the nearest nullable position), so answers, errors and their
-paths are unchanged; the tests run every query both ways.
+paths are unchanged; the tests run every query both ways, and hypothesis draws
+thousands more (tests/schema/test_fast_path_differential.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from cachetools import LRUCache
 from graphql import (
     GraphQLID,
     GraphQLObjectType,
     GraphQLScalarType,
-    GraphQLSchema,
     GraphQLString,
-    OperationDefinitionNode,
-    SelectionSetNode,
 )
 from graphql.execution.collect_fields import (
-    CollectedFields,
     FieldDetailsList,
-    FragmentDetails,
     GroupedFieldSet,
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -215,80 +205,6 @@ def _classify(parent_type: GraphQLObjectType, field_name: str) -> tuple[int, dic
     return ORDINARY, {}
 
 
-# -- what requests of one operation share ------------------------------------------------
-
-#: operations remembered per schema (each with what its requests learnt)
-SHARED_OPERATIONS = 256
-
-
-class SharedPlans:
-    """What executing one parsed operation learns that does not depend on the request:
-    the sub-fields collected for a selection, the steps of a grouped field set, the flat
-    completer of a list's items. Kept while the operation's document is in use, so that
-    the ids used as keys stay unique (the entry holds the operation and its fragments)."""
-
-    __slots__ = ("collected", "flat", "fragments", "operation", "owned", "plans")
-
-    def __init__(self, operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDetails]) -> None:
-        self.operation = operation
-        self.fragments = dict(fragments)
-        #: (return type, ids of the field nodes) -> the collected sub-fields
-        self.collected: dict[tuple[Any, ...], CollectedFields] = {}
-        self.owned: set[int] = set()  # ids of the grouped field sets collected here
-        self.plans: dict[int, tuple[GroupedFieldSet, tuple[Step, ...]]] = {}
-        self.flat: dict[int, tuple[GroupedFieldSet, Completer | None]] = {}
-
-
-class _NotShared:
-    """The verdict on an operation whose plans are not shared; it holds the operation
-    alive, as an entry does, so that the id keying it stays its own."""
-
-    __slots__ = ("operation",)
-
-    def __init__(self, operation: OperationDefinitionNode) -> None:
-        self.operation = operation
-
-
-_SHARED: WeakKeyDictionary[GraphQLSchema, LRUCache[int, SharedPlans | _NotShared]] = WeakKeyDictionary()
-
-
-def shared_plans(
-    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDetails]
-) -> SharedPlans | None:
-    """The plans every request of `operation` shares, or None when its field collection
-    may differ between requests: a directive (which may read variables) or a fragment
-    with variables, anywhere in the operation or its fragments."""
-    known = _SHARED.get(schema)
-    if known is None:
-        known = _SHARED[schema] = LRUCache(SHARED_OPERATIONS)
-    entry = known.get(id(operation))
-    if entry is None or entry.operation is not operation:
-        # a fragment's variable signatures are made from its variable definitions
-        shareable = _static(operation.selection_set) and all(
-            not details.definition.variable_definitions
-            and _static(details.definition.selection_set)
-            for details in fragments.values()
-        )
-        entry = known[id(operation)] = SharedPlans(operation, fragments) if shareable else _NotShared(operation)
-    return entry if isinstance(entry, SharedPlans) else None
-
-
-def _static(selection_set: SelectionSetNode | None) -> bool:
-    """No directive anywhere in the selection set (@skip, @include, @defer, @stream may
-    read variables, so the same document may select different fields)."""
-    if selection_set is None:
-        return True
-    stack: list[Iterable[Any]] = [selection_set.selections]
-    while stack:
-        for selection in stack.pop():
-            if selection.directives:
-                return False
-            inner = getattr(selection, "selection_set", None)
-            if inner is not None:
-                stack.append(inner.selections)
-    return True
-
-
 class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, with plain fields read directly."""
 
@@ -298,22 +214,6 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._fast = manager is None or not getattr(manager, "middlewares", ())
         self._plans: dict[int, tuple[GroupedFieldSet, tuple[Step, ...]]] = {}
         self._flat: dict[int, tuple[GroupedFieldSet, Completer | None]] = {}
-        self._shared = shared_plans(self.schema, self.operation, self.fragments) if self._fast else None
-
-    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> CollectedFields:
-        """graphql-core's memoised collection, shared by the requests of the operation
-        when it is static (`shared_plans`): keyed by the field nodes, which are the same
-        objects in every request of a parsed document."""
-        shared = self._shared
-        if shared is None:
-            return super().collect_subfields(return_type, field_details_list)
-        key = (return_type, *[id(details.node) for details in field_details_list])
-        collected = shared.collected.get(key)
-        if collected is None:
-            collected = super().collect_subfields(return_type, field_details_list)
-            shared.collected[key] = collected
-            shared.owned.add(id(collected.grouped_field_set))
-        return collected
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         """The response; then, unless work goes on in the background, the references that
@@ -329,19 +229,13 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return response
 
     def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> tuple[Step, ...]:
-        plans = self._plans_for(grouped)
+        plans = self._plans
         cached = plans.get(id(grouped))
         if cached is not None and cached[0] is grouped:
             return cached[1]
         plan = tuple(_step(parent_type, name, details) for name, details in grouped.items())
         plans[id(grouped)] = (grouped, plan)  # keep `grouped` alive: ids stay unique
         return plan
-
-    def _plans_for(self, grouped: GroupedFieldSet) -> dict[int, tuple[GroupedFieldSet, tuple[Step, ...]]]:
-        """The operation's shared plans for a grouped field set it collected, else this
-        request's own (a root selection is collected anew by every request)."""
-        shared = self._shared
-        return shared.plans if shared is not None and id(grouped) in shared.owned else self._plans
 
     def execute_fields(
         self,
@@ -492,11 +386,9 @@ class FastPlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if new_defer_usages:
             return None
         key = id(grouped)
-        shared = self._shared
-        cache = shared.flat if shared is not None and key in shared.owned else self._flat
-        known = cache.get(key)
+        known = self._flat.get(key)
         if known is None or known[0] is not grouped:
-            known = cache[key] = (grouped, self._build_flat(step.object_type, grouped))  # type: ignore[arg-type]
+            known = self._flat[key] = (grouped, self._build_flat(step.object_type, grouped))  # type: ignore[arg-type]
         return known[1]
 
     def _build_flat(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Completer | None:
