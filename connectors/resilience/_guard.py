@@ -187,19 +187,9 @@ class Guard:
     ) -> T:
         loop = asyncio.get_running_loop()
         ends = loop.time() + deadline if deadline is not None else float("inf")
-        # The first attempt is made here, without tenacity's per-attempt bookkeeping
-        # (tens of microseconds, on every source call): nearly every call succeeds.
-        try:
-            return await self._attempt(operation, call, timeout=min(self.policy.timeout, ends - loop.time()))
-        except Exception as exc:
-            if attempts <= 1 or not _retryable(exc):
-                raise
-            made: BaseException | None = exc
-        # Then tenacity takes over as if it had made that attempt itself: its first
-        # iteration reports the same failure, so its waits and stops run unchanged.
         stop: stop_base = stop_after_attempt(attempts)
         if deadline is not None:
-            stop = stop | stop_before_delay(max(ends - loop.time(), 0.0))
+            stop = stop | stop_before_delay(deadline)
         retrying = AsyncRetrying(
             stop=stop,
             wait=wait_exponential_jitter(multiplier=backoff, max=self.policy.backoff_max, jitter=backoff),
@@ -209,9 +199,6 @@ class Guard:
         )
         async for attempt in retrying:
             with attempt:
-                if made is not None:
-                    error, made = made, None
-                    raise error
                 remaining = ends - loop.time()
                 if remaining <= 0:
                     raise self._timeout(operation)

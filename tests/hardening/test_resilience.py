@@ -129,7 +129,7 @@ async def test_a_read_is_retried_after_transient_failures() -> None:
 
 
 async def test_retries_wait_the_exponential_backoff_from_the_first_failure() -> None:
-    """The first attempt is made outside tenacity; the waits must not shift by one."""
+    """The first wait follows the first failure: backoff·2^(n−1) for the n-th retry."""
     waits: list[float] = []
 
     async def record(seconds: float) -> None:
