@@ -133,11 +133,11 @@ class HeadAnchor:
             try:
                 done = await anchor_head(self._engine, self._file, signer=self._sign, verifier=self._verify)
             except Exception as exc:  # noqa: BLE001 - a checkpoint must not stop the hub
-                self._metrics.child(self._metrics.ledger_checkpoints, "failed").inc()
+                self._metrics.ledger_checkpoints.labels("failed").inc()
                 log.error("ledger head checkpoint not written to %s: %s: %s",
                           self._file.path, exc.__class__.__name__, exc)
                 return None
-        self._metrics.child(self._metrics.ledger_checkpoints, done.outcome).inc()
+        self._metrics.ledger_checkpoints.labels(done.outcome).inc()
         if done.outcome == "refused":
             last = done.checkpoint
             log.error("LEDGER ROLLBACK? no checkpoint signed: %s (the last checkpoint in %s, signed %s; "

@@ -39,9 +39,11 @@ def test_operation_figures_add_up_across_requests() -> None:
     for _ in range(2):
         metrics.observe_operation(sources=[tally, {**tally, "stale": True}], error_codes=["FORBIDDEN"],
                                   ledger_actions=["read", "read"])
-    assert metrics.child(metrics.source_calls, "licensing", "applications_by_applicant")._value.get() == 4
-    assert metrics.child(metrics.source_items, "licensing", "applications_by_applicant")._value.get() == 16
-    assert metrics.child(metrics.source_stale, "licensing", "applications_by_applicant")._value.get() == 2
-    assert metrics.child(metrics.errors, "FORBIDDEN")._value.get() == 2
-    assert metrics.child(metrics.ledger_entries, "read")._value.get() == 4
-    assert metrics.child(metrics.errors, "FORBIDDEN") is metrics.errors.labels("FORBIDDEN")
+    value = metrics.registry.get_sample_value
+    labels = {"source": "licensing", "operation": "applications_by_applicant"}
+    assert value("simpul_source_calls_total", labels) == 4
+    assert value("simpul_source_items_total", labels) == 16
+    assert value("simpul_source_seconds_total", labels) == 0.01
+    assert value("simpul_source_stale_answers_total", labels) == 2
+    assert value("simpul_graphql_errors_total", {"code": "FORBIDDEN"}) == 2
+    assert value("simpul_ledger_entries_total", {"action": "read"}) == 4
