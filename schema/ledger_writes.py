@@ -110,27 +110,17 @@ def drafts_of(
     roles = _in_order(principal.roles)
     subject, client_id, department = principal.subject, principal.client_id, principal.department
     document_hash, operation_name = writes.document_hash, writes.operation_name
-    ordered: dict[frozenset[str], tuple[str, ...]] = {}  # a page's records share a few field sets
     drafts = []
     for record_type, key in keys:
         noted = accessed[(record_type, key)]
-        fields = ordered.get(noted.fields)
-        if fields is None:
-            fields = ordered[noted.fields] = _in_order(noted.fields)
-        masked = ordered.get(noted.masked)
-        if masked is None:
-            masked = ordered[noted.masked] = _in_order(noted.masked)
-        drafts.append(LedgerDraft(  # positional (see `_DRAFT_ORDER`): a keyword call costs twice as much
-            request_id, subject, roles, purpose, document_hash, record_type, key, fields, masked,
-            noted.action, noted.detail, client_id, case, operation_name, department,  # type: ignore[arg-type]
+        drafts.append(LedgerDraft(
+            request_id=request_id, subject=subject, roles=roles, purpose=purpose, document_hash=document_hash,
+            record_type=record_type, record_key=key, fields=_in_order(noted.fields),
+            masked_fields=_in_order(noted.masked),
+            action=noted.action, detail=noted.detail,  # type: ignore[arg-type]
+            client_id=client_id, case=case, operation_name=operation_name, department=department,
         ))
     return drafts
-
-
-_DRAFT_ORDER = ("request_id", "subject", "roles", "purpose", "document_hash", "record_type", "record_key", "fields",
-                "masked_fields", "action", "detail", "client_id", "case", "operation_name", "department", "time")
-if tuple(LedgerDraft.__dataclass_fields__) != _DRAFT_ORDER:  # `drafts_of` passes them by position
-    raise ImportError("schema.ledger_writes: `drafts_of` does not follow LedgerDraft's fields")
 
 
 def _retrieved(batch: asyncio.Future[Any]) -> None:
