@@ -320,8 +320,9 @@ async def test_metrics_count_only_what_callers_were_shown(execute: Execute) -> N
     body = await execute('{ family(number: "%s") { number } }' % number, principal=principal, purpose=purpose)
     metrics = HubMetrics()
     metrics.observe_operation(sources=body["trace"].as_list(), error_codes=["FORBIDDEN"], ledger_actions=[])
-    assert metrics.child(metrics.source_calls, "population", "families_by_number")._value.get() == 1
-    assert metrics.child(metrics.source_items, "population", "families_by_number")._value.get() == 0
+    labels = {"source": "population", "operation": "families_by_number"}
+    assert metrics.registry.get_sample_value("simpul_source_calls_total", labels) == 1
+    assert metrics.registry.get_sample_value("simpul_source_items_total", labels) == 0
 
 
 NIK_IN_MESSAGE = WORLD.applications[0].applicant_nik
