@@ -15,6 +15,15 @@ are, or another request), taking the GIL back waits up to the interpreter's swit
 interval, so a 1,000-entry insert took seconds behind a busy thread (`executemany`
 5.2 s, 128-row statements 0.1 s; 9 ms each when the other thread is idle).
 
+A request's entries differ only in `_OWN_COLUMNS` (seq, record key, the two hashes); the
+other fifteen columns are the request's. So a run of at least `SHORT_RUN` entries that
+share them goes in by statements that bind them once and four values per row (`INSERT
+... SELECT` from a `VALUES` list): binding is done holding the GIL, and binding all 19
+columns of every row was most of the thread's time under the GIL besides the chain
+(a 1,000-entry page: ~23 ms of ledger thread in the hub before, ~19 ms after). Shorter
+runs, as in a group commit of many one-record requests, go in together as full rows,
+so that such a group still takes one or two statements, not one per request.
+
 The rows are exactly what the async engine stores (the tables' column types on SQLite:
 times as the chain's fixed ISO text, collections as JSON arrays), and the locking is the
 same as `auth.ledger.transactions`: BEGIN IMMEDIATE takes the write lock before the head
@@ -25,9 +34,11 @@ WAL checkpoints run on another thread (`auth.ledger.sqlite_checkpoint`), not in 
 from __future__ import annotations
 
 import asyncio
+import operator
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -47,10 +58,18 @@ from auth.ledger.store import Clock, chain
 from auth.ledger.transactions import PAGE_SIZE_PRAGMA
 
 _COLUMNS = ", ".join(f'"{name}"' for name in ENTRY_COLUMNS)
-#: the columns SQLite stores as JSON arrays (the tables' column types)
-_COLLECTIONS = frozenset({"roles", "fields", "masked_fields"})
+#: the columns in which the entries of one request differ; the others are bound once
+_OWN_COLUMNS = ("seq", "record_key", "prev_hash", "entry_hash")
+_RUN_COLUMNS = tuple(c for c in ENTRY_COLUMNS if c not in _OWN_COLUMNS)
+_own_values = operator.attrgetter(*_OWN_COLUMNS)
+_run_values = operator.attrgetter(*_RUN_COLUMNS)
+#: where each column's value sits in a run's stored values (False) or a row's own (True)
+_PLACES = tuple((name in _OWN_COLUMNS, (_OWN_COLUMNS if name in _OWN_COLUMNS else _RUN_COLUMNS).index(name))
+                for name in ENTRY_COLUMNS)
 #: rows per INSERT statement, a power of two (fewer when SQLite allows fewer variables)
 ROWS_PER_INSERT = 128
+#: the fewest entries sharing their request's values that are inserted as a run
+SHORT_RUN = 8
 _READ_HEAD = "SELECT seq, entry_hash FROM ledger_head WHERE id = 1"
 _GENESIS = "INSERT INTO ledger_head (id, seq, entry_hash) VALUES (1, 0, ?) ON CONFLICT DO NOTHING"
 _MOVE_HEAD = "UPDATE ledger_head SET seq = ?, entry_hash = ? WHERE id = 1"
@@ -69,16 +88,40 @@ def sqlite_file(engine: AsyncEngine) -> Path | None:
 
 
 @cache
-def _insert(rows: int) -> str:
-    """An INSERT of `rows` entries, every column of every row bound."""
+def _insert_run(rows: int) -> str:
+    """An INSERT of `rows` entries of one run: the run's values as parameters of the
+    SELECT list (in column order, so they come first), then each row's own values in a
+    VALUES list, whose columns SQLite names column1, column2, ..."""
+    select = ", ".join(f"column{index + 1}" if own else "?" for own, index in _PLACES)
+    row = f"({', '.join('?' * len(_OWN_COLUMNS))})"
+    return f"INSERT INTO ledger_entries ({_COLUMNS}) SELECT {select} FROM (VALUES {', '.join([row] * rows)})"
+
+
+@cache
+def _insert_full(rows: int) -> str:
+    """An INSERT of `rows` entries with every column of every row bound."""
     row = f"({', '.join('?' * len(ENTRY_COLUMNS))})"
     return f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES {', '.join([row] * rows)}"
 
 
-def rows_per_insert(connection: sqlite3.Connection) -> int:
-    """The most rows one INSERT may carry: a power of two up to `ROWS_PER_INSERT` within
-    SQLite's limit on variables (999 before SQLite 3.32)."""
-    fits = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(ENTRY_COLUMNS)
+@dataclass(frozen=True, slots=True)
+class InsertSizes:
+    """The most rows one INSERT may carry, a power of two up to `ROWS_PER_INSERT` within
+    SQLite's limit on variables (999 before SQLite 3.32): for a run and for full rows."""
+
+    run: int
+    full: int
+
+    @classmethod
+    def of(cls, connection: sqlite3.Connection) -> InsertSizes:
+        limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return cls(
+            run=_power_of_two((limit - len(_RUN_COLUMNS)) // len(_OWN_COLUMNS)),
+            full=_power_of_two(limit // len(ENTRY_COLUMNS)),
+        )
+
+
+def _power_of_two(fits: int) -> int:
     if fits < 1:
         raise sqlite3.OperationalError("SQLite allows fewer variables per statement than a ledger row needs")
     largest = 1
@@ -87,28 +130,66 @@ def rows_per_insert(connection: sqlite3.Connection) -> int:
     return largest
 
 
-def _insert_entries(connection: sqlite3.Connection, entries: Sequence[LedgerEntry], largest: int) -> None:
-    """Insert the entries in statements of `largest` rows, then halving sizes for the
-    rest: at most log2(largest) + 1 distinct statements, which the connection's
-    statement cache keeps."""
-    done, size, total = 0, largest, len(entries)
+def _insert_entries(connection: sqlite3.Connection, entries: Sequence[LedgerEntry], sizes: InsertSizes) -> None:
+    """Insert the entries: runs of `SHORT_RUN` or more that share their request's values
+    bound once, the others together as full rows."""
+    width = len(_OWN_COLUMNS)
+    full: list[object] = []
+    for shared, own in _runs(entries):
+        stored = _stored(shared)
+        if len(own) >= SHORT_RUN * width:
+            _execute_rows(connection, _insert_run, stored, own, width, sizes.run)
+            continue
+        for start in range(0, len(own), width):
+            full += [own[start + index] if is_own else stored[index] for is_own, index in _PLACES]
+    if full:
+        _execute_rows(connection, _insert_full, [], full, len(ENTRY_COLUMNS), sizes.full)
+
+
+def _runs(entries: Sequence[LedgerEntry]) -> list[tuple[tuple[object, ...], list[object]]]:
+    """The entries as runs: each run's shared values (`_RUN_COLUMNS`) and its rows' own
+    values (`_OWN_COLUMNS`) one after the other. A request's entries share the very
+    objects, so comparing them is mostly identity checks."""
+    runs: list[tuple[tuple[object, ...], list[object]]] = []
+    shared: tuple[object, ...] | None = None
+    own: list[object] = []
+    for entry in entries:
+        values = _run_values(entry)
+        if values != shared:
+            shared, own = values, []
+            runs.append((values, own))
+        own += _own_values(entry)
+    return runs
+
+
+def _execute_rows(connection: sqlite3.Connection, statement: Callable[[int], str], prefix: list[object],
+                  values: Sequence[object], width: int, largest: int) -> None:
+    """The rows whose `width` values each `values` holds one after the other, in
+    statements of `largest` rows, then halving sizes for the rest: at most
+    log2(largest) + 1 distinct statements, which the connection's statement cache keeps.
+    `prefix` are the parameters every statement starts with."""
+    done, size, total = 0, largest, len(values) // width
     while done < total:
         while size > total - done:
             size //= 2
-        rows = entries[done:done + size]
-        connection.execute(_insert(size), [value for entry in rows for value in _stored(entry)])
+        connection.execute(statement(size), [*prefix, *values[done * width:(done + size) * width]])
         done += size
 
 
-def _stored(entry: LedgerEntry) -> list[object]:
-    """An entry's values as SQLite stores them (`ENTRY_COLUMNS` order): the time as the
+def _stored(shared: tuple[object, ...]) -> list[object]:
+    """A run's values as SQLite stores them (`_RUN_COLUMNS` order): the time as the
     chain's text, collections as JSON arrays."""
     return [
-        format_time(entry.time) if name == "time"
-        else orjson.dumps(list(getattr(entry, name))).decode() if name in _COLLECTIONS
-        else getattr(entry, name)
-        for name in ENTRY_COLUMNS
+        format_time(value) if name == "time"  # type: ignore[arg-type]
+        else orjson.dumps(list(value)).decode() if name in _COLLECTIONS  # type: ignore[call-overload]
+        else value
+        for name, value in zip(_RUN_COLUMNS, shared, strict=True)
     ]
+
+
+_COLLECTIONS = frozenset({"roles", "fields", "masked_fields"})
+if not {"time", *_COLLECTIONS} <= set(_RUN_COLUMNS):  # the values `_stored` converts
+    raise ImportError("auth.ledger.sqlite_thread: a converted column is no longer shared by a request's entries")
 
 
 class SqliteThreadAppender:
@@ -124,7 +205,7 @@ class SqliteThreadAppender:
         self._synchronous = synchronous.upper()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-sqlite")
         self._connection: sqlite3.Connection | None = None  # opened and used on the thread only
-        self._rows_per_insert = 1  # set when the connection opens
+        self._sizes = InsertSizes(run=1, full=1)  # rows per INSERT, set when the connection opens
         self.checkpoints = BackgroundCheckpoints(path, busy_timeout_ms=busy_timeout_ms)
         self._uncheckpointed = 0  # entries committed since a checkpoint was last asked for
         self.transactions = 0  # committed transactions, for tests and metrics
@@ -154,7 +235,7 @@ class SqliteThreadAppender:
             # 1,000-entry insert ~30% faster at 100,000 entries
             connection.execute("PRAGMA cache_size=-32768")
             connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # see sqlite_checkpoint
-            self._rows_per_insert = rows_per_insert(connection)
+            self._sizes = InsertSizes.of(connection)
             self._connection = connection
         return self._connection
 
@@ -173,7 +254,7 @@ class SqliteThreadAppender:
                 connection.execute(_GENESIS, (GENESIS_HASH,))
                 head = (0, GENESIS_HASH)
             chained = chain(drafts, head_seq=int(head[0]), head_hash=str(head[1]), now=clock())
-            _insert_entries(connection, chained, self._rows_per_insert)
+            _insert_entries(connection, chained, self._sizes)
             connection.execute(_MOVE_HEAD, (chained[-1].seq, chained[-1].entry_hash))
             connection.execute("COMMIT")
         except BaseException:

@@ -32,9 +32,10 @@ from auth.ledger.sqlite_checkpoint import (
 )
 from auth.ledger.sqlite_thread import (
     ROWS_PER_INSERT,
+    SHORT_RUN,
+    InsertSizes,
     SqliteThreadAppender,
     _insert_entries,
-    rows_per_insert,
     sqlite_file,
 )
 from auth.ledger.store import chain, check_drafts, utc_now
@@ -124,8 +125,9 @@ async def test_large_requests_are_stored_row_for_row(ledger: AsyncEngine, writer
 async def test_entries_that_differ_beyond_their_own_columns_are_stored_as_they_are(
     ledger: AsyncEngine, writer: LedgerWriter
 ) -> None:
-    """Drafts of one batch that differ in any value (another purpose, fields, mask,
-    action, time, a null) read back exactly as they were chained."""
+    """The thread binds a run's shared values once per statement; drafts of one batch that
+    differ in any of them (another purpose, fields, mask, action, time, a null) start a new
+    run, and every row reads back exactly as it was chained."""
     t = utc_now()
     variants = [
         {},
@@ -161,12 +163,13 @@ def _stored_rows(connection: sqlite3.Connection) -> list[tuple[object, ...]]:
 @pytest.mark.parametrize("count", [3, 11, 40])
 def test_the_thread_inserts_within_sqlites_limit_on_variables(tmp_path: Path, count: int) -> None:
     """Where SQLite allows fewer variables than `ROWS_PER_INSERT` rows need (999 before
-    3.32), statements carry fewer rows, and every row still lands once, in order."""
+    3.32), statements carry fewer rows, and every row still lands once, in order: runs
+    (a request's shared values once, four per row) and full rows alike."""
     connection = _plain_ledger(tmp_path)
-    assert rows_per_insert(connection) == ROWS_PER_INSERT
-    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, len(ENTRY_COLUMNS) * 5)
-    sizes = rows_per_insert(connection)
-    assert sizes == 4
+    assert InsertSizes.of(connection) == InsertSizes(run=ROWS_PER_INSERT, full=ROWS_PER_INSERT)
+    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, len(ENTRY_COLUMNS) - 4 + 5 * 4)
+    sizes = InsertSizes.of(connection)
+    assert sizes == InsertSizes(run=4, full=1)
     drafts = check_drafts([sample_draft(record_key=f"{1471080101000000 + i}") for i in range(count)])
     entries = chain(drafts, head_seq=0, head_hash=GENESIS_HASH, now=utc_now())
 
@@ -175,24 +178,25 @@ def test_the_thread_inserts_within_sqlites_limit_on_variables(tmp_path: Path, co
     assert _stored_rows(connection) == [(e.seq, e.record_key, e.purpose, e.entry_hash) for e in entries]
     connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, len(ENTRY_COLUMNS) - 1)
     with pytest.raises(sqlite3.OperationalError):
-        rows_per_insert(connection)
+        InsertSizes.of(connection)
     connection.close()
 
 
-def test_a_group_of_short_requests_and_a_page_go_in_together_in_few_statements(tmp_path: Path) -> None:
-    """A group commit of one-record requests and a page is not one statement per request:
-    their rows go in together, in statements of halving sizes."""
+def test_a_group_of_short_requests_goes_in_as_full_rows_in_few_statements(tmp_path: Path) -> None:
+    """A group commit of one-record requests (runs shorter than `SHORT_RUN`) is not one
+    statement per request: their rows go in together; a long run beside them as a run."""
     connection = _plain_ledger(tmp_path)
     statements: list[str] = []
     connection.set_trace_callback(statements.append)
     drafts = [sample_draft(request_id=f"r{i}", record_key=f"{1471080101000000 + i}") for i in range(20)]
-    drafts += [sample_draft(request_id="page", record_key=f"{1471080102000000 + i}") for i in range(8)]
+    drafts += [sample_draft(request_id="page", record_key=f"{1471080102000000 + i}") for i in range(SHORT_RUN)]
     entries = chain(check_drafts(drafts), head_seq=0, head_hash=GENESIS_HASH, now=utc_now())
 
-    _insert_entries(connection, entries, rows_per_insert(connection))
+    _insert_entries(connection, entries, InsertSizes.of(connection))
 
     inserts = [sql for sql in statements if sql.startswith("INSERT")]
-    assert len(inserts) == 3  # 28 rows: 16 + 8 + 4
+    assert len(inserts) == 3  # the page's run (8 rows); the 20 others as 16 + 4 full rows
+    assert sum(" SELECT " in sql for sql in inserts) == 1  # the run binds its shared values once
     assert _stored_rows(connection) == [(e.seq, e.record_key, e.purpose, e.entry_hash) for e in entries]
     connection.close()
 
