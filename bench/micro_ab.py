@@ -56,15 +56,19 @@ def _engine_ledger(writers: list[Any]) -> Callable[[], Callable[[], None]]:
     return install
 
 
-def candidates(writers: list[Any]) -> dict[str, Callable[[], Callable[[], None]]]:
+#: name -> (install, inverted): `install` puts the optimised version in place, or, when
+#: `inverted` (an optimisation the product kept), the plain one
+Candidates = dict[str, tuple[Callable[[], Callable[[], None]], bool]]
+
+
+def candidates(writers: list[Any]) -> Candidates:
     return {
-        "first_attempt_outside_tenacity": removed.install_first_attempt_outside_tenacity,
-        "label_child_cache": removed.install_label_child_cache,
-        "positional_drafts": removed.install_positional_drafts,
-        "mutable_records": removed.install_mutable_records,
-        "run_binding_insert": removed.install_run_binding_insert,
-        # kept: the optimised side is the product; "installing" the plain side inverts the sign
-        "sqlite_thread_ledger (inverted)": _engine_ledger(writers),
+        "first_attempt_outside_tenacity": (removed.install_first_attempt_outside_tenacity, False),
+        "label_child_cache": (removed.install_label_child_cache, False),
+        "positional_drafts": (removed.install_positional_drafts, False),
+        "mutable_records": (removed.install_frozen_records, True),
+        "run_binding_insert": (removed.install_full_rows_only, True),
+        "sqlite_thread_ledger": (_engine_ledger(writers), True),
     }
 
 
@@ -99,8 +103,9 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
     prepare_data(data_dir, residents=args.residents, region_file=load_settings(None).resolved_region_file)
     stack = start_demo_sources(data_dir)
     try:
-        # the view's refresh once, at start-up (waited for below), not during the blocks
-        settings = load_settings(write_bench_config(stack), metrics_refresh_seconds=0)
+        # the view's refresh once, at start-up (waited for below), not during the blocks;
+        # the heap settled after start-up as in production (hub.heap)
+        settings = load_settings(write_bench_config(stack), metrics_refresh_seconds=0, freeze_heap_after_start=True)
         direct = DirectSources.build(settings)
         try:
             samples = await sample_keys(direct, seed=7)
@@ -120,7 +125,7 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
         finally:
             hub_app.LedgerWriter = made  # type: ignore[misc]
         operations = [op for op in default_mix() if op.name in P50_MS]
-        chosen = {name: install for name, install in candidates(writers).items()
+        chosen = {name: pair for name, pair in candidates(writers).items()
                   if not args.only or any(name.startswith(o) for o in args.only)}
         rng = random.Random(11)
         async with app.router.lifespan_context(app):
@@ -129,14 +134,14 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
                 await _metrics_refreshed(client, tokens)
                 for operation in operations:  # warm-up: schemas, plans, caches
                     await _requests(client, operation, [operation.pick(samples, tokens, rng) for _ in range(5)])
-                for name, install in chosen.items():
-                    _report(name, await _candidate(client, operations, install, samples, tokens, rng, args))
+                for name, (install, inverted) in chosen.items():
+                    _report(name, await _candidate(client, operations, install, inverted, samples, tokens, rng, args))
     finally:
         stack.stop()
 
 
 async def _candidate(client: httpx.AsyncClient, operations: list[Operation], install: Callable[[], Callable[[], None]],
-                     samples: Any, tokens: Tokens, rng: random.Random,
+                     inverted: bool, samples: Any, tokens: Tokens, rng: random.Random,
                      args: argparse.Namespace) -> dict[str, list[tuple[float, float, float]]]:
     """Per operation, per block: (plain thread ms, saving on the thread, saving in the process)."""
     savings: dict[str, list[tuple[float, float, float]]] = {op.name: [] for op in operations}
@@ -146,7 +151,7 @@ async def _candidate(client: httpx.AsyncClient, operations: list[Operation], ins
             figures: dict[bool, tuple[float, float]] = {}
             try:
                 for optimised in rng.sample([False, True], 2):
-                    restore = install() if optimised else None
+                    restore = install() if optimised != inverted else None
                     try:
                         figures[optimised] = await _block(client, operation, picks)
                     finally:
@@ -178,13 +183,127 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return median, q1, q3
 
 
+# -- each code path alone -------------------------------------------------------------
+
+#: per request of each operation: source calls; records (ledger entries, and as many
+#: drafts and shaped records; counted in the hub's store: 1, ~181, ~97 entries); metric-label
+#: look-ups (two for the HTTP request, four per source tally, one per error code and action)
+UNITS = {
+    "citizen_by_nik": {"calls": 3, "entries": 1, "labels": 15},
+    "kelurahan_page": {"calls": 4, "entries": 181, "labels": 19},
+    "applications_100": {"calls": 2, "entries": 97, "labels": 11},
+    "track_application": {"calls": 1, "entries": 0, "labels": 6},
+}
+
+
+def _per_unit(run: Callable[[], object], install: Callable[[], Callable[[], None]], inverted: bool,
+              repeat: int) -> tuple[float, float]:
+    """µs per call of `run`: plain, then optimised (min of 7 each)."""
+    def best() -> float:
+        times = []
+        for _ in range(7):
+            started = time.thread_time()
+            for _ in range(repeat):
+                run()
+            times.append((time.thread_time() - started) / repeat * 1e6)
+        return min(times)
+    product = best()
+    restore = install()
+    try:
+        installed = best()
+    finally:
+        restore()
+    return (installed, product) if inverted else (product, installed)
+
+
+def isolated() -> None:
+    """Each optimised code path alone, in µs per unit, and the most it could save per
+    request of each operation (units: `UNITS`) as a share of the operation's p50."""
+    import sqlite3
+
+    from prometheus_client import CollectorRegistry, Counter
+    from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+    from sqlalchemy.schema import CreateTable
+
+    from auth.ledger import GENESIS_HASH, LedgerEntry, model, sqlite_thread
+    from auth.ledger.store import chain, check_drafts, utc_now
+    from auth.ledger.tables import ledger_entries
+    from auth.ledger.testing import sample_draft
+    from auth.principal import Principal
+    from connectors.resilience import Guard, ResiliencePolicy
+    from schema import context
+    from schema.access import Shaped
+    from schema.ledger_writes import LedgerWrites
+
+    loop = asyncio.new_event_loop()
+    guard = Guard("licensing", ResiliencePolicy())
+
+    async def answer() -> int:
+        return 1
+
+    async def reads() -> None:
+        for _ in range(100):
+            await guard.read("op", answer)
+
+    counter = Counter("c", "c", ["source", "operation"], registry=CollectorRegistry())
+    principal = Principal(subject="s", roles=frozenset({"population_officer"}))
+    writes = LedgerWrites()
+    writes.describe("{ x }", None)
+
+    class Noted:
+        fields, masked, action, detail = frozenset({"nik", "name"}), frozenset({"nik"}), "read", None
+
+    accessed = {("Citizen", str(1471080101000000 + i)): Noted() for i in range(100)}
+    keys = list(accessed)
+    drafts = check_drafts([sample_draft(record_key=str(1471080101000000 + i), request_id="r") for i in range(100)])
+    entries = chain(drafts, head_seq=0, head_hash=GENESIS_HASH, now=utc_now())
+    connection = sqlite3.connect(":memory:")
+    connection.execute(str(CreateTable(ledger_entries).compile(dialect=sqlite_dialect())))
+    sizes = sqlite_thread.InsertSizes.of(connection)
+
+    def insert() -> None:
+        sqlite_thread._insert_entries(connection, entries, sizes)
+        connection.execute("DELETE FROM ledger_entries")
+
+    def construct() -> None:  # one draft, one entry, one shaped record
+        model.LedgerDraft(request_id="r", subject="s", roles=(), purpose=None, document_hash="h",
+                          record_type="Citizen", record_key="k", fields=())
+        LedgerEntry(**{name: None for name in model.ENTRY_COLUMNS})
+        Shaped(values={}, row=None)  # type: ignore[arg-type]
+
+    paths = {  # name: (units per call of run, run, install, inverted, repeat, unit)
+        "first_attempt_outside_tenacity": (100, lambda: loop.run_until_complete(reads()),
+                                           removed.install_first_attempt_outside_tenacity, False, 20, "calls"),
+        "label_child_cache": (1, lambda: counter.labels("licensing", "op"), removed.install_label_child_cache,
+                              False, 20000, "labels"),
+        "positional_drafts": (100, lambda: context.drafts_of(keys, accessed, principal=principal, request_id="r",
+                                                             purpose="p", case=None, writes=writes),
+                              removed.install_positional_drafts, False, 200, "entries"),
+        "mutable_records": (1, construct, removed.install_frozen_records, True, 20000, "entries"),
+        "run_binding_insert": (100, insert, removed.install_full_rows_only, True, 50, "entries"),
+    }
+    print(f"{'optimisation':32s} {'plain µs':>9s} {'optimised µs':>12s}  per unit; most saved per request, % of p50")
+    for name, (per, run, install, inverted, repeat, unit) in paths.items():
+        plain, fast = _per_unit(run, install, inverted, repeat)
+        saved = (plain - fast) / per
+        shares = ", ".join(f"{op} {UNITS[op][unit] * saved / 1000:.3f} ms {100 * UNITS[op][unit] * saved / 1000 / p50:.2f}%"
+                           for op, p50 in P50_MS.items())
+        print(f"{name:32s} {plain / per:9.3f} {fast / per:12.3f}  ({unit}) {shares}")
+    loop.close()
+    connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=5000)
     parser.add_argument("--blocks", type=int, default=30)
     parser.add_argument("--requests", type=int, default=8, help="requests per operation per block and side")
     parser.add_argument("--only", nargs="*", default=[], help="candidates whose names start with these")
+    parser.add_argument("--isolated", action="store_true", help="each code path alone, no hub (see `isolated`)")
     args = parser.parse_args()
+    if args.isolated:
+        isolated()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(measure(args, Path(tmp)))
 
