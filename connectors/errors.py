@@ -1,29 +1,56 @@
-"""The connector error tree.
+"""The connectors package's error tree, drawn whole here (the survey store's errors live
+in connectors.surveys.errors):
 
-    ConnectorError                 code SOURCE_UNAVAILABLE unless said otherwise
-     ├── SourceUnavailable         the source cannot be reached or answered 5xx
-     │    ├── SourceTimeout        no answer within the configured timeout
-     │    └── CircuitOpen          the hub stopped calling a failing source for a while
-     ├── SourceRejected            the source refused the request (4xx other than 404)
-     │                             code BAD_USER_INPUT
-     └── RecordNotFound            a single named record does not exist; code NOT_FOUND
+    ConnectorPackageError                every connector error: `code`, safe `message`,
+     │                                   `details`
+     ├── ConnectorError                  SOURCE_UNAVAILABLE (details: `source`, `operation`)
+     │    ├── SourceUnavailable          the source cannot be reached or answered 5xx
+     │    │    ├── SourceTimeout         no answer within the configured timeout
+     │    │    ├── CircuitOpen           the hub stopped calling a failing source for a while
+     │    │    └── SurveyStoreUnavailable  the hub store cannot be reached (source "surveys")
+     │    ├── SourceRejected             BAD_USER_INPUT: the source refused the request
+     │    │                              (4xx other than 404)
+     │    └── RecordNotFound             NOT_FOUND: a single named record does not exist
+     ├── InvalidNik                      BAD_USER_INPUT: not 16 digits, or an impossible date
+     │                                   part (connectors.nik; also a ValueError)
+     └── SurveyError                     BAD_USER_INPUT, with a `reason`
+          ├── InvalidSurvey              a value the store cannot hold (INVALID_SURVEY)
+          ├── AlreadySurveyed            the linked application has its survey
+          │                              (ALREADY_SURVEYED)
+          └── IdempotencyConflict        the key was used for a different response
+                                         (IDEMPOTENCY_CONFLICT)
 
 Backends translate their own library's exceptions (SQLAlchemy, httpx) into these at
-one boundary each and re-raise with ``from exc``. The schema layer maps `code` and
-`source` into GraphQL `extensions`.
+one boundary each and re-raise with ``from exc``. `message` is safe to show and
+`details` are the extensions beside `code`: the schema maps them into GraphQL errors
+in one place (schema.errors).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 
-class ConnectorError(Exception):
+
+class ConnectorPackageError(Exception):
+    """The base of the connectors package's errors (see the tree above)."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+
+
+class ConnectorError(ConnectorPackageError):
     code = "SOURCE_UNAVAILABLE"
 
     def __init__(self, source: str, message: str, *, operation: str | None = None) -> None:
-        super().__init__(message)
+        details = {"source": source} if operation is None else {"source": source, "operation": operation}
+        super().__init__(message, details=details)
         self.source = source
         self.operation = operation
-        self.message = message
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}"

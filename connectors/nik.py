@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from connectors.errors import ConnectorPackageError
 from connectors.records import Sex
 
 
-class InvalidNik(ValueError):
+class InvalidNik(ConnectorPackageError, ValueError):
     """A NIK that is not 16 digits or whose date part is impossible."""
 
     code = "BAD_USER_INPUT"

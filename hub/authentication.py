@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from auth.errors import AuthError, KeysUnavailable
+from auth.errors import AuthError
 from auth.principal import Principal
-from hub.json_errors import send_json_error
+from hub.json_errors import send_json_error, status_for_code
 from hub.request_context import PRINCIPAL_KEY
 
 Authenticate = Callable[[str | None], Awaitable[Principal]]
@@ -40,11 +40,8 @@ class AuthenticationMiddleware:
             )
         except AuthError as exc:
             if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": _WS_CLOSE.get(exc.status_code, 4401)})
+                await send({"type": "websocket.close", "code": _WS_CLOSE.get(status_for_code(exc.code), 4401)})
                 return
-            extensions = {"retryAfter": exc.retry_after} if isinstance(exc, KeysUnavailable) else {}
-            await send_json_error(
-                scope, send, exc.status_code, exc.code, exc.message, headers=exc.get_headers(), **extensions
-            )
+            await send_json_error(scope, send, exc.code, exc.message, headers=exc.get_headers(), **exc.details)
             return
         await self.app(scope, receive, send)

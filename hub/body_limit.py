@@ -55,7 +55,6 @@ class BodyLimitMiddleware:
         await send_json_error(
             scope,
             send,
-            413,
             "PAYLOAD_TOO_LARGE",
             f"The request body is larger than {self.max_body_size} bytes",
             headers={"connection": "close"},

@@ -31,12 +31,10 @@ import orjson
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.http import GraphQLRequestData
 
-from hub.json_errors import JSON, code_for_status
+from hub.json_errors import JSON, code_for_status, status_for_code
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
-#: codes of request errors that mean the hub, not the request, failed
-_SERVER_CODES = {"INTERNAL": 500, "LEDGER_UNAVAILABLE": 503, "SOURCE_UNAVAILABLE": 503}
 
 class HttpError(Exception):
     """A request refused before GraphQL runs."""
@@ -195,8 +193,9 @@ def is_request_error(data: object, errors: list[dict[str, Any]]) -> bool:
 
 
 def request_error_status(errors: list[dict[str, Any]]) -> int:
+    """400, unless a code says the hub rather than the request failed (5xx)."""
     codes = [str((e.get("extensions") or {}).get("code", "")) for e in errors]
-    return max((_SERVER_CODES.get(c, 400) for c in codes), default=400)
+    return max((s for s in map(status_for_code, codes) if s >= 500), default=400)
 
 
 __all__ = [

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -38,21 +39,37 @@ log = logging.getLogger("simpul.http")
 
 JSON = "application/json"
 
-_CODE_BY_STATUS = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-}
+#: the HTTP status of each code, the one table both ways (a status's first code is the
+#: code of an error known only by that status)
+STATUS_BY_CODE: Mapping[str, int] = MappingProxyType({
+    "BAD_REQUEST": 400,
+    "BAD_USER_INPUT": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "NOT_ACCEPTABLE": 406,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "INTERNAL": 500,
+    "LEDGER_UNAVAILABLE": 503,
+    "SOURCE_UNAVAILABLE": 503,
+    "IDENTITY_UNAVAILABLE": 503,
+})
+_CODE_BY_STATUS = {status: code for code, status in reversed(STATUS_BY_CODE.items())}
 
 
 def code_for_status(status: int) -> str:
     """The code of an error known only by its HTTP status."""
-    return _CODE_BY_STATUS.get(status, "INTERNAL" if status >= 500 else "BAD_REQUEST")
+    if status >= 500:
+        return "INTERNAL"
+    return _CODE_BY_STATUS.get(status, "BAD_REQUEST")
+
+
+def status_for_code(code: str) -> int:
+    """The HTTP status of an error answered outside a GraphQL result."""
+    return STATUS_BY_CODE.get(code, 400)
 
 
 def internal_message(request_id: str) -> str:
@@ -87,15 +104,14 @@ def json_error(
 async def send_json_error(
     scope: Scope,
     send: Send,
-    status: int,
     code: str,
     message: str,
     *,
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> None:
-    """`json_error` answered from raw ASGI middleware."""
-    response = json_error(status, code, message, request_id=request_id_of(scope), headers=headers, **extensions)
+    """`json_error` answered from raw ASGI middleware, with the status of `code`."""
+    response = json_error(status_for_code(code), code, message, request_id=request_id_of(scope), headers=headers, **extensions)
     await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
 
@@ -139,4 +155,4 @@ class UnexpectedErrorMiddleware:
             log.exception("unexpected error in request %s", request_id)
             if started:  # too late for another answer: the connection is dropped
                 raise
-            await send_json_error(scope, send, 500, "INTERNAL", internal_message(request_id))
+            await send_json_error(scope, send, "INTERNAL", internal_message(request_id))

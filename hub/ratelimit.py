@@ -273,7 +273,6 @@ async def _too_many(scope: Scope, send: Send, wait: float) -> None:
     await send_json_error(
         scope,
         send,
-        429,
         "RATE_LIMITED",
         f"Too many requests; try again in {seconds} s",
         headers={"retry-after": str(seconds)},

@@ -1,39 +1,52 @@
-"""Errors the GraphQL layer raises, and how any error becomes a GraphQL error with a code.
+"""Errors the GraphQL layer raises, and the one place where any error becomes a GraphQL
+error with a code.
 
-    HubError                     every error a client may see, with `code`
+    HubError                     every error of the schema package: `code`, safe `message`,
+     │                           `details` (the extensions beside `code`)
      ├── BadUserInput            BAD_USER_INPUT
      ├── NotFound                NOT_FOUND
      ├── Forbidden               FORBIDDEN
-     └── PurposeRequired         PURPOSE_REQUIRED
+     ├── PurposeRequired         PURPOSE_REQUIRED
+     ├── QueryTooComplex         QUERY_TOO_COMPLEX (details: `cost`, `maximum`)
+     ├── RateLimited             RATE_LIMITED (details: `retryAfter`)
+     └── ServiceUnavailable      SOURCE_UNAVAILABLE: a hub service (metrics, surveys) that
+                                 is not configured (details: `source`)
 
-Errors from the other layers already carry a `code` (connectors: SOURCE_UNAVAILABLE
-with `source`, NOT_FOUND, BAD_USER_INPUT; auth: UNAUTHENTICATED, FORBIDDEN, ...).
-Anything without a code is unexpected: it is logged with the request id and reaches
-the client only as INTERNAL with that id. No message carries a NIK or family card
-number: every 16-digit number in one is masked (a source's error may quote the keys of
-records the caller may not see; graphql-core's may quote the document).
+The other packages draw their own trees with the same three attributes: auth.errors
+(`AuthPackageError`: UNAUTHENTICATED, FORBIDDEN, IDENTITY_UNAVAILABLE, BAD_USER_INPUT,
+...) and connectors.errors (`ConnectorPackageError`: SOURCE_UNAVAILABLE with `source`,
+NOT_FOUND, BAD_USER_INPUT). `error_extensions` maps all three alike. Anything else, and
+any `INTERNAL`, is unexpected: it is logged with the request id and reaches the client
+only as INTERNAL with that id. No message carries a NIK or family card number: every
+16-digit number in one is masked (a source's error may quote the keys of records the
+caller may not see; graphql-core's may quote the document).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
+from auth.errors import AuthPackageError
 from auth.masks import in_text
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorPackageError
 
 log = logging.getLogger("simpul.errors")
+
+#: the bases of the error trees whose `code`, `message` and `details` a client may see
+CODED_ERRORS = (AuthPackageError, ConnectorPackageError)
 
 
 class HubError(Exception):
     code = "INTERNAL"
 
-    def __init__(self, message: str, *, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.extra = extra or {}
+        self.details: dict[str, Any] = dict(details or {})
 
 
 class BadUserInput(HubError):
@@ -52,18 +65,27 @@ class PurposeRequired(HubError):
     code = "PURPOSE_REQUIRED"
 
 
+class QueryTooComplex(HubError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class RateLimited(HubError):
+    code = "RATE_LIMITED"
+
+
+class ServiceUnavailable(HubError):
+    """A service of the hub itself (not a source system) that is not configured."""
+
+    code = "SOURCE_UNAVAILABLE"
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(message, details={"source": source})
+
+
 def error_extensions(exc: BaseException | None) -> dict[str, Any] | None:
     """`extensions` for an expected error, or None when the error is unexpected."""
-    if isinstance(exc, HubError):
-        return {"code": exc.code, **exc.extra}
-    if isinstance(exc, ConnectorError):
-        ext: dict[str, Any] = {"code": exc.code, "source": exc.source}
-        if exc.operation:
-            ext["operation"] = exc.operation
-        return ext
-    code = getattr(exc, "code", None)
-    if isinstance(code, str) and code.isupper():
-        return {"code": code}
+    if isinstance(exc, (HubError, *CODED_ERRORS)) and exc.code != "INTERNAL":
+        return {"code": exc.code, **exc.details}
     return None
 
 

@@ -26,14 +26,14 @@ def checked_nik(value: str, *, argument: str = "nik") -> str:
     try:
         parse_nik(value)
     except InvalidNik as exc:
-        raise BadUserInput(f"`{argument}`: {exc}", extra={"argument": argument}) from exc
+        raise BadUserInput(f"`{argument}`: {exc}", details={"argument": argument}) from exc
     return value
 
 
 def checked_number(value: str, *, argument: str = "number") -> str:
     """An application or complaint number as given by a caller: short and printable."""
     if not value or len(value) > MAX_NUMBER_LENGTH or not value.isprintable():
-        raise BadUserInput(f"`{argument}` is not a record number", extra={"argument": argument})
+        raise BadUserInput(f"`{argument}` is not a record number", details={"argument": argument})
     return value
 
 

@@ -74,7 +74,7 @@ def page_size(first: int | None, *, default: int, maximum: int) -> int:
     if first < 0:
         raise BadUserInput("`first` must not be negative")
     if first > maximum:
-        raise BadUserInput(f"`first` may be at most {maximum}", extra={"maximum": maximum})
+        raise BadUserInput(f"`first` may be at most {maximum}", details={"maximum": maximum})
     return first
 
 

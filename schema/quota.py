@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING, Protocol
 
 from auth.principal import Principal
-from schema.errors import HubError
+from schema.errors import RateLimited
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -30,10 +30,6 @@ class Quota(Protocol):
         ...
 
 
-class RateLimited(HubError):
-    code = "RATE_LIMITED"
-
-
 async def spend(ctx: Context, name: str, *, what: str) -> None:
     """Count one use of `name` by the request's caller, or raise `RateLimited`."""
     quota: Quota | None = ctx.env.quota
@@ -42,4 +38,4 @@ async def spend(ctx: Context, name: str, *, what: str) -> None:
     wait = await quota.take(name, ctx.principal, ctx.address)
     if wait is not None:
         seconds = max(1, math.ceil(wait))
-        raise RateLimited(f"Too many {what}; try again in {seconds} s", extra={"retryAfter": seconds})
+        raise RateLimited(f"Too many {what}; try again in {seconds} s", details={"retryAfter": seconds})

@@ -1,9 +1,12 @@
-"""The error a broken policy or purpose file raises at start-up."""
+"""The error a broken policy or purpose file raises at start-up; its place in the auth
+package's tree is drawn in auth.errors."""
 
 from __future__ import annotations
 
+from auth.errors import AuthPackageError
 
-class PolicyError(Exception):
+
+class PolicyError(AuthPackageError):
     """A policy (or purpose) file that cannot be used; the hub must not start.
 
     The message names the file, the role (or purpose) and the offending entry, e.g.
@@ -20,9 +23,9 @@ class PolicyError(Exception):
         role: str | None = None,
         entry: str | None = None,
     ) -> None:
-        self.message = message
+        super().__init__(message, details={k: v for k, v in (("file", file), ("role", role), ("entry", entry)) if v})
         self.file = file
         self.role = role
         self.entry = entry
         parts = [p for p in (file, f"role {role!r}" if role else None, entry) if p]
-        super().__init__(": ".join([*parts, message]))
+        self.args = (": ".join([*parts, message]),)

@@ -1,28 +1,19 @@
-"""Errors of the survey store.
-
-    SurveyError                  code BAD_USER_INPUT, with a `reason`
-     ├── InvalidSurvey           a value the store cannot hold (INVALID_SURVEY)
-     ├── AlreadySurveyed         the linked application has its survey (ALREADY_SURVEYED)
-     └── IdempotencyConflict     the key was used for a different response
-                                 (IDEMPOTENCY_CONFLICT)
-    SurveyStoreUnavailable       the hub store cannot be reached (SOURCE_UNAVAILABLE,
-                                 source "surveys"; a ConnectorError)
-"""
+"""Errors of the survey store; their place in the connectors package's tree is drawn
+in connectors.errors."""
 
 from __future__ import annotations
 
-from connectors.errors import SourceUnavailable
+from connectors.errors import ConnectorPackageError, SourceUnavailable
 
 SOURCE_ID = "surveys"
 
 
-class SurveyError(Exception):
+class SurveyError(ConnectorPackageError):
     code = "BAD_USER_INPUT"
     reason = "INVALID_SURVEY"
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, details={"reason": self.reason})
 
 
 class InvalidSurvey(SurveyError):

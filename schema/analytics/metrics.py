@@ -20,23 +20,16 @@ from schema.analytics.metrics_scope import APPLICATIONS, COMPLAINTS, part_scope
 from schema.analytics.period import DayRange, Period
 from schema.analytics.service import MetricsService
 from schema.context import Context
-from schema.errors import BadUserInput, Forbidden, HubError
+from schema.errors import BadUserInput, Forbidden, ServiceUnavailable
 
 MAX_VALUES = 100
 MAX_CODE = 100
 
 
-class MetricsUnavailable(HubError):
-    code = "SOURCE_UNAVAILABLE"
-
-    def __init__(self) -> None:
-        super().__init__("service metrics are not configured on this hub", extra={"source": "metrics"})
-
-
 def metrics_service(ctx: Context) -> MetricsService:
     service = ctx.env.metrics
     if not isinstance(service, MetricsService):
-        raise MetricsUnavailable()
+        raise ServiceUnavailable("metrics", "service metrics are not configured on this hub")
     return service
 
 
@@ -44,7 +37,7 @@ def checked_codes(values: list[str] | None, *, argument: str, digits: int | None
     if values is None:
         return None
     if len(values) > MAX_VALUES:
-        raise BadUserInput(f"`{argument}` takes at most {MAX_VALUES} values", extra={"argument": argument})
+        raise BadUserInput(f"`{argument}` takes at most {MAX_VALUES} values", details={"argument": argument})
     for value in values:
         if digits is not None:
             ok = len(value) == digits and value.isascii() and value.isdigit()
@@ -52,7 +45,7 @@ def checked_codes(values: list[str] | None, *, argument: str, digits: int | None
             ok = 0 < len(value) <= MAX_CODE and value.isprintable()
         if not ok:
             what = f"a {digits}-digit code" if digits else f"1-{MAX_CODE} printable characters"
-            raise BadUserInput(f"`{argument}`: {value[:20]!r} is not {what}", extra={"argument": argument})
+            raise BadUserInput(f"`{argument}`: {value[:20]!r} is not {what}", details={"argument": argument})
     return tuple(dict.fromkeys(values))
 
 

@@ -43,7 +43,7 @@ def checked_period(period: PeriodInput | None, *, today: date, argument: str = "
     if period is None:
         return DayRange(today - timedelta(days=DEFAULT_DAYS - 1), today)
     if period.from_ > period.to:
-        raise BadUserInput(f"`{argument}` ends before it starts", extra={"argument": argument})
+        raise BadUserInput(f"`{argument}` ends before it starts", details={"argument": argument})
     if (period.to - period.from_).days >= MAX_DAYS:
-        raise BadUserInput(f"`{argument}` may span at most ten years", extra={"argument": argument})
+        raise BadUserInput(f"`{argument}` may span at most ten years", details={"argument": argument})
     return DayRange(period.from_, period.to)

@@ -62,11 +62,11 @@ SUPPRESSION_RULE = (
 def report_days(year: int, month: int | None) -> DayRange:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise BadUserInput(f"`period.year` must lie between {FIRST_YEAR} and {LAST_YEAR}",
-                           extra={"argument": "period.year"})
+                           details={"argument": "period.year"})
     if month is None:
         return DayRange(date(year, 1, 1), date(year, 12, 31))
     if not 1 <= month <= 12:
-        raise BadUserInput("`period.month` must lie between 1 and 12", extra={"argument": "period.month"})
+        raise BadUserInput("`period.month` must lie between 1 and 12", details={"argument": "period.month"})
     return DayRange(date(year, month, 1), date(year, month, month_calendar.monthrange(year, month)[1]))
 
 

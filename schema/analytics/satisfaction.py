@@ -37,7 +37,7 @@ from schema.analytics.ikm import (
 from schema.analytics.period import DayRange, Period, PeriodInput, checked_period
 from schema.analytics.surveys import Surveys, SurveyService, satisfaction_summary
 from schema.context import Context
-from schema.errors import BadUserInput, HubError
+from schema.errors import BadUserInput, ServiceUnavailable
 from schema.quota import ANONYMOUS_SURVEY, SUBMIT_SURVEY, RateLimited, spend
 from schema.types.common import Sex
 
@@ -53,10 +53,6 @@ SurveyRefusalReason = strawberry.enum(Refusal, name="SurveyRefusalReason", descr
     "Why an answer was not counted: ALREADY_SURVEYED (the application already has its "
     "answer), DAILY_LIMIT (answers without an application: the caller's day is used up), "
     "NOT_ELIGIBLE (no such application, not finished, or another service)."))
-
-
-class SurveysUnavailable(HubError):
-    code = "SOURCE_UNAVAILABLE"
 
 
 @strawberry.input(description="One answer to the satisfaction survey (SKM). No names.")
@@ -178,7 +174,7 @@ class SatisfactionIndex:
 def _surveys(ctx: Context) -> Surveys:
     surveys = ctx.env.surveys
     if surveys is None:
-        raise SurveysUnavailable("the satisfaction survey is not configured on this hub")
+        raise ServiceUnavailable("surveys", "the satisfaction survey is not configured on this hub")
     return surveys  # type: ignore[no-any-return]
 
 
@@ -200,7 +196,7 @@ def _text(value: str | None, *, argument: str, limit: int) -> str | None:
     value = value.strip()
     if not value or len(value) > limit or not value.isprintable():
         raise BadUserInput(f"`{argument}` must be 1-{limit} printable characters",
-                           extra={"argument": argument})
+                           details={"argument": argument})
     return value
 
 
@@ -209,7 +205,7 @@ async def _known_service(ctx: Context, surveys: Surveys, code: str, *, argument:
     service = await surveys.service(checked or "", _permit_types(ctx))
     if service is None:
         raise BadUserInput(f"`{argument}`: unknown service {code[:MAX_TEXT]!r}; use a permit type "
-                           "code or another listed service", extra={"argument": argument})
+                           "code or another listed service", details={"argument": argument})
     return service
 
 
@@ -219,15 +215,15 @@ async def _eligible_number(ctx: Context, number: str, service: SurveyService) ->
     record = await ctx.loaders.application.load(number)
     if record is None:
         raise BadUserInput("`input.applicationNumber`: no application with this number",
-                           extra={"argument": "input.applicationNumber", "reason": Refusal.NOT_ELIGIBLE.value})
+                           details={"argument": "input.applicationNumber", "reason": Refusal.NOT_ELIGIBLE.value})
     if record.status not in APPLICATION_FINISHED:
         raise BadUserInput("`input.applicationNumber`: the application is not finished yet; "
                            "the survey opens when it is",
-                           extra={"argument": "input.applicationNumber", "reason": Refusal.NOT_ELIGIBLE.value})
+                           details={"argument": "input.applicationNumber", "reason": Refusal.NOT_ELIGIBLE.value})
     if record.permit_type.code != service.code:
         raise BadUserInput(f"`input.service`: the application is for {record.permit_type.code}, "
                            f"not {service.code}",
-                           extra={"argument": "input.service", "reason": Refusal.NOT_ELIGIBLE.value})
+                           details={"argument": "input.service", "reason": Refusal.NOT_ELIGIBLE.value})
     return record.number
 
 
@@ -273,7 +269,7 @@ class SatisfactionMutation:
             if exc.index is not None:
                 extra["index"] = exc.index
                 extra["element"] = ELEMENTS[exc.index].code
-            raise BadUserInput(str(exc), extra=extra) from exc
+            raise BadUserInput(str(exc), details=extra) from exc
         service = await _known_service(ctx, surveys, input.service, argument="input.service")
         number = _text(input.application_number, argument="input.applicationNumber", limit=MAX_TEXT)
         key = _text(input.idempotency_key, argument="input.idempotencyKey", limit=MAX_KEY)
@@ -299,10 +295,10 @@ class SatisfactionMutation:
                     await _anonymous_allowance(ctx, surveys, response)
                 receipt = await surveys.store.submit(response)
         except AlreadySurveyed as exc:
-            error = BadUserInput(exc.message, extra={"reason": exc.reason, "argument": "input.applicationNumber"})
+            error = BadUserInput(exc.message, details={**exc.details, "argument": "input.applicationNumber"})
             raise await _refused(surveys, response, Refusal.ALREADY_SURVEYED, error) from exc
         except SurveyError as exc:
-            raise BadUserInput(exc.message, extra={"reason": exc.reason}) from exc
+            raise BadUserInput(exc.message, details=exc.details) from exc
         return SurveyReceipt.of(receipt)
 
 
@@ -310,5 +306,5 @@ async def _anonymous_allowance(ctx: Context, surveys: Surveys, response: SurveyR
     try:
         await spend(ctx, ANONYMOUS_SURVEY, what="survey answers without an application number today")
     except RateLimited as exc:
-        exc.extra["reason"] = Refusal.DAILY_LIMIT.value
+        exc.details["reason"] = Refusal.DAILY_LIMIT.value
         raise await _refused(surveys, response, Refusal.DAILY_LIMIT, exc) from None

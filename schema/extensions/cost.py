@@ -55,14 +55,10 @@ from graphql.execution.values import VariableValues, get_variable_values
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
-from schema.errors import HubError
+from schema.errors import QueryTooComplex
 
 DEFAULT_LIST_ESTIMATE = 10
 PAGE_ARGUMENT = "first"
-
-
-class QueryTooComplex(HubError):
-    code = "QUERY_TOO_COMPLEX"
 
 
 class _Counter:
@@ -301,7 +297,7 @@ class QueryCostLimiter(SchemaExtension):
                 raise QueryTooComplex(
                     f"This operation would cost {cost}, more than the {self.maximum} allowed "
                     "for your role: ask for smaller pages (`first`) or fewer nested lists",
-                    extra={"cost": cost, "maximum": self.maximum},
+                    details={"cost": cost, "maximum": self.maximum},
                 )
         yield
 
