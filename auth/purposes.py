@@ -25,7 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from auth.policy import KNOWN_ROLES, PolicyError
+from auth.policy import PolicyError
 from auth.policy._yaml import read_yaml
 from auth.principal import Principal
 
@@ -121,10 +121,10 @@ class PurposeRegistry:
 
 
 def load_purposes(
-    path: Path | None = None, *, roles: Iterable[str] | None = KNOWN_ROLES
+    path: Path | None = None, *, roles: Iterable[str] | None = None
 ) -> PurposeRegistry:
     """Load and validate a purpose file (None: the one shipped with the hub). Every role
-    a purpose names must be in `roles` (None: any name)."""
+    a purpose names must be in `roles`, the loaded policy's (None: any name)."""
     if path is None:
         resource = resources.files("auth").joinpath(DEFAULT_PURPOSES_FILE)
         with resources.as_file(resource) as real_path:
@@ -137,7 +137,7 @@ def load_purposes(
 
 
 def parse_purposes(
-    data: Any, *, roles: Iterable[str] | None = KNOWN_ROLES, source: str = "<purposes>"
+    data: Any, *, roles: Iterable[str] | None = None, source: str = "<purposes>"
 ) -> PurposeRegistry:
     known = None if roles is None else frozenset(roles)
     if not isinstance(data, dict) or set(data) - {"version", "purposes"}:

@@ -127,23 +127,13 @@ def demo_settings(stack: DemoSources, **overrides: object) -> Settings:
     return load_settings(write_demo_config(stack), data_dir=stack.data_dir, **overrides)
 
 
-DEMO_ROLES = (
-    "population_officer",
-    "kelurahan_officer",
-    "licensing_officer",
-    "complaint_officer",
-    "analyst",
-    "auditor",
-    "citizen",
-    "operator",
-)
-
-
 async def demo_tokens(settings: Settings, *, ttl_seconds: int = 8 * 3600) -> dict[str, str]:
     """A ready token per demo role; the citizen is the first resident with applications."""
+    from auth.principal import ANONYMOUS_ROLE
     from connectors import build_source
     from connectors.records import CitizenFilter, PageRequest
     from hub.identity import development_issuer
+    from hub.schemas import load_access
 
     issuer = development_issuer(settings)
     population = build_source("population", settings.sources["population"].connector_config())
@@ -153,7 +143,8 @@ async def demo_tokens(settings: Settings, *, ttl_seconds: int = 8 * 3600) -> dic
         await population.aclose()
     resident = page.items[0] if page.items else None
     tokens = {}
-    for role in DEMO_ROLES:
+    policy, _ = load_access(settings)
+    for role in (r for r in policy.role_policies if r != ANONYMOUS_ROLE):  # the policy's roles, in its order
         claims: dict[str, str] = {}
         if role == "kelurahan_officer" and resident is not None:
             claims["kelurahan"] = resident.kelurahan_code

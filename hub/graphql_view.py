@@ -189,8 +189,6 @@ class HubGraphQL(GraphQL):
             purpose=headers.get("x-access-purpose"),
             case=headers.get("x-access-case"),
             address=request.client.host if request.client else None,
-            request=request,
-            response=response,
         )
         if not isinstance(request, WebSocket):  # `run` waits for the ledger before it answers
             context.ledger_writes.waited_by_caller = True  # (see _once_ledgered)

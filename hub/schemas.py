@@ -12,7 +12,9 @@ from auth.principal import ANONYMOUS_ROLE
 from auth.purposes import PurposeRegistry, load_purposes
 from hub.settings import ConfigError, Settings
 from schema.access import catalogue_of
+from schema.analytics.metrics_scope import KELURAHAN_ROLE, REGION_WIDE
 from schema.build import RoleSchema, build_role_schema, build_schema
+from schema.extensions.source_trace import OPERATOR_ROLE
 from schema.value_kinds import value_kinds
 
 
@@ -45,12 +47,18 @@ class SchemaSet:
         return schema
 
 
+#: the roles the code names (every other role is the policy file's alone)
+ROLES_IN_CODE = frozenset({ANONYMOUS_ROLE, OPERATOR_ROLE, KELURAHAN_ROLE, *(r for rs in REGION_WIDE.values() for r in rs)})
+
+
 def load_access(settings: Settings) -> tuple[Policy, PurposeRegistry]:
     """The policy and purposes, validated against the schema: a broken file stops the start."""
     try:
         catalogue = catalogue_of(build_schema()._schema)
-        policy = load_policy(settings.policy_file, catalogue=catalogue, kinds=value_kinds(catalogue))
-        purposes = load_purposes(settings.purposes_file)
+        policy = load_policy(
+            settings.policy_file, catalogue=catalogue, kinds=value_kinds(catalogue), required=ROLES_IN_CODE
+        )
+        purposes = load_purposes(settings.purposes_file, roles=policy.roles)
     except PolicyError as exc:
         raise ConfigError(str(exc)) from exc
     except OSError as exc:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from auth.ledger import LedgerEntry
@@ -15,9 +14,12 @@ from auth.policy import RowAccess
 from auth.principal import Principal
 from connectors.workdays import WorkCalendar
 from schema.access import PERSONAL_FIELDS, AccessControl, Presenter
+from schema.analytics.service import MetricsService
+from schema.analytics.surveys import Surveys
 from schema.cases import Case
 from schema.ledger_writes import LedgerWriter, LedgerWrites, drafts_of
 from schema.loaders import Loaders
+from schema.quota import Quota
 from schema.region import Region
 from schema.sources import Sources
 from schema.trace import SourceTrace
@@ -45,9 +47,9 @@ class Environment:
     max_page_size: int = 100
     default_page_size: int = 20
     trace_sources: bool = False  # `extensions.sources` on every response
-    metrics: Any = None  # the service-metrics view (issue 6); typed by its module
-    surveys: Any = None  # the satisfaction-survey store (issue 6); typed by its module
-    quota: Any = None  # schema.quota.Quota: limits on public operations; None: unlimited
+    metrics: MetricsService | None = None  # None: service metrics are not configured
+    surveys: Surveys | None = None  # None: the satisfaction survey is not configured
+    quota: Quota | None = None  # limits on public operations; None: unlimited
     today: Callable[[], date] = _today
 
 
@@ -70,8 +72,6 @@ class Context:
     purpose: str | None = None
     case: str | None = None  # X-Access-Case as given; what is in force is `checked_case`
     address: str | None = None  # the client's address (rate limits of public operations)
-    request: Any = None
-    response: Any = None
     selected: Mapping[str, frozenset[str]] = field(default_factory=dict)
     accessed: dict[tuple[str, str], _Access] = field(default_factory=dict)
     ledger_writes: LedgerWrites = field(default_factory=LedgerWrites)
@@ -94,8 +94,6 @@ class Context:
         purpose: str | None = None,
         case: str | None = None,
         address: str | None = None,
-        request: Any = None,
-        response: Any = None,
     ) -> Context:
         trace = SourceTrace()
         return cls(
@@ -108,8 +106,6 @@ class Context:
             purpose=purpose,
             case=case,
             address=address,
-            request=request,
-            response=response,
         )
 
     def today(self) -> date:
@@ -156,7 +152,6 @@ class Context:
         self._noted_since_start = False
         self._ledger_plans = {}
         self.ledger_writes = LedgerWrites()
-        self.request = self.response = None
 
     def record_access(self, type_name: str, key: str | None, row: RowAccess) -> None:
         """Note that a personal record was returned: the ledger gets one entry for it."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from auth.policy._access import Access, AccessKind, most_permissive
 from auth.policy._errors import PolicyError
-from auth.policy._loader import DEFAULT_POLICY_FILE, KNOWN_ROLES, load_policy, parse_policy
+from auth.policy._loader import DEFAULT_POLICY_FILE, load_policy, parse_policy
 from auth.policy._model import (
     ROOT_TYPES,
     Catalogue,
@@ -34,7 +34,6 @@ __all__ = [
     "AccessKind",
     "Catalogue",
     "DEFAULT_POLICY_FILE",
-    "KNOWN_ROLES",
     "Limits",
     "Policy",
     "PolicyError",

@@ -60,19 +60,6 @@ from auth.policy._model import (
 from auth.policy._rules import ROW_MACROS, ROW_RULES, RowRule
 from auth.policy._yaml import read_yaml
 
-KNOWN_ROLES: frozenset[str] = frozenset(
-    {
-        "population_officer",
-        "kelurahan_officer",
-        "licensing_officer",
-        "complaint_officer",
-        "analyst",
-        "auditor",
-        "citizen",
-        "operator",
-        "anonymous",
-    }
-)
 DEFAULT_POLICY_FILE = "default_policy.yaml"
 
 _TOP_KEYS = frozenset({"version", "description", "other_types", "roles"})
@@ -99,13 +86,16 @@ def load_policy(
     *,
     catalogue: Catalogue,
     kinds: ValueKinds,
-    roles: Iterable[str] | None = KNOWN_ROLES,
+    roles: Iterable[str] | None = None,
+    required: Iterable[str] = (),
 ) -> Policy:
     """Load and validate a policy file (None: the one shipped with the hub).
 
-    `catalogue` maps each GraphQL type name (root types included) to its field names;
-    `kinds` names the value kind of every field carrying personal values.
-    `roles` is the exact set of roles the file must define (None: any set)."""
+    The file is the one list of roles. `catalogue` maps each GraphQL type name (root
+    types included) to its field names; `kinds` names the value kind of every field
+    carrying personal values; `required` are the roles the code names (the anonymous
+    caller, the operator, ...), each of which the file must define; `roles` is the exact
+    set of roles the file must define (None: any set)."""
     if path is None:
         resource = resources.files("auth").joinpath(DEFAULT_POLICY_FILE)
         with resources.as_file(resource) as real_path:
@@ -114,7 +104,7 @@ def load_policy(
     else:
         source = str(path)
         data = read_yaml(Path(path), display_name=source)
-    return parse_policy(data, catalogue=catalogue, kinds=kinds, roles=roles, source=source)
+    return parse_policy(data, catalogue=catalogue, kinds=kinds, roles=roles, required=required, source=source)
 
 
 def parse_policy(
@@ -122,7 +112,8 @@ def parse_policy(
     *,
     catalogue: Catalogue,
     kinds: ValueKinds,
-    roles: Iterable[str] | None = KNOWN_ROLES,
+    roles: Iterable[str] | None = None,
+    required: Iterable[str] = (),
     source: str = "<policy>",
 ) -> Policy:
     """Validate already-parsed policy data (see the module docstring for the format)."""
@@ -153,6 +144,9 @@ def parse_policy(
         missing = sorted(known - role_data.keys())
         if missing:
             raise top.error(f"roles: missing {', '.join(map(repr, missing))}")
+    missing = sorted(frozenset(required) - role_data.keys())
+    if missing:
+        raise top.error(f"roles: missing {', '.join(map(repr, missing))} (the hub's code relies on it)")
     parsed = {
         name: _role(_Where(source, name), name, body, cat, kinds, role_data.keys())
         for name, body in role_data.items()

@@ -175,7 +175,7 @@ def _surveys(ctx: Context) -> Surveys:
     surveys = ctx.env.surveys
     if surveys is None:
         raise ServiceUnavailable("surveys", "the satisfaction survey is not configured on this hub")
-    return surveys  # type: ignore[no-any-return]
+    return surveys
 
 
 def _permit_types(ctx: Context):  # type: ignore[no-untyped-def]

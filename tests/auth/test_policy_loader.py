@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from auth.policy import KNOWN_ROLES, PolicyError, load_policy, parse_policy
+from auth.policy import PolicyError, load_policy, parse_policy
 
 CATALOGUE = {
     "Citizen": frozenset({"nik", "fullName", "birthDate", "religion"}),
@@ -384,18 +384,10 @@ def test_role_set_is_configurable_or_open() -> None:
         parse_policy(BASE, catalogue=CATALOGUE, kinds={}, roles={"clerk", "visitor", "janitor"})
 
 
-def test_the_default_role_set_is_designs_table() -> None:
-    assert KNOWN_ROLES == {
-        "population_officer",
-        "kelurahan_officer",
-        "licensing_officer",
-        "complaint_officer",
-        "analyst",
-        "auditor",
-        "citizen",
-        "operator",
-        "anonymous",
-    }
+def test_a_role_the_code_relies_on_must_be_defined_by_the_file() -> None:
+    assert parse_policy(BASE, catalogue=CATALOGUE, required={"clerk"}).roles == ROLES
+    with pytest.raises(PolicyError, match="missing 'operator'"):
+        parse_policy(BASE, catalogue=CATALOGUE, required={"clerk", "operator"})
 
 
 def test_catalogue_must_map_types_to_field_names() -> None:

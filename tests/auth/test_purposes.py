@@ -263,7 +263,7 @@ def test_broken_purpose_file_is_refused_naming_the_purpose(
     path = tmp_path / "purposes.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(PolicyError) as caught:
-        load_purposes(path)
+        load_purposes(path, roles={"auditor", "analyst"})  # the loaded policy's roles
     assert str(caught.value).startswith(str(path))
     assert fragment in str(caught.value)
 

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
+from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 
 from auth.principal import Principal
 from hub.graphql_view import RoleDispatcher
-from hub.schemas import ROLE_SETS_KEPT, SchemaSet, load_access
-from hub.settings import Settings
+from hub.schemas import ROLE_SETS_KEPT, ROLES_IN_CODE, SchemaSet, load_access
+from hub.settings import ConfigError, Settings
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +58,27 @@ def test_the_dispatcher_keeps_one_bounded_view_per_known_role_set(schemas: Schem
     assert built == [frozenset({"analyst"}), frozenset({"auditor"}), frozenset({"operator"}),
                      frozenset({"citizen", "anonymous"})]
     assert len(dispatcher._views) == 2
+
+
+def test_purposes_are_checked_against_the_roles_of_the_loaded_policy(tmp_path: Path) -> None:
+    purposes = tmp_path / "purposes.yaml"
+    purposes.write_text(
+        "version: 1\npurposes:\n  audit:\n    description: {id: Audit, en: Audit}\n    roles: [janitor]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="unknown role 'janitor'"):
+        load_access(Settings(data_dir=tmp_path, purposes_file=purposes))
+
+
+def test_a_policy_without_a_role_the_code_names_stops_the_start(tmp_path: Path) -> None:
+    shipped = yaml.safe_load((resources.files("auth") / "default_policy.yaml").read_text(encoding="utf-8"))
+    for role in ROLES_IN_CODE:
+        data = copy.deepcopy(shipped)
+        del data["roles"][role]
+        for body in data["roles"].values():  # nobody extends the removed role
+            if isinstance(body, dict) and body.get("extends") in (role, [role]):
+                del body["extends"]
+        policy = tmp_path / f"policy-{role}.yaml"
+        policy.write_text(yaml.safe_dump(data), encoding="utf-8")
+        with pytest.raises(ConfigError, match=f"missing '{role}'"):
+            load_access(Settings(data_dir=tmp_path, policy_file=policy))
