@@ -144,14 +144,14 @@ def parse_policy(
         missing = sorted(known - role_data.keys())
         if missing:
             raise top.error(f"roles: missing {', '.join(map(repr, missing))}")
-    missing = sorted(frozenset(required) - role_data.keys())
-    if missing:
-        raise top.error(f"roles: missing {', '.join(map(repr, missing))} (the hub's code relies on it)")
     parsed = {
         name: _role(_Where(source, name), name, body, cat, kinds, role_data.keys())
         for name, body in role_data.items()
     }
     _check_extends(source, parsed)
+    missing = sorted(frozenset(required) - role_data.keys())
+    if missing:  # after the roles' own errors, which name the role a broken entry is in
+        raise top.error(f"roles: missing {', '.join(map(repr, missing))} (the hub's code relies on it)")
     return Policy(
         source=source,
         role_policies=MappingProxyType(parsed),

@@ -385,9 +385,9 @@ def test_role_set_is_configurable_or_open() -> None:
 
 
 def test_a_role_the_code_relies_on_must_be_defined_by_the_file() -> None:
-    assert parse_policy(BASE, catalogue=CATALOGUE, required={"clerk"}).roles == ROLES
+    assert parse_policy(BASE, catalogue=CATALOGUE, kinds={}, required={"clerk"}).roles == ROLES
     with pytest.raises(PolicyError, match="missing 'operator'"):
-        parse_policy(BASE, catalogue=CATALOGUE, required={"clerk", "operator"})
+        parse_policy(BASE, catalogue=CATALOGUE, kinds={}, required={"clerk", "operator"})
 
 
 def test_catalogue_must_map_types_to_field_names() -> None:
