@@ -230,7 +230,7 @@ def exceeded(shape: Shape, limits: ShapeLimits) -> Exceeded | None:
 def too_complex(limit: Exceeded) -> QueryTooComplex:
     name, value, maximum = limit
     message = _MESSAGES[name].format(value=value, maximum=maximum)
-    return QueryTooComplex(message, extra={"limit": name, "value": value, "maximum": maximum})
+    return QueryTooComplex(message, details={"limit": name, "value": value, "maximum": maximum})
 
 
 def refusal(shape: Shape, limits: ShapeLimits) -> QueryTooComplex | None:
