@@ -57,6 +57,7 @@ from auth.policy._model import (
     RowBinding,
     TypeRule,
 )
+from auth.policy._reads import RuleReadsError
 from auth.policy._rules import ROW_MACROS, ROW_RULES, RowRule
 from auth.policy._yaml import read_yaml
 
@@ -337,7 +338,12 @@ def _masks(
 def _rule(where: _Where, label: str, name: str) -> RowRule:
     if name not in ROW_RULES:
         raise where.error(_unknown("row rule", name, ROW_RULES), label)
-    return ROW_RULES[name]
+    rule = ROW_RULES[name]
+    try:
+        _ = rule.reads  # derived now (and kept), so a rule that cannot be cached stops the start
+    except RuleReadsError as exc:
+        raise where.error(f"row rule {name!r}: {exc}", label) from exc
+    return rule
 
 
 def _rows(

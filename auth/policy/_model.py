@@ -16,10 +16,12 @@ Roles a principal holds that the policy does not know grant nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from cachetools import LRUCache
 
 from auth.decision import Decision
 from auth.policy._access import Access, most_permissive
@@ -136,6 +138,16 @@ class RowAccess:
 
 _NO_FIELDS: Mapping[str, Access] = MappingProxyType({})
 
+# How one role's rules judged one record: (kind, indices into `deny` or `rows`).
+_Outcome = tuple[str, tuple[int, ...]]
+
+#: How many distinct role sets, as principals carry them, `expand` remembers.
+_GIVEN_ROLE_SETS = 1024
+
+
+def _cache_field(factory: Callable[[], Any]) -> Any:
+    return field(default_factory=factory, init=False, compare=False, repr=False)
+
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class Policy:
@@ -143,7 +155,22 @@ class Policy:
     role_policies: Mapping[str, RolePolicy]
     catalogue: Catalogue
     other_types_visible: bool  # types no role mentions: visible to all, or to none
-    _cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # One cache per decision. Each is keyed by things the policy bounds (known roles,
+    # catalogue names, per-rule outcomes), except `_expanded_given`, keyed by the roles
+    # a principal carries as given, which is bounded by an LRU. `dataclasses.replace`
+    # makes a copy with every cache empty (they are not init fields).
+    _expanded_given: LRUCache[frozenset[str], frozenset[str]] = _cache_field(
+        lambda: LRUCache(maxsize=_GIVEN_ROLE_SETS)
+    )
+    _expanded: dict[frozenset[str], frozenset[str]] = _cache_field(dict)
+    _rules_for: dict[tuple[frozenset[str], str], tuple[tuple[str, TypeRule], ...]] = _cache_field(dict)
+    _field_access: dict[tuple[frozenset[str], str, str], Access] = _cache_field(dict)
+    _resolved: dict[tuple[frozenset[str], str, tuple[_Outcome, ...]], RowAccess] = _cache_field(dict)
+    _facts: dict[tuple[frozenset[str], str], tuple[str, ...]] = _cache_field(dict)
+    _open: dict[str, Mapping[str, Access]] = _cache_field(dict)
+    _fields_granted: dict[tuple[str, tuple[tuple[str, frozenset[str] | None], ...]], Mapping[str, Access]] = (
+        _cache_field(dict)
+    )
 
     # -- roles ---------------------------------------------------------------------
 
@@ -164,23 +191,25 @@ class Policy:
     def expand(self, roles: str | Iterable[str]) -> frozenset[str]:
         """The known roles among `roles`, with every role they extend."""
         if isinstance(roles, frozenset):
-            cached: frozenset[str] | None = self._cache.get(("expand", roles))
-            if cached is not None:
-                return cached
-        given = (roles,) if isinstance(roles, str) else roles
+            cached = self._expanded_given.get(roles)
+            if cached is None:
+                cached = self._expanded_given[roles] = self._expand_known(roles)
+            return cached
+        return self._expand_known((roles,) if isinstance(roles, str) else roles)
+
+    def _expand_known(self, given: Iterable[str]) -> frozenset[str]:
         wanted = frozenset(r for r in given if r in self.role_policies)
-        key = ("expand", wanted)
-        if key not in self._cache:
-            found: set[str] = set()
+        found = self._expanded.get(wanted)
+        if found is None:
+            closure: set[str] = set()
             todo = list(wanted)
             while todo:
                 role = todo.pop()
-                if role not in found:
-                    found.add(role)
+                if role not in closure:
+                    closure.add(role)
                     todo.extend(self.role_policies[role].extends)
-            self._cache[key] = frozenset(found)
-        result: frozenset[str] = self._cache[key]
-        return result
+            found = self._expanded[wanted] = frozenset(closure)
+        return found
 
     def limits(self, roles: str | Iterable[str]) -> Limits:
         combined = Limits()
@@ -193,15 +222,15 @@ class Policy:
     def _type_rules(
         self, roles: frozenset[str], type_name: str
     ) -> tuple[tuple[str, TypeRule], ...]:
-        key = ("rules", roles, type_name)
-        if key not in self._cache:
-            self._cache[key] = tuple(
+        key = (roles, type_name)
+        found = self._rules_for.get(key)
+        if found is None:
+            found = self._rules_for[key] = tuple(
                 (role, self.role_policies[role].types[type_name])
                 for role in sorted(roles)
                 if type_name in self.role_policies[role].types
             )
-        result: tuple[tuple[str, TypeRule], ...] = self._cache[key]
-        return result
+        return found
 
     def _is_open(self, type_name: str) -> bool:
         return (
@@ -227,8 +256,8 @@ class Policy:
         """How `field_name` of `type_name` is shown to a holder of `roles`, regardless
         of the row (use `row_access` for a particular record)."""
         expanded = self.expand(roles)
-        key = ("field", expanded, type_name, field_name)
-        cached: Access | None = self._cache.get(key)
+        key = (expanded, type_name, field_name)
+        cached = self._field_access.get(key)
         if cached is not None:
             return cached
         if type_name in ROOT_TYPES:
@@ -239,7 +268,7 @@ class Policy:
         else:
             rules = self._type_rules(expanded, type_name)
             access = most_permissive(rule.access(field_name) for _, rule in rules)
-        self._cache[key] = access
+        self._field_access[key] = access
         return access
 
     def may_call(self, roles: str | Iterable[str], root_type: str, field_name: str) -> bool:
@@ -260,18 +289,18 @@ class Policy:
         outcomes: list[_Outcome] = []
         for _, rule in self._type_rules(roles, type_name):
             outcomes.append(_outcome(rule, principal, record))
-        key = ("access", roles, type_name, tuple(outcomes))
-        found = self._cache.get(key)
+        key = (roles, type_name, tuple(outcomes))
+        found = self._resolved.get(key)
         if found is None:
-            found = self._cache[key] = self._resolve(roles, type_name, key[3])
-        result: RowAccess = found
-        return result
+            found = self._resolved[key] = self._resolve(roles, type_name, key[2])
+        return found
 
     def row_facts(self, roles: frozenset[str], type_name: str) -> tuple[str, ...]:
         """The record keys `row_access` reads for a holder of `roles` (expanded): two
-        records of `type_name` that agree on these keys get the same `RowAccess`."""
-        key = ("facts", roles, type_name)
-        found: tuple[str, ...] | None = self._cache.get(key)
+        records of `type_name` that agree on these keys get the same `RowAccess` (the
+        keys are derived from the rules, see `auth.policy._reads`)."""
+        key = (roles, type_name)
+        found = self._facts.get(key)
         if found is None:
             reads: set[str] = set()
             for _, rule in self._type_rules(roles, type_name):
@@ -280,7 +309,7 @@ class Policy:
                 for binding in rule.rows:
                     for row_rule in binding.rules:
                         reads |= row_rule.reads
-            found = self._cache[key] = tuple(sorted(reads))
+            found = self._facts[key] = tuple(sorted(reads))
         return found
 
     def _resolve(
@@ -320,28 +349,27 @@ class Policy:
         return RowAccess(Decision.allow("; ".join(reasons), narrowing), fields)
 
     def _open_fields(self, type_name: str) -> Mapping[str, Access]:
-        key = ("open", type_name)
-        if key not in self._cache:
+        found = self._open.get(type_name)
+        if found is None:
             everything = dict.fromkeys(self.catalogue[type_name], Access.FULL)
-            self._cache[key] = MappingProxyType(everything)
-        result: Mapping[str, Access] = self._cache[key]
-        return result
+            found = self._open[type_name] = MappingProxyType(everything)
+        return found
 
     def _row_fields(
         self, type_name: str, granted: tuple[tuple[str, frozenset[str] | None], ...]
     ) -> Mapping[str, Access]:
-        key = ("row", type_name, granted)
-        if key not in self._cache:
+        key = (type_name, granted)
+        found = self._fields_granted.get(key)
+        if found is None:
             per_field: dict[str, list[Access]] = {}
             for role, narrowed in granted:
                 rule = self.role_policies[role].types[type_name]
                 for name in rule.fields if narrowed is None else rule.fields & narrowed:
                     per_field.setdefault(name, []).append(rule.access(name))
-            self._cache[key] = MappingProxyType(
+            found = self._fields_granted[key] = MappingProxyType(
                 {name: most_permissive(accesses) for name, accesses in sorted(per_field.items())}
             )
-        result: Mapping[str, Access] = self._cache[key]
-        return result
+        return found
 
     def row_scope(self, principal: Principal, type_name: str) -> RowScope:
         """Which rows a root listing of `type_name` may hold, to push down into the
@@ -354,9 +382,6 @@ class Policy:
                 scope = scope.cover(binding.scope(principal))
         return scope
 
-
-# How one role's rules judged one record: (kind, indices into `deny` or `rows`).
-_Outcome = tuple[str, tuple[int, ...]]
 _DENIED, _FULL, _PARTIAL, _UNMATCHED = "denied", "full", "partial", "unmatched"
 
 

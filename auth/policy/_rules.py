@@ -14,8 +14,9 @@ its reporter's record, `visibility` is that complaint's visibility.
 
 Each rule also says which rows a root listing may contain (`scope`), for push-down,
 and which record keys its test reads (`reads`): two records that agree on those keys get
-the same answer, which lets a caller decide once for many records (a test checks every
-rule against records that differ only in other keys).
+the same answer, which lets a caller decide once for many records. The keys are derived
+by running the rule against a recording record (`auth.policy._reads`), never declared,
+so a constant a rule compares a record's value with belongs in `_CONSTANTS`.
 A rule that only ever matches through a cross-link (applicants, reporters, family
 members, tracking) admits nothing to a listing.
 """
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from auth.policy._reads import derive_reads
 from auth.policy._scope import RowScope
 from auth.principal import Principal
 
@@ -47,6 +49,10 @@ PUBLIC = "PUBLIC"
 CONFIDENTIAL = "CONFIDENTIAL"
 ANONYMOUS = "ANONYMOUS"
 
+#: Every constant a rule compares a record's value with: the values that drive the
+#: rules' branches when their reads are derived.
+_CONSTANTS: tuple[str, ...] = (*ReachedAs, PUBLIC, CONFIDENTIAL, ANONYMOUS)
+
 
 @dataclass(frozen=True, slots=True)
 class RowRule:
@@ -54,7 +60,13 @@ class RowRule:
     description: str
     match: Callable[[Principal, Record], bool]
     scope: Callable[[Principal], RowScope]
-    reads: frozenset[str]  # the record keys `match` looks at
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The record keys `match` looks at on any branch, derived by running it
+        (`auth.policy._reads`); the policy loader asks for them, so a rule whose reads
+        cannot be derived stops the start."""
+        return derive_reads(self.match, _CONSTANTS)
 
 
 def _get(record: Record, key: str) -> Any:
@@ -108,91 +120,79 @@ def _nothing(p: Principal) -> RowScope:
 
 
 _RULES = (
-    RowRule("all", "every row", lambda p, r: True, _everything, reads=frozenset(())),
-    RowRule("none", "no row", lambda p, r: False, _nothing, reads=frozenset(())),
+    RowRule("all", "every row", lambda p, r: True, _everything),
+    RowRule("none", "no row", lambda p, r: False, _nothing),
     RowRule(
         "own_kelurahan",
         "rows whose kelurahan_code is the principal's kelurahan claim",
         _in_kelurahan,
         _kelurahan_scope,
-        reads=frozenset(("kelurahan_code",)),
     ),
     RowRule(
         "kelurahan_applications",
         "applications located in the principal's kelurahan",
         _in_kelurahan,
         _kelurahan_scope,
-        reads=frozenset(("kelurahan_code",)),
     ),
     RowRule(
         "kelurahan_complaints",
         "complaints located in the principal's kelurahan",
         _in_kelurahan,
         _kelurahan_scope,
-        reads=frozenset(("kelurahan_code",)),
     ),
     RowRule(
         "own_nik",
         "the principal's own record (nik equals the nik claim)",
         lambda p, r: _same(p.nik, _get(r, "nik")),
         _own_nik_scope,
-        reads=frozenset(("nik",)),
     ),
     RowRule(
         "family_of_principal",
         "records of the principal's own family (family_of_principal is true)",
         lambda p, r: r.get("family_of_principal") is True,
         _nothing,
-        reads=frozenset(("family_of_principal",)),
     ),
     RowRule(
         "applicants_only",
         "citizens reached as the applicant of an application",
         lambda p, r: _reached(r) == ReachedAs.APPLICANT,
         _nothing,
-        reads=frozenset(("reached_as",)),
     ),
     RowRule(
         "reporters_of_visible_complaints",
         "citizens reached as the reporter of a PUBLIC complaint",
         lambda p, r: _reached(r) == ReachedAs.REPORTER and _get(r, "visibility") == PUBLIC,
         _nothing,
-        reads=frozenset(("reached_as", "visibility")),
     ),
     RowRule(
         "own_applications",
         "applications whose applicant_nik is the principal's nik",
         lambda p, r: _same(p.nik, _get(r, "applicant_nik")),
         _own_applications_scope,
-        reads=frozenset(("applicant_nik",)),
     ),
     RowRule(
         "own_complaints",
         "complaints whose reporter_nik is the principal's nik",
         lambda p, r: _same(p.nik, _get(r, "reporter_nik")),
         _own_complaints_scope,
-        reads=frozenset(("reporter_nik",)),
     ),
     RowRule(
         "public_complaints",
         "complaints the public may see (PUBLIC or ANONYMOUS, not CONFIDENTIAL)",
         lambda p, r: _get(r, "visibility") in (PUBLIC, ANONYMOUS),
         lambda p: RowScope(visibilities=(PUBLIC, ANONYMOUS)),
-        reads=frozenset(("visibility",)),
     ),
     RowRule(
         "visibility_public",
         "complaints whose reporter may be shown (visibility PUBLIC)",
         lambda p, r: _get(r, "visibility") == PUBLIC,
         lambda p: RowScope(visibilities=(PUBLIC,)),
-        reads=frozenset(("visibility",)),
     ),
     RowRule(
         "tracked",
         "a record looked up by its number for tracking",
         lambda p, r: _reached(r) == ReachedAs.TRACKING,
         _nothing,
-        reads=frozenset(("reached_as",)),
     ),
     RowRule(
         "reveals_protected_reporter",
@@ -201,7 +201,6 @@ _RULES = (
         "unless the principal is that reporter; meant for `deny:`",
         _reveals_protected_reporter,
         _everything,
-        reads=frozenset(("reached_as", "visibility", "reporter_nik", "nik")),
     ),
 )
 

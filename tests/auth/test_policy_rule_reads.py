@@ -1,6 +1,7 @@
-"""Each row rule declares the record keys it reads; the schema layer decides once for
-records that agree on them. A rule that read an undeclared key would hand one record's
-decision to another: here every rule meets records that differ only outside `reads`."""
+"""Each row rule's record keys are derived by running it (`auth.policy._reads`); the
+schema layer decides once for records that agree on them. A key missing from them would
+hand one record's decision to another: here every rule meets records that differ only
+outside `reads`."""
 
 from __future__ import annotations
 
