@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from cachetools import LRUCache
-
 from auth.decision import Decision
 from auth.policy._access import Access, most_permissive
 from auth.policy._rules import Record, RowRule
@@ -157,11 +155,11 @@ class Policy:
     other_types_visible: bool  # types no role mentions: visible to all, or to none
     # One cache per decision. Each is keyed by things the policy bounds (known roles,
     # catalogue names, per-rule outcomes), except `_expanded_given`, keyed by the roles
-    # a principal carries as given, which is bounded by an LRU. `dataclasses.replace`
-    # makes a copy with every cache empty (they are not init fields).
-    _expanded_given: LRUCache[frozenset[str], frozenset[str]] = _cache_field(
-        lambda: LRUCache(maxsize=_GIVEN_ROLE_SETS)
-    )
+    # a principal carries as given, which is emptied when it reaches `_GIVEN_ROLE_SETS`
+    # (a plain dict: it is asked once per record decided, where an LRU's bookkeeping
+    # shows). `dataclasses.replace` makes a copy with every cache empty (they are not
+    # init fields).
+    _expanded_given: dict[frozenset[str], frozenset[str]] = _cache_field(dict)
     _expanded: dict[frozenset[str], frozenset[str]] = _cache_field(dict)
     _rules_for: dict[tuple[frozenset[str], str], tuple[tuple[str, TypeRule], ...]] = _cache_field(dict)
     _field_access: dict[tuple[frozenset[str], str, str], Access] = _cache_field(dict)
@@ -193,6 +191,8 @@ class Policy:
         if isinstance(roles, frozenset):
             cached = self._expanded_given.get(roles)
             if cached is None:
+                if len(self._expanded_given) >= _GIVEN_ROLE_SETS:
+                    self._expanded_given.clear()
                 cached = self._expanded_given[roles] = self._expand_known(roles)
             return cached
         return self._expand_known((roles,) if isinstance(roles, str) else roles)

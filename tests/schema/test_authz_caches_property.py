@@ -177,3 +177,11 @@ def test_the_recorder_catches_a_key_a_hand_declared_list_left_out() -> None:
     assert derived == {"reached_as", "visibility", "reporter_nik", "nik"}
     rule = RowRule("sneaky", "test", _sneaky, lambda p: ROW_RULES["none"].scope(p))
     assert rule.reads >= derived
+
+
+def test_role_sets_as_principals_carry_them_are_remembered_within_a_bound() -> None:
+    policy = _cold(POLICY)
+    for n in range(5000):
+        given = frozenset({"citizen", f"unknown-{n}"})
+        assert policy.expand(given) == {"citizen", ANONYMOUS_ROLE}
+    assert len(policy._expanded_given) <= 1024
