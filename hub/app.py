@@ -29,7 +29,7 @@ from hub.body_limit import BodyLimitMiddleware
 from hub.environment import build_environment, build_sources
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.heap import settle_heap
-from hub.identity import build_identity
+from hub.identity import build_identity, cursor_key
 from hub.json_errors import UnexpectedErrorMiddleware, http_error
 from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
@@ -80,6 +80,7 @@ def create_app(
     env = build_environment(
         settings, sources=sources, store=store, policy=policy, purposes=purposes, ledger_writer=ledger_writer,
         quota=quota,
+        cursor_key=cursor_key(settings, identity.issuer),
     )
     refresher = MetricsRefresher(
         env.metrics.view,

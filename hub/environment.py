@@ -19,6 +19,7 @@ from schema.analytics.service import MetricsService
 from schema.analytics.surveys import Surveys
 from schema.context import Environment
 from schema.quota import Quota
+from schema.cursors import CursorCodec
 from schema.region import load_region
 from schema.sources import Sources
 
@@ -49,11 +50,13 @@ def build_environment(
     policy: Policy,
     purposes: PurposeRegistry,
     ledger_writer: LedgerWriter,
+    cursor_key: bytes,
     quota: Quota | None = None,
 ) -> Environment:
     """The request-independent part of the context; `ledger_writer` (group commit:
     concurrent requests share one durable transaction, each gets its own entries)
-    writes through `store`, and the caller closes it."""
+    writes through `store`, and the caller closes it; `cursor_key` seals the listings'
+    cursors (`hub.identity.cursor_key`)."""
 
     async def read_ledger(**filters: object) -> list[LedgerEntry]:
         return await query_entries(store, **filters)  # type: ignore[arg-type]
@@ -68,6 +71,7 @@ def build_environment(
         max_page_size=settings.max_page_size,
         default_page_size=settings.default_page_size,
         trace_sources=settings.trace_sources,
+        cursors=CursorCodec(cursor_key),
         surveys=Surveys(SurveyStore(store)),
         quota=quota,
         metrics=MetricsService(view=MetricsView(store), min_group_size=settings.report_min_group_size),

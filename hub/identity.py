@@ -12,6 +12,7 @@ from auth.jwks import JWKSKeySource
 from auth.principal import Principal
 from auth.tokens import MultiIssuerValidator, TokenValidator
 from hub.settings import ConfigError, Settings
+from schema.cursors import derive_key
 
 ISSUER_DIR = "issuer"
 
@@ -33,6 +34,18 @@ def development_issuer(settings: Settings) -> DevelopmentIssuer:
             "or SIMPUL_ISSUER__DEVELOPMENT=true (for demos and tests, never production)"
         )
     return hub_issuer(settings)
+
+
+def cursor_key(settings: Settings, issuer: DevelopmentIssuer) -> bytes:
+    """The key that seals cursors: from `cursor_secret` when configured, else from the
+    hub issuer's current private key (kept in the data directory, shared by instances)."""
+    if settings.cursor_secret is not None:
+        secret = settings.cursor_secret.get_secret_value()
+        if len(secret) < 16:
+            raise ConfigError("cursor_secret: at least 16 characters")
+        return derive_key(secret.encode())
+    (signing,) = issuer.signing_key_set().keys
+    return derive_key(str(signing.as_dict(private=True)["d"]).encode())
 
 
 @dataclass

@@ -181,6 +181,10 @@ class Settings(BaseSettings):
     # revoke` announces it on the Redis channel (with `redis_url`)
     revocation_poll_seconds: float = Field(default=2.0, gt=0, le=60)
     revocation_channel: str = "simpul:revocations"
+    # The key material of the listings' sealed cursors (`schema.cursors`): the same on
+    # every instance of a deployment. Unset: derived from the hub issuer's signing key,
+    # which every instance already shares (rotating that key ends open cursors).
+    cursor_secret: SecretStr | None = None
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1, le=1000)

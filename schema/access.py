@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache
-from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema, get_named_type
 from strawberry.utils.str_converters import to_camel_case
 
 from auth.policy import AccessKind, Policy, ReachedAs, RowAccess, RowScope
 from auth.principal import Principal
 from auth.purposes import PurposeRegistry
+from schema.inputs import FILTER_READS, searchable_inputs
 
 #: Personal fields per GraphQL type; `None` means every field of the type.
 PERSONAL_FIELDS: Mapping[str, frozenset[str] | None] = {
@@ -64,7 +65,9 @@ def visible_pairs(policy: Policy, roles: frozenset[str], schema: GraphQLSchema) 
 
     Root fields follow `may_call`; fields of types the policy governs follow
     `visible_fields`; other types are open. A field whose object result type ends up
-    with no visible field is removed too, repeated until nothing changes."""
+    with no visible field is removed too, repeated until nothing changes. Filter inputs
+    hold the fields that read only what the role may search by (`schema.inputs`); other
+    input types are whole."""
     governed = policy.governed_types
     objects = {
         name: t for name, t in schema.type_map.items()
@@ -87,6 +90,10 @@ def visible_pairs(policy: Policy, roles: frozenset[str], schema: GraphQLSchema) 
                 if result.name in objects and not visible[result.name]:
                     fields.discard(field_name)
                     changed = True
+    filters = searchable_inputs({name: policy.searchable_fields(roles, name) for name, _ in FILTER_READS.values()})
+    for name, gtype in schema.type_map.items():
+        if isinstance(gtype, GraphQLInputObjectType):
+            visible[name] = set(filters[name]) if name in filters else set(gtype.fields)
     return frozenset((t, f) for t, fields in visible.items() for f in fields)
 
 

@@ -64,8 +64,6 @@ class RoleSchema(strawberry.Schema):
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         fields = type_definition.fields
-        if type_definition.is_input:
-            return fields
         converter = self.config.name_converter
         type_name = converter.from_object(type_definition)  # specialised generics too
         return [f for f in fields if self._visible(type_name, converter.get_graphql_name(f))]

@@ -17,6 +17,7 @@ from schema.access import PERSONAL_FIELDS, AccessControl, Presenter
 from schema.analytics.service import MetricsService
 from schema.analytics.surveys import Surveys
 from schema.cases import Case
+from schema.cursors import CursorCodec
 from schema.ledger_writes import LedgerWriter, LedgerWrites, drafts_of
 from schema.loaders import Loaders
 from schema.quota import Quota
@@ -51,6 +52,8 @@ class Environment:
     surveys: Surveys | None = None  # None: the satisfaction survey is not configured
     quota: Quota | None = None  # limits on public operations; None: unlimited
     today: Callable[[], date] = _today
+    # seals the listings' cursors; the hub passes one keyed alike on every instance
+    cursors: CursorCodec = field(default_factory=CursorCodec.ephemeral)
 
 
 @dataclass(slots=True)

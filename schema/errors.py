@@ -9,8 +9,9 @@ error with a code.
      ├── PurposeRequired         PURPOSE_REQUIRED
      ├── QueryTooComplex         QUERY_TOO_COMPLEX (details: `cost`, `maximum`)
      ├── RateLimited             RATE_LIMITED (details: `retryAfter`)
-     └── ServiceUnavailable      SOURCE_UNAVAILABLE: a hub service (metrics, surveys) that
-                                 is not configured (details: `source`)
+     ├── ServiceUnavailable      SOURCE_UNAVAILABLE: a hub service (metrics, surveys) that
+     │                           is not configured (details: `source`)
+     └── LedgerRefused           LEDGER_UNAVAILABLE
 
 The other packages draw their own trees with the same three attributes: auth.errors
 (`AuthPackageError`: UNAUTHENTICATED, FORBIDDEN, IDENTITY_UNAVAILABLE, BAD_USER_INPUT,
@@ -80,6 +81,12 @@ class ServiceUnavailable(HubError):
 
     def __init__(self, source: str, message: str) -> None:
         super().__init__(message, details={"source": source})
+
+
+class LedgerRefused(HubError):
+    """Personal data asked for where no access ledger can record it."""
+
+    code = "LEDGER_UNAVAILABLE"
 
 
 def error_extensions(exc: BaseException | None) -> dict[str, Any] | None:

@@ -1,8 +1,24 @@
-"""Filter inputs of the root lists, and their validation into connector filters."""
+"""Filter inputs of the root lists, their validation into connector filters, and what
+each of their fields reads.
+
+A filter reads a field as surely as selecting it does: `citizens(filter: {bornFrom,
+bornTo}) { totalCount }` tells a birth date apart without showing one. So each filter
+field declares the output fields it matches against (`FILTER_READS`), checked against
+what the connectors really match. A role's schema holds a filter field only when the
+role sees every field it reads in full on every row it may see (`Policy.searchable_fields`:
+a masked field is not searchable by its full value), and a filter on personal fields
+needs a purpose and leaves a `search` entry in the access ledger (`schema.search`).
+
+`ARGUMENTS` says what every other argument of the schema is, so that a test can walk
+each role's schema and find no argument that filters records undeclared.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 import strawberry
 
@@ -144,3 +160,109 @@ class ComplaintFilter:
             submitted_from=self.submitted_from,
             submitted_to=self.submitted_to,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FilterField:
+    """What one filter field matches against: output fields of the listed type, and
+    how its value is masked in the ledger's `search` entry (None: shown as given)."""
+
+    reads: frozenset[str]
+    ledger_mask: str | None = None
+
+
+def _reads(*fields: str, mask: str | None = None) -> FilterField:
+    return FilterField(frozenset(fields), mask)
+
+
+#: Filter input type -> (the type it lists, its fields by GraphQL name).
+FILTER_READS: Mapping[str, tuple[str, Mapping[str, FilterField]]] = MappingProxyType({
+    "CitizenFilter": ("Citizen", MappingProxyType({
+        "kelurahan": _reads("kelurahan"),
+        "nameContains": _reads("fullName", mask="initials"),
+        "familyNumber": _reads("familyNumber", mask="kk"),
+        "sex": _reads("sex"),
+        "bornFrom": _reads("birthDate", mask="year"),
+        "bornTo": _reads("birthDate", mask="year"),
+    })),
+    "ApplicationFilter": ("Application", MappingProxyType({
+        "kelurahan": _reads("kelurahan"),
+        "status": _reads("status"),
+        "permitType": _reads("permitType"),
+        "receivedFrom": _reads("receivedAt"),
+        "receivedTo": _reads("receivedAt"),
+        "applicantNik": _reads("applicantNik", mask="nik"),
+        # the licensing system matches the applicant's name or the company's
+        "nameContains": _reads("applicantName", "companyName", mask="initials"),
+    })),
+    "ComplaintFilter": ("Complaint", MappingProxyType({
+        "kelurahan": _reads("kelurahan"),
+        "status": _reads("status"),
+        "category": _reads("category"),
+        "classification": _reads("classification"),
+        "visibility": _reads("visibility"),
+        "submittedFrom": _reads("submittedAt"),
+        "submittedTo": _reads("submittedAt"),
+    })),
+})
+
+PAGING = "paging"  # first, after, beforeSeq: where a list starts and how long it is
+KEY = "key"  # a record's own key: answers obey the existence rule (schema.queries)
+VALUE = "value"  # a value written, or a parameter that matches no record's field
+FILTER = "filter"  # a filter input (FILTER_READS)
+
+#: (type, field, argument) -> what the argument is; walked by the tests for every role.
+ARGUMENTS: Mapping[tuple[str, str, str], str] = MappingProxyType({
+    **{("Query", root, arg): PAGING for root in ("citizens", "applications", "complaints")
+       for arg in ("first", "after")},
+    **{("Query", root, "filter"): FILTER for root in ("citizens", "applications", "complaints")},
+    ("Query", "citizen", "nik"): KEY,
+    ("Query", "family", "number"): KEY,
+    ("Query", "application", "number"): KEY,
+    ("Query", "complaint", "number"): KEY,
+    # the number is the capability: tracking shows no personal data (policy rows `tracked`)
+    ("Query", "trackApplication", "number"): KEY,
+    ("Query", "trackComplaint", "number"): KEY,
+    # verification answers only whether the given identity matches, for the roles allowed it
+    ("Query", "verifyCitizen", "nik"): KEY,
+    ("Query", "verifyCitizen", "fullName"): VALUE,
+    ("Query", "verifyCitizen", "birthDate"): VALUE,
+    ("Query", "myAccessLog", "first"): PAGING,
+    ("Query", "myAccessLog", "beforeSeq"): PAGING,
+    # the auditor's ledger, filtered by who and whose record (the auditor's own job)
+    ("Query", "accessLedger", "first"): PAGING,
+    ("Query", "accessLedger", "beforeSeq"): PAGING,
+    ("Query", "accessLedger", "subject"): KEY,
+    ("Query", "accessLedger", "recordKey"): KEY,
+    ("Query", "accessLedger", "purpose"): VALUE,
+    ("Query", "accessLedger", "since"): VALUE,
+    ("Query", "accessLedger", "until"): VALUE,
+    # aggregates: small-count suppression guards what they show
+    ("Query", "satisfactionIndex", "service"): VALUE,
+    ("Query", "satisfactionIndex", "period"): VALUE,
+    ("Query", "serviceMetrics", "period"): VALUE,
+    ("Query", "serviceMetrics", "kelurahan"): VALUE,
+    ("Query", "serviceMetrics", "permitType"): VALUE,
+    ("Query", "serviceMetrics", "category"): VALUE,
+    ("Query", "performanceReport", "period"): VALUE,
+    ("Mutation", "updateApplicationStatus", "number"): KEY,
+    ("Mutation", "updateApplicationStatus", "status"): VALUE,
+    ("Mutation", "updateApplicationStatus", "note"): VALUE,
+    ("Mutation", "updateApplicationStatus", "idempotencyKey"): VALUE,
+    ("Mutation", "updateComplaintStatus", "number"): KEY,
+    ("Mutation", "updateComplaintStatus", "status"): VALUE,
+    ("Mutation", "updateComplaintStatus", "note"): VALUE,
+    ("Mutation", "updateComplaintStatus", "idempotencyKey"): VALUE,
+    ("Mutation", "submitComplaint", "input"): VALUE,
+    ("Mutation", "submitComplaint", "idempotencyKey"): VALUE,
+    ("Mutation", "submitSatisfactionSurvey", "input"): VALUE,
+})
+
+
+def searchable_inputs(searchable: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """The filter fields a role's schema holds, per filter input type, given the fields
+    it may search by per listed type (`Policy.searchable_fields`)."""
+    return {
+        input_name: frozenset(name for name, field in fields.items() if field.reads <= searchable.get(type_name, frozenset()))
+        for input_name, (type_name, fields) in FILTER_READS.items()
+    }

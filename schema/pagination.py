@@ -1,67 +1,61 @@
 """Relay connections over the sources' keyset pages.
 
-A source page is addressed by the source's own opaque cursor. An edge cursor names
-"the page that starts at source cursor `c`, after skipping `o` items", so every edge
-has a cursor even when a source only returns one per page; resuming from it fetches
-the page at `c` and drops the first `o` items. The end cursor of a page is the
-source's own next cursor (o = 0), so walking with `endCursor` costs one call a page.
+A source page is addressed by the source's own cursor. An edge cursor names "the page
+that starts at source cursor `c`, after skipping `o` items", so every edge has a cursor
+even when a source only returns one per page; resuming from it skips the first `o`
+items with a call of their own, so that the new page starts at a source cursor again
+and `o` never exceeds one page (the source is asked for `o` + `first` rows, no more).
+The end cursor of a page is the source's own next cursor (o = 0), so walking with
+`endCursor` costs one call a page. Cursors leave the hub sealed (`schema.cursors`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from connectors.records import Page, PageRequest
+from schema.cursors import CursorCodec, HubCursor
 from schema.errors import BadUserInput
 
 T = TypeVar("T")
 
+__all__ = ["Cursors", "HubCursor", "Window", "fetch_window", "page_size"]
+
 
 @dataclass(frozen=True, slots=True)
-class HubCursor:
-    source_cursor: str | None
-    offset: int = 0
+class Cursors:
+    """One listing's cursors: sealed with the hub's codec, bound to the listing."""
 
-    def encode(self) -> str:
-        raw = json.dumps({"c": self.source_cursor, "o": self.offset}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    codec: CursorCodec
+    bound_to: bytes
+    max_offset: int
 
-    @classmethod
-    def decode(cls, value: str) -> HubCursor:
-        try:
-            padded = value + "=" * (-len(value) % 4)
-            data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-            source_cursor, offset = data["c"], data["o"]
-            if not (source_cursor is None or isinstance(source_cursor, str)):
-                raise TypeError("c")
-            if not isinstance(offset, int) or not 0 <= offset <= 10_000:
-                raise TypeError("o")
-        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError) as exc:
-            raise BadUserInput("`after` is not a cursor returned by this API") from exc
-        return cls(source_cursor, offset)
+    def seal(self, cursor: HubCursor) -> str:
+        return self.codec.seal(cursor, self.bound_to)
+
+    def open(self, token: str) -> HubCursor:
+        return self.codec.open(token, self.bound_to, max_offset=self.max_offset)
 
 
 @dataclass(frozen=True, slots=True)
 class Window(Generic[T]):
     """One page of items; the cursor of each is made when asked for (a listing of 1,000
-    rows whose client reads `endCursor` only should not encode 1,000 cursors)."""
+    rows whose client reads `endCursor` only should not seal 1,000 cursors)."""
 
     items: Sequence[T]
-    start: HubCursor  # where this window begins
+    start: HubCursor  # where this window begins (offset 0: a source cursor)
     has_next: bool
     end_cursor: str | None
     total: int | None
+    sealing: Cursors
 
     def cursor(self, index: int) -> str:
         """The cursor of `items[index]`: resuming after it yields the items after it."""
         if index == len(self.items) - 1 and self.end_cursor is not None:
             return self.end_cursor
-        return HubCursor(self.start.source_cursor, self.start.offset + index + 1).encode()
+        return self.sealing.seal(HubCursor(self.start.source_cursor, self.start.offset + index + 1))
 
     @property
     def cursors(self) -> list[str]:
@@ -84,20 +78,24 @@ async def fetch_window(
     first: int,
     after: str | None,
     with_total: bool,
+    cursors: Cursors,
 ) -> Window[T]:
-    start = HubCursor.decode(after) if after else HubCursor(None, 0)
+    start = cursors.open(after) if after else HubCursor(None, 0)
+    total: int | None = None
+    if start.offset:
+        # skip to the item after the cursor's: the window then starts at a source cursor
+        skipped = await fetch(PageRequest(first=start.offset, after=start.source_cursor, with_total=with_total))
+        total, with_total = skipped.total, False
+        if len(skipped.items) < start.offset or not skipped.has_next or skipped.end_cursor is None:
+            return Window((), start, False, None, total, cursors)
+        start = HubCursor(skipped.end_cursor, 0)
     if first == 0 and not with_total:
-        return Window((), start, False, None, None)
-    page = await fetch(
-        PageRequest(first=max(first, 1) + start.offset, after=start.source_cursor, with_total=with_total)
-    )
-    items = page.items[start.offset : start.offset + first]
-    last = HubCursor(start.source_cursor, start.offset + len(items)).encode() if items else None
-    consumed_whole_page = start.offset + len(items) >= len(page.items)
-    if consumed_whole_page:
-        has_next = page.has_next
-        end_cursor = HubCursor(page.end_cursor, 0).encode() if page.end_cursor and items else last
-    else:
-        has_next = True
-        end_cursor = last
-    return Window(items, start, has_next, end_cursor, page.total)
+        return Window((), start, False, None, total, cursors)
+    page = await fetch(PageRequest(first=max(first, 1), after=start.source_cursor, with_total=with_total))
+    items = page.items[:first]
+    if with_total:
+        total = page.total
+    if len(items) < len(page.items):  # first == 0: a row was fetched for the total only
+        return Window(items, start, True, None, total, cursors)
+    end_cursor = cursors.seal(HubCursor(page.end_cursor, 0)) if page.end_cursor and items else None
+    return Window(items, start, page.has_next, end_cursor, total, cursors)

@@ -1,22 +1,38 @@
-"""The root query: one entry point per record kind, lists as Relay connections."""
+"""The root query: one entry point per record kind, lists as Relay connections.
+
+What a role may not read, these fields do not reveal by other means:
+
+- a listing runs only when the role's row scope is exact (`RowScope.exact`: pushed
+  down, it admits exactly the rows the policy allows), so its `totalCount` and
+  `hasNextPage` are the source's and count no row the caller could not read; a role
+  whose rules the source cannot apply is refused the listing (FORBIDDEN), never given
+  a count or a page shape that reveals withheld rows;
+- a filter on personal data is a search (`schema.search`: purpose, `search` entry);
+- cursors are sealed and bound to the listing (`schema.cursors`);
+- looking a record up by its key answers an unknown key as it answers a record the
+  caller may not read (null, FORBIDDEN, the same message) unless the caller may read
+  every row of that kind, so no one learns which NIKs or numbers exist.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
 
-from dataclasses import replace
-
 from auth.policy import RowScope
 from connectors.records import ComplaintVisibility, Page, PageRequest
 from schema.cases import refuse_listing, require_in_case
 from schema.context import Context
+from schema.cursors import binding
 from schema.errors import BadUserInput, Forbidden
 from schema.inputs import ApplicationFilter, CitizenFilter, ComplaintFilter, checked_nik, checked_number
-from schema.pagination import fetch_window, page_size
+from schema.pagination import Cursors, fetch_window, page_size
+from schema.search import note_search
 from schema.types.application import Application
 from schema.types.citizen import Citizen, Family
 from schema.types.common import Connection, Edge, PageInfo
@@ -25,6 +41,8 @@ from schema.types.system import Me, SourceState, probe_all
 
 R = TypeVar("R")
 N = TypeVar("N")
+
+log = logging.getLogger("simpul.policy")
 
 
 def _wants_total(info: Info) -> bool:
@@ -35,6 +53,18 @@ def _wants_total(info: Info) -> bool:
     )
 
 
+def _cursors(ctx: Context, root_field: str, flt: object) -> Cursors:
+    principal = ctx.principal
+    return Cursors(ctx.env.cursors, binding(root_field, flt, principal.roles, principal.subject),
+                   max_offset=ctx.env.max_page_size)
+
+
+def _pushed(scope: RowScope, *attributes: str) -> RowScope:
+    """The scope, marked inexact when it restricts an attribute the listing cannot
+    push down to its source."""
+    return scope if set(scope.filters()) <= set(attributes) else scope.widened()
+
+
 async def _connection(
     info: Info[Context, None],
     fetch: Callable[[PageRequest], Awaitable[Page[R]]],
@@ -43,18 +73,32 @@ async def _connection(
     after: str | None,
     present: Callable[[R], N | None],
     scope: RowScope,
+    cursors: Cursors,
+    what: str,
 ) -> Connection[N]:
     env = info.context.env
     size = page_size(first, default=env.default_page_size, maximum=env.max_page_size)
+    if not scope.exact:
+        raise Forbidden(
+            f"{what} cannot be listed for this role: the source cannot apply its row rules, so a page "
+            "or a count would include rows it may not read; look records up one by one"
+        )
     if scope.empty:
+        if after:
+            cursors.open(after)  # a bad cursor is refused even where nothing is listed
         return Connection(edges=[], page_info=PageInfo(has_next_page=False, has_previous_page=False,
                           start_cursor=None, end_cursor=None), total_count=0)
-    window = await fetch_window(fetch, first=size, after=after, with_total=_wants_total(info))
-    # the scope was pushed down; every row is still checked (the scope may be wider)
-    shown = [(present(item), index) for index, item in enumerate(window.items)]
+    window = await fetch_window(fetch, first=size, after=after, with_total=_wants_total(info), cursors=cursors)
+    edges: list[Edge[N]] = []
+    for index, item in enumerate(window.items):
+        node = present(item)  # the scope was pushed down exactly: every row is still checked
+        if node is None:
+            log.error("a row inside the exact scope of a listing of %s was refused: policy and scope disagree", what)
+            raise Forbidden(f"{what} could not be listed: a row was refused that the row rules admitted")
+        edges.append(Edge(node=node, window=window, index=index))
     info.context.start_ledger_write()
     return Connection(
-        edges=[Edge(node=node, window=window, index=index) for node, index in shown if node is not None],
+        edges=edges,
         page_info=PageInfo(
             has_next_page=window.has_next,
             has_previous_page=after is not None,
@@ -65,13 +109,27 @@ async def _connection(
     )
 
 
+def _refusal(what: str) -> Forbidden:
+    return Forbidden(f"this {what} is not yours to see")
+
+
 def _shown(ctx: Context, node: N | None, what: str) -> N:
     """A root record the policy refuses is null with FORBIDDEN at its path; a shown one
     may start its ledger entry now (see `schema.ledger_writes`)."""
     if node is None:
-        raise Forbidden(f"this {what} is not yours to see")
+        raise _refusal(what)
     ctx.start_ledger_write()
     return node
+
+
+def _unknown(ctx: Context, type_name: str, what: str) -> None:
+    """An unknown key: null for a caller who may read every row of the type; for anyone
+    else the very answer a row it may not read gets, so that the answer does not tell
+    a key that exists from one that does not."""
+    scope = ctx.presenter.scope(type_name)
+    if scope.is_all and scope.exact:
+        return None
+    raise _refusal(what)
 
 
 def _narrow(requested: tuple[str, ...] | None, allowed: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -121,7 +179,7 @@ class CoreQuery:
         require_in_case(ctx, "Citizen", nik, "citizen")
         record = await ctx.loaders.citizen.load(nik)
         if record is None:
-            return None
+            return _unknown(ctx, "Citizen", "citizen")
         return _shown(ctx, Citizen.of(record, ctx), "citizen")
 
     @strawberry.field(description="Citizens of the region, ordered by NIK.")
@@ -136,6 +194,7 @@ class CoreQuery:
         refuse_listing(ctx, "citizens")
         scope = ctx.presenter.scope("Citizen")
         flt = (filter or CitizenFilter()).to_filter()
+        note_search(ctx, "CitizenFilter", filter)
         flt = replace(flt, kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes))
         population = ctx.env.sources.population
 
@@ -150,7 +209,9 @@ class CoreQuery:
             first=first,
             after=after,
             present=lambda record: Citizen.of(record, ctx),
-            scope=_emptied(scope, flt.kelurahan_codes),
+            scope=_emptied(_pushed(scope, "kelurahan_codes"), flt.kelurahan_codes),
+            cursors=_cursors(ctx, "citizens", flt),
+            what="citizens",
         )
 
     @strawberry.field(description="One family card by its number (No. KK).")
@@ -161,7 +222,7 @@ class CoreQuery:
         require_in_case(ctx, "Family", number, "family card")
         members = await ctx.loaders.family_members.load(number)
         if not members:
-            return None
+            return _unknown(ctx, "Family", "family")
         return _shown(ctx, Family.of(number, members, ctx), "family")
 
     @strawberry.field(description="One permit application by its number.")
@@ -171,7 +232,7 @@ class CoreQuery:
         require_in_case(ctx, "Application", number, "application")
         record = await ctx.loaders.application.load(number)
         if record is None:
-            return None
+            return _unknown(ctx, "Application", "application")
         return _shown(ctx, Application.of(record, ctx), "application")
 
     @strawberry.field(description="Permit applications, newest first.")
@@ -186,6 +247,7 @@ class CoreQuery:
         refuse_listing(ctx, "applications")
         scope = ctx.presenter.scope("Application")
         flt = (filter or ApplicationFilter()).to_filter()
+        note_search(ctx, "ApplicationFilter", filter)
         flt = replace(
             flt,
             kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes),
@@ -204,7 +266,10 @@ class CoreQuery:
             first=first,
             after=after,
             present=lambda record: Application.of(record, ctx),
-            scope=_emptied(scope, flt.kelurahan_codes, flt.applicant_niks),
+            scope=_emptied(_pushed(scope, "kelurahan_codes", "applicant_niks"), flt.kelurahan_codes,
+                           flt.applicant_niks),
+            cursors=_cursors(ctx, "applications", flt),
+            what="applications",
         )
 
     @strawberry.field(description="One complaint by its ticket number.")
@@ -214,7 +279,7 @@ class CoreQuery:
         require_in_case(ctx, "Complaint", number, "complaint")
         record = await ctx.loaders.complaint.load(number)
         if record is None:
-            return None
+            return _unknown(ctx, "Complaint", "complaint")
         return _shown(ctx, Complaint.of(record, ctx), "complaint")
 
     @strawberry.field(description="Complaints, newest first.")
@@ -229,6 +294,7 @@ class CoreQuery:
         refuse_listing(ctx, "complaints")
         scope = ctx.presenter.scope("Complaint")
         flt = (filter or ComplaintFilter()).to_filter()
+        note_search(ctx, "ComplaintFilter", filter)
         flt = replace(
             flt,
             kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes),
@@ -248,7 +314,10 @@ class CoreQuery:
             first=first,
             after=after,
             present=lambda record: Complaint.of(record, ctx),
-            scope=_emptied(scope, flt.kelurahan_codes, flt.reporter_niks, flt.visibilities),
+            scope=_emptied(_pushed(scope, "kelurahan_codes", "reporter_niks", "visibilities"),
+                           flt.kelurahan_codes, flt.reporter_niks, flt.visibilities),
+            cursors=_cursors(ctx, "complaints", flt),
+            what="complaints",
         )
 
     @strawberry.field(description="The state of each source system.")

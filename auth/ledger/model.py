@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-Action = Literal["read", "write"]
-ACTIONS: frozenset[str] = frozenset({"read", "write"})
+Action = Literal["read", "write", "search"]
+ACTIONS: frozenset[str] = frozenset({"read", "write", "search"})
 
 #: the prev_hash of the very first entry of a chain that was never pruned
 GENESIS_HASH = "0" * 64
@@ -34,7 +34,8 @@ class LedgerDraft:
     a list of selected fields); they are stored sorted. `masked_fields` must be a subset
     of `fields`. `time` is normally left out: `append` stamps the time it writes the
     entry. A status change is an ``action="write"`` entry with the new status in
-    `detail`.
+    `detail`. A search by personal data is an ``action="search"`` entry whose key is the
+    searched values, masked, and whose fields are the fields matched.
     """
 
     request_id: str

@@ -112,7 +112,7 @@ ledger_entries = Table(
     Column("department", String(64)),
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
-    CheckConstraint("action IN ('read', 'write')", name="ck_ledger_entries_action"),
+    CheckConstraint("action IN ('read', 'write', 'search')", name="ck_ledger_entries_action"),
     Index("ix_ledger_entries_record_key_seq", "record_key", "seq"),
     Index("ix_ledger_entries_subject_seq", "subject", "seq"),
     Index("ix_ledger_entries_time", "time"),

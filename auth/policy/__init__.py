@@ -26,11 +26,12 @@ from auth.policy._model import (
     RowBinding,
     TypeRule,
 )
-from auth.policy._rules import ROW_MACROS, ROW_RULES, ReachedAs, RowRule
+from auth.policy._rules import ROW_MACROS, ROW_RULES, AtRoot, ReachedAs, RowRule
 from auth.policy._scope import RowScope
 
 __all__ = [
     "Access",
+    "AtRoot",
     "AccessKind",
     "Catalogue",
     "DEFAULT_POLICY_FILE",

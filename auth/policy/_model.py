@@ -23,7 +23,7 @@ from typing import Any
 
 from auth.decision import Decision
 from auth.policy._access import Access, most_permissive
-from auth.policy._rules import Record, RowRule
+from auth.policy._rules import AtRoot, Record, RowRule
 from auth.policy._scope import RowScope
 from auth.principal import ANONYMOUS_ROLE, Principal
 
@@ -88,9 +88,14 @@ class RowBinding:
         return all(rule.match(principal, record) for rule in self.rules)
 
     def scope(self, principal: Principal) -> RowScope:
+        """The rows this entry admits at the root: none when one of its rules never
+        matches there; marked inexact when one matches other rows than its scope."""
         scope = RowScope.all()
         for rule in self.rules:
-            scope = scope.intersect(rule.scope(principal))
+            if rule.at_root is AtRoot.NEVER:
+                return RowScope.none()
+            ruled = rule.scope(principal)
+            scope = scope.intersect(ruled if rule.at_root is AtRoot.SCOPE else ruled.widened())
         return scope
 
 
@@ -373,14 +378,56 @@ class Policy:
 
     def row_scope(self, principal: Principal, type_name: str) -> RowScope:
         """Which rows a root listing of `type_name` may hold, to push down into the
-        source query. A covering scope: still check each row with `row_decision`."""
+        source query. A covering scope: still check each row with `row_decision`.
+        Marked inexact (`RowScope.exact`) when it may hold rows the policy refuses: a
+        `deny` rule that can match at the root, a rule whose scope is not its test, or
+        roles and entries whose rows no one conjunction expresses."""
         if self._is_open(type_name):
             return RowScope.all()
         scope = RowScope.none()
         for _, rule in self._type_rules(self.expand(principal.roles), type_name):
             for binding in rule.rows:
                 scope = scope.cover(binding.scope(principal))
+            if any(deny.at_root is not AtRoot.NEVER for deny in rule.deny):
+                scope = scope.widened()
         return scope
+
+    def searchable_fields(self, roles: str | Iterable[str], type_name: str) -> frozenset[str]:
+        """Fields of `type_name` a holder of `roles` may filter a root listing by: those
+        it sees in full on every row a listing may show it. A masked field is not
+        searchable (a search by the full value would reveal it), nor is one that some
+        row entry hides or some role masks or hides (a search would tell those rows
+        apart by the value). Entries that never admit a row at the root (tracking,
+        cross-links) do not list, so they do not count."""
+        expanded = self.expand(roles)
+        key = ("searchable", expanded, type_name)
+        found: frozenset[str] | None = self._cache.get(key)
+        if found is None:
+            if self._is_open(type_name):
+                found = self.catalogue[type_name]
+            else:
+                listing = [(rule, bindings) for _, rule in self._type_rules(expanded, type_name)
+                           if (bindings := _root_bindings(rule))]
+                names = frozenset().union(*(rule.fields for rule, _ in listing))
+                found = frozenset(
+                    name for name in names
+                    if all(_shows_in_full(rule, bindings, name) for rule, bindings in listing)
+                )
+            self._cache[key] = found
+        return found
+
+
+def _root_bindings(rule: TypeRule) -> tuple[RowBinding, ...]:
+    return tuple(b for b in rule.rows if all(r.at_root is not AtRoot.NEVER for r in b.rules))
+
+
+def _shows_in_full(rule: TypeRule, bindings: tuple[RowBinding, ...], field_name: str) -> bool:
+    return (
+        field_name in rule.fields
+        and field_name not in rule.masks
+        and all(binding.fields is None or field_name in binding.fields for binding in bindings)
+    )
+
 
 _DENIED, _FULL, _PARTIAL, _UNMATCHED = "denied", "full", "partial", "unmatched"
 

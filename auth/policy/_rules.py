@@ -13,6 +13,8 @@ For a citizen reached as a complaint's reporter, and for a complaint reached thr
 its reporter's record, `visibility` is that complaint's visibility.
 
 Each rule also says which rows a root listing may contain (`scope`), for push-down,
+how that scope relates to its test for a record reached at the root (`at_root`: the
+same rows, never a row, or neither, which a listing cannot count or page exactly),
 and which record keys its test reads (`reads`): two records that agree on those keys get
 the same answer, which lets a caller decide once for many records. The keys are derived
 by running the rule against a recording record (`auth.policy._reads`), never declared,
@@ -54,12 +56,21 @@ ANONYMOUS = "ANONYMOUS"
 _CONSTANTS: tuple[str, ...] = (*ReachedAs, PUBLIC, CONFIDENTIAL, ANONYMOUS)
 
 
+class AtRoot(enum.StrEnum):
+    """How a rule's `scope` relates to its `match` for records reached at the root."""
+
+    SCOPE = "scope"  # matches exactly the rows of its scope
+    NEVER = "never"  # matches no record reached at the root (only through a cross-link)
+    OTHER = "other"  # neither: a listing filtered by the scope would differ from the rule
+
+
 @dataclass(frozen=True, slots=True)
 class RowRule:
     name: str
     description: str
     match: Callable[[Principal, Record], bool]
     scope: Callable[[Principal], RowScope]
+    at_root: AtRoot = AtRoot.SCOPE
 
     @property
     def reads(self) -> frozenset[str]:
@@ -151,18 +162,21 @@ _RULES = (
         "records of the principal's own family (family_of_principal is true)",
         lambda p, r: r.get("family_of_principal") is True,
         _nothing,
+        at_root=AtRoot.OTHER,
     ),
     RowRule(
         "applicants_only",
         "citizens reached as the applicant of an application",
         lambda p, r: _reached(r) == ReachedAs.APPLICANT,
         _nothing,
+        at_root=AtRoot.NEVER,
     ),
     RowRule(
         "reporters_of_visible_complaints",
         "citizens reached as the reporter of a PUBLIC complaint",
         lambda p, r: _reached(r) == ReachedAs.REPORTER and _get(r, "visibility") == PUBLIC,
         _nothing,
+        at_root=AtRoot.NEVER,
     ),
     RowRule(
         "own_applications",
@@ -193,6 +207,7 @@ _RULES = (
         "a record looked up by its number for tracking",
         lambda p, r: _reached(r) == ReachedAs.TRACKING,
         _nothing,
+        at_root=AtRoot.NEVER,
     ),
     RowRule(
         "reveals_protected_reporter",
@@ -201,6 +216,7 @@ _RULES = (
         "unless the principal is that reporter; meant for `deny:`",
         _reveals_protected_reporter,
         _everything,
+        at_root=AtRoot.NEVER,
     ),
 )
 

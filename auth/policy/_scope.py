@@ -6,11 +6,16 @@ everything. The scope never admits fewer rows than the policy allows through a r
 listing, and may admit more (rules reached only through a cross-link, such as
 "applicants only", contribute nothing to a listing; several roles or rules combine
 into a covering scope), so the schema still checks each row with `row_decision`.
+
+`exact` says whether the scope admits exactly the rows the policy allows through a root
+listing: only then may a listing's count and `hasNextPage` come from the source (a
+wider scope would count, and page past, rows the caller may not read). It does not
+take part in equality.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 _FILTERS = ("kelurahan_codes", "niks", "applicant_niks", "reporter_niks", "visibilities")
@@ -24,6 +29,7 @@ class RowScope:
     applicant_niks: tuple[str, ...] | None = None  # record `applicant_nik`
     reporter_niks: tuple[str, ...] | None = None  # record `reporter_nik`
     visibilities: tuple[str, ...] | None = None  # record `visibility` (PUBLIC, ...)
+    exact: bool = field(default=True, compare=False)
 
     @classmethod
     def all(cls) -> RowScope:
@@ -60,23 +66,45 @@ class RowScope:
                 return False
         return True
 
+    def widened(self) -> RowScope:
+        """The same rows, marked as admitting more than the policy allows."""
+        return replace(self, exact=False)
+
+    def within(self, other: RowScope) -> bool:
+        """Whether every row of this scope lies in `other` (judged by the filters)."""
+        if self.empty:
+            return True
+        if other.empty:
+            return False
+        for name in _FILTERS:
+            theirs = getattr(other, name)
+            mine = getattr(self, name)
+            if theirs is not None and (mine is None or not set(mine) <= set(theirs)):
+                return False
+        return True
+
     def intersect(self, other: RowScope) -> RowScope:
-        """Rows in both scopes (used for a rule that is a conjunction)."""
+        """Rows in both scopes (used for a rule that is a conjunction); exact when both are."""
+        exact = self.exact and other.exact
         if self.empty or other.empty:
-            return RowScope.none()
+            return RowScope.none() if exact else RowScope.none().widened()
         values = [_both(getattr(self, name), getattr(other, name)) for name in _FILTERS]
         if any(value == () for value in values):
-            return RowScope.none()
-        return _scope(values)
+            return RowScope.none() if exact else RowScope.none().widened()
+        return _scope(values, exact=exact)
 
     def cover(self, other: RowScope) -> RowScope:
         """The smallest scope this type can express that holds the rows of both
-        (exact when both restrict the same single attribute, wider otherwise)."""
+        (exact when both are and one holds the other or both restrict the same single
+        attribute, wider otherwise)."""
         if self.empty:
-            return other
+            return other if self.exact else other.widened()
         if other.empty:
-            return self
-        return _scope([_either(getattr(self, name), getattr(other, name)) for name in _FILTERS])
+            return self if other.exact else self.widened()
+        exact = self.exact and other.exact and (
+            self.within(other) or other.within(self) or _same_single(self, other)
+        )
+        return _scope([_either(getattr(self, name), getattr(other, name)) for name in _FILTERS], exact=exact)
 
 
 Values = tuple[str, ...] | None
@@ -94,7 +122,12 @@ def _either(mine: Values, theirs: Values) -> Values:
     return tuple(dict.fromkeys((*mine, *theirs)))
 
 
-def _scope(values: list[Values]) -> RowScope:
+def _same_single(one: RowScope, other: RowScope) -> bool:
+    mine, theirs = one.filters(), other.filters()
+    return len(mine) == 1 and mine.keys() == theirs.keys()
+
+
+def _scope(values: list[Values], *, exact: bool = True) -> RowScope:
     kelurahan_codes, niks, applicant_niks, reporter_niks, visibilities = values
     return RowScope(
         kelurahan_codes=kelurahan_codes,
@@ -102,4 +135,5 @@ def _scope(values: list[Values]) -> RowScope:
         applicant_niks=applicant_niks,
         reporter_niks=reporter_niks,
         visibilities=visibilities,
+        exact=exact,
     )

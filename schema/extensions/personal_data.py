@@ -1,11 +1,11 @@
 """Purpose-bound access and the access ledger, around each operation.
 
-Before execution: if the document selects personal fields, the request must carry a
-purpose the caller's role may use, and where the purpose is bound to a case kind, the
-number of a case of that kind that exists in its source (`schema.cases`: under it, the
-operation reads only the case's records); otherwise the operation is not executed and
-answers `PURPOSE_REQUIRED` (or the source's error, such as `SOURCE_UNAVAILABLE`, when
-the case could not be looked up).
+Before execution: if the document selects personal fields, or filters a listing by
+them (`schema.search`), the request must carry a purpose the caller's role may use, and
+where the purpose is bound to a case kind, the number of a case of that kind that exists
+in its source (`schema.cases`: under it, the operation reads only the case's records);
+otherwise the operation is not executed and answers `PURPOSE_REQUIRED` (or the source's
+error, such as `SOURCE_UNAVAILABLE`, when the case could not be looked up).
 
 After execution: one ledger entry per personal record returned (or changed), committed
 before the response leaves (started early by the root field when that is safe: see
@@ -34,6 +34,7 @@ from schema.cases import enter_case
 from schema.context import Context
 from schema.errors import PurposeRequired, error_extensions
 from schema.ledger_writes import LEDGER_REFUSAL
+from schema.search import searched_personal
 
 log = logging.getLogger("simpul.ledger")
 
@@ -53,6 +54,8 @@ class PersonalDataExtension(SchemaExtension):
         ctx.selected = index.selected(document, f"{operation}\x00{query}") if document else {}
         ctx.ledger_writes.describe(query, operation)  # a write may be ledgered without personal fields
         personal = personal_selection(ctx.selected)
+        for type_name, fields in searched_personal(document, operation, execution.variables).items():
+            personal[type_name] = personal.get(type_name, frozenset()) | fields
         if personal:
             decision = ctx.env.access.purposes.check(ctx.principal, ctx.purpose, ctx.case)
             if not decision.allowed:

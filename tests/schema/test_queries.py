@@ -59,10 +59,17 @@ async def test_an_applications_due_date_counts_working_days_from_a_complete_file
     assert application["workingDaysElapsed"] == 5
 
 
-async def test_an_unknown_nik_is_null_without_error(execute: Execute) -> None:
-    body = await execute(CITIZEN, {"nik": "1471080101990999"}, principal=KELURAHAN_OFFICER)
+async def test_an_unknown_nik_is_null_without_error_for_a_role_that_reads_every_row(execute: Execute) -> None:
+    body = await execute("query($nik: String!) { citizen(nik: $nik) { fullName } }",
+                         {"nik": "1471080101990999"})  # the population officer
     assert body["data"] == {"citizen": None}
     assert "errors" not in body
+
+
+async def test_an_unknown_nik_is_refused_like_an_unreadable_one_for_a_role_with_row_rules(execute: Execute) -> None:
+    body = await execute(CITIZEN, {"nik": "1471080101990999"}, principal=KELURAHAN_OFFICER)
+    assert body["data"] == {"citizen": None}
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_a_malformed_nik_is_bad_user_input(execute: Execute) -> None:
