@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from auth.policy._rules import ROW_RULES, ReachedAs
+from auth.policy._rules import ROW_RULES, AtRoot, ReachedAs
 from auth.principal import Principal
 
 NIKS = ("1471080101800001", "1471080101800002")
@@ -57,3 +57,18 @@ def test_a_rule_answers_alike_for_records_that_differ_only_in_what_it_does_not_r
                     if value is not ABSENT:
                         changed[key] = value
                     assert row_rule.match(principal, changed) == answer, (rule, key, record, principal)
+
+
+@pytest.mark.parametrize("rule", sorted(ROW_RULES))
+def test_a_rule_matches_at_the_root_what_its_at_root_says(rule: str) -> None:
+    """`at_root` decides whether a listing's count may come from the source (issue 21):
+    SCOPE must mean the rule admits exactly its scope's rows at the root, NEVER none."""
+    row_rule = ROW_RULES[rule]
+    for record in _records(400, seed=11):
+        record = {**record, "reached_as": ReachedAs.ROOT, "family_of_principal": False}
+        for principal in PRINCIPALS:
+            matched = row_rule.match(principal, record)
+            if row_rule.at_root is AtRoot.SCOPE:
+                assert matched == row_rule.scope(principal).admits(record), (rule, record, principal)
+            elif row_rule.at_root is AtRoot.NEVER:
+                assert not matched, (rule, record, principal)
