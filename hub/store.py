@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from auth.clients import metadata as clients_metadata
-from auth.ledger import ledger_metadata, prepare_engine
+from auth.ledger import ledger_metadata, prepare_engine, widen_actions
 from connectors.metrics import metrics_metadata
 from connectors.surveys import surveys_metadata
 from hub.private_files import create_private_file
@@ -52,6 +52,7 @@ async def create_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         for metadata in store_metadata():
             await conn.run_sync(metadata.create_all)
+        await conn.run_sync(widen_actions)  # a store made before `search` entries
 
 
 @contextlib.asynccontextmanager

@@ -94,6 +94,12 @@ def visible_pairs(policy: Policy, roles: frozenset[str], schema: GraphQLSchema) 
     for name, gtype in schema.type_map.items():
         if isinstance(gtype, GraphQLInputObjectType):
             visible[name] = set(filters[name]) if name in filters else set(gtype.fields)
+    for root in ROOT_TYPES:  # a filter with no field left is no input type: no listing then
+        if root in objects:
+            for field_name in list(visible[root]):
+                taken = (get_named_type(arg.type).name for arg in objects[root].fields[field_name].args.values())
+                if any(name in filters and not filters[name] for name in taken):
+                    visible[root].discard(field_name)
     return frozenset((t, f) for t, fields in visible.items() for f in fields)
 
 

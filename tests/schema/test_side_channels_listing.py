@@ -482,3 +482,14 @@ async def test_resuming_from_an_edge_asks_the_source_for_no_more_rows_than_the_p
     again = body["data"]["citizens"]["edges"][1]["cursor"]
     await execute(LIST_CITIZENS, {"first": 3, "after": again}, principal=POPULATION)
     assert sum(asked) <= 3 + 3
+
+
+async def test_a_role_that_may_search_by_nothing_has_no_filter_and_no_listing_to_filter(full_schema: RoleSchema) -> None:
+    def mask_everything_complaint_filters_read(data: dict[str, Any]) -> None:
+        data["roles"]["analyst"]["types"]["Complaint"] = {"fields": ["number", "status"], "mask": {"status": "redact"}}
+
+    policy = _policy_with(full_schema, mask_everything_complaint_filters_read)
+    schema = build_role_schema(full_schema, policy, ANALYST.roles)  # builds: no empty input type
+    assert "complaints" not in schema._schema.query_type.fields  # type: ignore[union-attr]
+    assert "ComplaintFilter" not in schema._schema.type_map
+    assert "complaint" in schema._schema.query_type.fields  # type: ignore[union-attr]
