@@ -18,7 +18,6 @@ from bench.direct import DirectSources
 from bench.samples import Samples, Tokens
 from connectors.metrics import MetricsFilter
 from connectors.records import ApplicationFilter, CitizenFilter, PageRequest
-from schema.pagination import HubCursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +25,6 @@ class Pick:
     variables: dict[str, Any]
     headers: dict[str, str]
     key: Any  # what the direct fetch needs
-
-
-def _cursor(source_cursor: str | None) -> str | None:
-    return HubCursor(source_cursor, 0).encode() if source_cursor is not None else None
 
 
 def _bearer(token: str, purpose: str | None = None, case: str | None = None) -> dict[str, str]:
@@ -78,7 +73,8 @@ def _pick_kelurahan_page(samples: Samples, tokens: Tokens, rng: random.Random) -
     code = rng.choice(samples.kelurahan_codes)
     cursor = rng.choice(samples.kelurahan_cursors[code])
     headers = _bearer(tokens.of("kelurahan_officer", kelurahan=code), "population-service")
-    return Pick({"after": _cursor(cursor)}, headers, (code, cursor))
+    after = tokens.cursor("citizens", CitizenFilter(kelurahan_codes=(code,)), cursor, "kelurahan_officer")
+    return Pick({"after": after}, headers, (code, cursor))
 
 
 async def _direct_kelurahan_page(sources: DirectSources, key: Any) -> int:
@@ -100,7 +96,8 @@ def _pick_applications(samples: Samples, tokens: Tokens, rng: random.Random) -> 
     # application's case (X-Access-Case), never a page of them
     cursor = rng.choice(samples.application_cursors)
     headers = _bearer(tokens.of("population_officer"), "population-service")
-    return Pick({"after": _cursor(cursor)}, headers, cursor)
+    after = tokens.cursor("applications", ApplicationFilter(), cursor, "population_officer")
+    return Pick({"after": after}, headers, cursor)
 
 
 async def _direct_applications(sources: DirectSources, key: Any) -> int:
@@ -139,7 +136,7 @@ async def _direct_metrics(sources: DirectSources, key: Any) -> int:
 def _pick_listing(samples: Samples, tokens: Tokens, rng: random.Random) -> Pick:
     cursor = rng.choice(samples.citizen_cursors)
     headers = _bearer(tokens.of("population_officer"), "population-service")
-    return Pick({"after": _cursor(cursor)}, headers, cursor)
+    return Pick({"after": tokens.cursor("citizens", CitizenFilter(), cursor, "population_officer")}, headers, cursor)
 
 
 async def _direct_listing(sources: DirectSources, key: Any) -> int:

@@ -17,8 +17,9 @@ from connectors.records import (
     Page,
     PageRequest,
 )
-from hub.identity import development_issuer
+from hub.identity import cursor_key, development_issuer
 from hub.settings import Settings
+from schema.cursors import CursorCodec, HubCursor, binding
 
 SAMPLE_NIKS = 120
 SAMPLE_NUMBERS = 200
@@ -102,16 +103,30 @@ class Tokens:
 
     def __post_init__(self) -> None:
         self._issuer = development_issuer(self.settings)
+        self._codec = CursorCodec(cursor_key(self.settings, self._issuer))
+
+    def cursor(self, root_field: str, flt: object, source_cursor: str | None, role: str) -> str | None:
+        """The hub's cursor for a position the bench sampled from a source: sealed and
+        bound as the hub seals them for `role`'s token (`flt`: the connector filter the
+        hub builds for that listing and role, after its row scope)."""
+        if source_cursor is None:
+            return None
+        bound = binding(root_field, flt, (role,), _subject(role))
+        return self._codec.seal(HubCursor(source_cursor, 0), bound)
 
     def of(self, role: str, **claims: str) -> str:
         key = (role, *sorted(claims.items()))
         token = self._cache.get(key)
         if token is None:
             token = self._cache[key] = self._issuer.issue(
-                subject=f"bench-{role.replace('_', '-')}",
+                subject=_subject(role),
                 roles=[role],
                 ttl_seconds=TOKEN_TTL,
                 department="bench",
                 **claims,
             )
         return token
+
+
+def _subject(role: str) -> str:
+    return f"bench-{role.replace('_', '-')}"
