@@ -31,8 +31,8 @@ from auth.policy._scope import RowScope
 
 __all__ = [
     "Access",
-    "AtRoot",
     "AccessKind",
+    "AtRoot",
     "Catalogue",
     "DEFAULT_POLICY_FILE",
     "Limits",
