@@ -183,13 +183,11 @@ async def test_a_name_search_leaves_initials_never_the_name(execute: Execute, le
 async def test_a_search_by_applicant_nik_ledgers_the_masked_nik_even_without_personal_fields(
     execute: Execute, ledger: MemoryLedger, world: World
 ) -> None:
-    principal, purpose, case = LICENSING
     target = world.applications[0].applicant_nik
     assert target is not None
-    refused = await execute(APPLICATION_NUMBERS, {"f": {"applicantNik": target}}, principal=principal, purpose=None)
+    refused = await execute(APPLICATION_NUMBERS, {"f": {"applicantNik": target}}, principal=POPULATION, purpose=None)
     assert codes(refused) == ["PURPOSE_REQUIRED"] and ledger.drafts == []
-    body = await execute(APPLICATION_NUMBERS, {"f": {"applicantNik": target}}, principal=principal,
-                         purpose=purpose, case=case)
+    body = await execute(APPLICATION_NUMBERS, {"f": {"applicantNik": target}}, principal=POPULATION)
     assert [e["node"]["number"] for e in body["data"]["applications"]["edges"]] == [world.applications[0].number]
     (entry,) = [d for d in ledger.drafts if d.action == "search"]
     assert target not in entry.record_key and f"{target[:6]}******{target[-4:]}" in entry.record_key
@@ -197,10 +195,18 @@ async def test_a_search_by_applicant_nik_ledgers_the_masked_nik_even_without_per
 
 
 async def test_a_company_or_applicant_name_search_reads_both_names(execute: Execute, ledger: MemoryLedger) -> None:
-    principal, purpose, case = LICENSING
-    await execute(APPLICATION_NUMBERS, {"f": {"nameContains": "Budi"}}, principal=principal, purpose=purpose, case=case)
+    await execute(APPLICATION_NUMBERS, {"f": {"nameContains": "Budi"}}, principal=POPULATION)
     (entry,) = [d for d in ledger.drafts if d.action == "search"]
     assert tuple(entry.fields) == ("applicantName", "companyName")
+
+
+async def test_a_search_under_a_case_is_no_way_around_the_case(execute: Execute, ledger: MemoryLedger) -> None:
+    principal, purpose, case = LICENSING  # licensing officers read applicants only under one case
+    body = await execute(APPLICATION_NUMBERS, {"f": {"nameContains": "Budi"}}, principal=principal,
+                         purpose=purpose, case=case)
+    assert body["data"] in (None, {"applications": None}) and codes(body) == ["PURPOSE_REQUIRED"]
+    assert not [d for d in ledger.drafts if d.action == "search" and d.record_type == "Application"
+                and "Budi" in d.record_key]
 
 
 async def test_a_filter_on_no_personal_field_needs_no_purpose_and_no_entry(execute: Execute, ledger: MemoryLedger) -> None:
