@@ -52,6 +52,12 @@ async def test_total_is_fetched_only_when_asked() -> None:
     assert (await fetch_window(fetch, first=5, after=None, with_total=True, cursors=CURSORS)).total == 25
 
 
+def _altered(token: str) -> str:
+    middle = len(token) // 2
+    return token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
+
+
+ALTERED = _altered(CURSORS.seal(HubCursor("10", 0)))
 OTHER = Cursors(CursorCodec.ephemeral(), b"items", max_offset=100)
 FOREIGN = Cursors(CURSORS.codec, b"another listing", max_offset=100)
 
@@ -61,7 +67,7 @@ FOREIGN = Cursors(CURSORS.codec, b"another listing", max_offset=100)
     OTHER.seal(HubCursor("10", 0)),  # another key
     FOREIGN.seal(HubCursor("10", 0)),  # another listing
     CURSORS.seal(HubCursor("10", 0))[:-4],  # truncated
-    CURSORS.seal(HubCursor("10", 0))[:-1] + "A",  # altered
+    ALTERED,
     CURSORS.codec.seal(HubCursor("10", 101), b"items"),  # an offset beyond the largest page
     "",
 ])

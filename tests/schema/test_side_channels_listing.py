@@ -27,6 +27,7 @@ from schema.access import AccessControl, catalogue_of
 from schema.build import RoleSchema, build_role_schema
 from schema.context import Context, Environment
 from schema.errors import format_error
+from schema.value_kinds import value_kinds
 from test_policy_enforcement import PRINCIPALS
 
 KELURAHAN_OFFICER = PRINCIPALS["kelurahan_officer"][0]
@@ -87,7 +88,8 @@ def _policy_with(full_schema: RoleSchema, change: Callable[[dict[str, Any]], Non
 
     data = yaml.safe_load(resources.files("auth").joinpath(DEFAULT_POLICY_FILE).read_text())
     change(data)
-    return parse_policy(data, catalogue=catalogue_of(full_schema._schema))
+    catalogue = catalogue_of(full_schema._schema)
+    return parse_policy(data, catalogue=catalogue, kinds=value_kinds(catalogue))
 
 
 def _custom_env(env: Environment, policy: Policy) -> Environment:

@@ -139,8 +139,9 @@ FILTERS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 
 
 def _combined(*roles: str) -> tuple[str, tuple[Principal, str | None, str | None]]:
-    """A principal holding several roles, with the first role's purpose and case."""
-    first, purpose, case = PRINCIPALS[roles[0]]
+    """A principal holding several roles, with the purpose of the first of them whose
+    purpose needs no case (a case allows no listing: `schema.cases`)."""
+    _, purpose, case = next(PRINCIPALS[r] for r in roles if PRINCIPALS[r][2] is None)
     principal = Principal("+".join(roles), frozenset(roles), kelurahan=SIMPANG_BARU,
                           nik=WORLD.citizens[0].nik if "citizen" in roles else None)
     return "+".join(roles), (principal, purpose, case)
