@@ -171,6 +171,7 @@ class Policy:
     _resolved: dict[tuple[frozenset[str], str, tuple[_Outcome, ...]], RowAccess] = _cache_field(dict)
     _facts: dict[tuple[frozenset[str], str], tuple[str, ...]] = _cache_field(dict)
     _open: dict[str, Mapping[str, Access]] = _cache_field(dict)
+    _searchable: dict[tuple[frozenset[str], str], frozenset[str]] = _cache_field(dict)
     _fields_granted: dict[tuple[str, tuple[tuple[str, frozenset[str] | None], ...]], Mapping[str, Access]] = (
         _cache_field(dict)
     )
@@ -400,8 +401,8 @@ class Policy:
         apart by the value). Entries that never admit a row at the root (tracking,
         cross-links) do not list, so they do not count."""
         expanded = self.expand(roles)
-        key = ("searchable", expanded, type_name)
-        found: frozenset[str] | None = self._cache.get(key)
+        key = (expanded, type_name)
+        found = self._searchable.get(key)
         if found is None:
             if self._is_open(type_name):
                 found = self.catalogue[type_name]
@@ -413,7 +414,7 @@ class Policy:
                     name for name in names
                     if all(_shows_in_full(rule, bindings, name) for rule, bindings in listing)
                 )
-            self._cache[key] = found
+            self._searchable[key] = found
         return found
 
 
