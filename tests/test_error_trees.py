@@ -26,9 +26,10 @@ PUBLIC_CODES = {
     "UNAUTHENTICATED", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_USER_INPUT", "NOT_FOUND",
     "SOURCE_UNAVAILABLE", "QUERY_TOO_COMPLEX", "RATE_LIMITED", "INTERNAL",
 }
-#: documented extras: a hub whose identity provider is down; a policy file that stops
-#: the start (never shown to a client)
-EXTRA_CODES = {"IDENTITY_UNAVAILABLE", "POLICY_INVALID"}
+#: documented extras (README): a hub whose identity provider is down; an access ledger
+#: that cannot be written (personal data is then not sent); a policy file that stops the
+#: start (never shown to a client)
+EXTRA_CODES = {"IDENTITY_UNAVAILABLE", "LEDGER_UNAVAILABLE", "POLICY_INVALID"}
 
 TREES = [
     pytest.param(auth, auth.errors, auth.errors.AuthPackageError, id="auth"),
