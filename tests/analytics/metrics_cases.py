@@ -3,13 +3,11 @@ closure, and the metrics store on SQLite or a throwaway PostgreSQL database."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -30,9 +28,9 @@ from connectors.records import (
     RequestKind,
     StatusChange,
 )
+from pg_database import postgres_database
 
 WIB = ZoneInfo("Asia/Jakarta")
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 SIMPANG_BARU = "1471081001"
 DELIMA = "1471081005"
 IUMK = PermitType("IUMK", "Izin Usaha Mikro Kecil", 3)
@@ -116,24 +114,6 @@ def complaint(
     )
 
 
-async def create_pg_database() -> str:
-    name = f"test_metrics_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(f"{PG_SERVER}/test")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name
-
-
-async def drop_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(f"{PG_SERVER}/test")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def _engine_for(url: str) -> AsyncEngine:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
@@ -151,13 +131,12 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         finally:
             await engine.dispose()
         return
-    name = await create_pg_database()
-    engine = await _engine_for(f"{PG_SERVER.replace('postgresql', 'postgresql+asyncpg')}/{name}")
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        await drop_pg_database(name)
+    with postgres_database("test_metrics") as url:
+        engine = await _engine_for(url)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 @pytest_asyncio.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -23,20 +21,7 @@ from auth.clients import (
     revoke_client,
     verify_secret,
 )
-
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-
-
-@asynccontextmanager
-async def throwaway_postgres() -> AsyncIterator[str]:
-    name = f"simpul_auth_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(database="test", **PG)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql+asyncpg://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+from pg_database import postgres_database
 
 
 @pytest.fixture(
@@ -47,7 +32,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         if request.param == "sqlite":
             url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
         else:
-            url = await stack.enter_async_context(throwaway_postgres())
+            url = stack.enter_context(postgres_database("simpul_auth"))
         engine = create_async_engine(url)
         stack.push_async_callback(engine.dispose)
         async with engine.begin() as conn:

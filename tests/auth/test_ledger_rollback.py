@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 import stat
 import sys
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth.ledger import (
@@ -34,8 +33,8 @@ from auth.ledger import anchor_file
 from auth.ledger.anchor_file import FIRST_PREV, line_hash
 from auth.ledger.tables import ledger_entries, ledger_head
 from auth.ledger.testing import create_ledger_tables, hmac_signer, hmac_verifier, sample_draft
+from pg_database import postgres_database
 
-PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 KEY = b"test-head-key"
 SIGN = hmac_signer(KEY)
 CHECK = hmac_verifier(KEY)
@@ -43,18 +42,10 @@ JANUARY = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
+def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for each test, dropped after it."""
-    name = f"ledger_rollback_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    with postgres_database("ledger_rollback") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

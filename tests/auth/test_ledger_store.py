@@ -6,14 +6,12 @@ import asyncio
 import dataclasses
 import sys
 import threading
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from sqlalchemy import MetaData, event, func, select, text
+from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from auth.ledger import (
@@ -31,26 +29,18 @@ from auth.ledger.model import LedgerDraft
 from auth.ledger.store import check_drafts
 from auth.ledger.tables import ledger_entries, ledger_head, ledger_metadata
 from auth.ledger.testing import create_ledger_tables, sample_draft
+from pg_database import postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 EngineFactory = Callable[[], AsyncEngine]
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def pg_database() -> AsyncIterator[str]:
+@pytest.fixture(scope="module")
+def pg_database() -> Iterator[str]:
     """One throwaway PostgreSQL database per module; tests reset the tables."""
-    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    with postgres_database("ledger_test") as url:
+        yield url
 
 
 async def drop_ledger_tables(url: str) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -38,25 +36,17 @@ from auth.ledger.testing import (
     hmac_verifier,
     sample_draft,
 )
+from pg_database import postgres_database
 
-PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 KEY = b"test-checkpoint-key"
 JANUARY = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def pg_database() -> AsyncIterator[str]:
+@pytest.fixture(scope="module")
+def pg_database() -> Iterator[str]:
     """One throwaway PostgreSQL database per module; tests reset the tables."""
-    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    with postgres_database("ledger_test") as url:
+        yield url
 
 
 async def drop_ledger_tables(url: str) -> None:

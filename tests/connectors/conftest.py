@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from siak_rows import PG_SERVER, create_pg_database, drop_pg_database, load
+from pg_database import postgres_database
+from siak_rows import load
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -21,12 +22,9 @@ async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def postgres_url() -> AsyncIterator[str]:
-    name = await create_pg_database()
-    try:
-        await load(f"{PG_SERVER.replace('postgresql', 'postgresql+asyncpg')}/{name}")
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        await drop_pg_database(name)
+    with postgres_database("test_connectors", driver=None) as url:
+        await load(url.replace("postgresql://", "postgresql+asyncpg://"))
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connectors.population._table import build_table
 from connectors.population.mapping import DEFAULT_MAPPING, PopulationMapping
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 DDL = """
 CREATE TABLE "{table}" (
@@ -218,19 +215,3 @@ async def load(
         await engine.dispose()
 
 
-async def create_pg_database() -> str:
-    name = f"test_connectors_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(f"{PG_SERVER}/test")
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name
-
-
-async def drop_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(f"{PG_SERVER}/test")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()

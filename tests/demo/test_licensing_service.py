@@ -17,6 +17,7 @@ import pytest
 from demo.licensing.app import create_app
 from demo.licensing.storage import add_applications, load
 from demo.licensing.workflow import FINAL_STATUSES, STATUSES, TRANSITIONS
+from pg_database import postgres_database
 
 PERMIT_TYPES = [
     {"kode": "PBG", "nama": "Persetujuan Bangunan Gedung", "sla_hari": 20},
@@ -484,14 +485,7 @@ def test_the_service_runs_as_a_process_on_a_free_port(db_url: str, service_proce
 
 @pytest.mark.postgres
 async def test_the_service_works_on_postgresql(asgi_client: Any) -> None:
-    import psycopg
-
-    admin = "postgresql://postgres@127.0.0.1:5432/test"
-    name = f"demo_perizinan_{time.time_ns()}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with postgres_database("demo_perizinan", driver=None) as url:
         load(url, permit_types=PERMIT_TYPES, applications=DATA)
         async with asgi_client(create_app(db_url=url, api_key=API_KEY), headers=KEY_HEADER) as client:
             first = await cari(client, limit=20, include_total=True)
@@ -500,6 +494,3 @@ async def test_the_service_works_on_postgresql(asgi_client: Any) -> None:
             assert seen == newest_first(DATA) and first["total"] == len(DATA)
             changed = await client.post(f"{path(number(0))}/status", json={"status": "DIBATALKAN"})
             assert changed.status_code == 200 and changed.json()["tgl_selesai"] is not None
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.exc import OperationalError
 
 from demo.generator.people import generate_residents
 from demo.generator.regions import load_region
 from demo.population import PopulationLoadError, biodata_wni, load_population
+from pg_database import postgres_database
 
 REGION_FILE = Path(__file__).parents[2] / "hub" / "reference" / "regions.yaml"
 TODAY = date(2026, 3, 2)
@@ -26,7 +25,6 @@ API_INDEXES = {
     ("NO_KK",), ("NO_PROP", "NO_KAB", "NO_KEC", "NO_KEL", "NIK"), ("TGL_UBAH", "NIK"),
     ("NAMA_LGKP",),
 }
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _residents(count: int) -> list[dict]:
@@ -94,20 +92,8 @@ def test_a_row_missing_a_column_is_refused_with_a_code(tmp_path):
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"simpul_population_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {exc.orig}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with postgres_database("simpul_population", driver="psycopg") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.testclient import TestClient
 
@@ -33,10 +33,10 @@ from hub.ratelimit import InProcessCounter, Limiter
 from hub.settings import Settings
 from hub.store import create_store_engine, create_tables, write_transaction
 from schema.quota import ANONYMOUS_SURVEY
+from pg_database import postgres_database
 
 WIB = ZoneInfo("Asia/Jakarta")
 REDIS_URL = "redis://127.0.0.1:6379/0"
-PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 FINISHED_IUMK = "503/DPMPTSP/2025/000001-X0"
 FINISHED_PBG = "503/DPMPTSP/2025/000003-X2"
 OTHER_FINISHED_PBG = "503/DPMPTSP/2025/000005-X4"
@@ -387,22 +387,14 @@ def test_public_limits_and_failed_authentications_are_shared_through_redis(
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An empty database (no tables) on SQLite or on a fresh PostgreSQL database."""
-    name = f"abuse_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT") if request.param == "postgres" else None
-    if admin is not None:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = create_async_engine(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
-    else:
-        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
-    try:
+    async with AsyncExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_database("abuse_test"))
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+        engine = create_async_engine(url)
+        stack.push_async_callback(engine.dispose)
         yield engine
-    finally:
-        await engine.dispose()
-        if admin is not None:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await admin.dispose()
 
 
 async def test_concurrent_duplicates_store_one_answer_on_each_database(store_engine: AsyncEngine) -> None:

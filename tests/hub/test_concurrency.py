@@ -16,7 +16,7 @@ from hub.demo import DemoSources, demo_settings
 from hub.identity import development_issuer
 from hub.settings import Settings, SourceSettings
 from hub.store import create_store_engine
-from stack import pg_database
+from pg_database import postgres_database
 
 REQUESTS = 200
 QUERY = "query($first: Int!) { citizens(first: $first) { edges { node { nik fullName } } } }"
@@ -58,7 +58,7 @@ async def test_two_hundred_concurrent_requests_leave_an_unbroken_chain_on_sqlite
 async def test_two_hundred_concurrent_requests_on_postgresql_store_and_registry(
     stack: DemoSources, tmp_path: Path
 ) -> None:
-    with pg_database() as store_url, pg_database() as registry_url:
+    with postgres_database() as store_url, postgres_database() as registry_url:
         sync_registry = registry_url.replace("+asyncpg", "+psycopg")
         residents = [
             row for row in _population_rows(stack.data_dir / "population.db")

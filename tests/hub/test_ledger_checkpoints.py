@@ -34,6 +34,7 @@ from hub.ledger_anchor import CHECKPOINT_TYPE, head_signer
 from hub.private_files import secure_hub_files, write_private
 from hub.settings import Settings, load_settings
 from hub.store import create_store_engine, create_tables
+from pg_database import postgres_database
 
 CITIZENS = "{ citizens(first: 3) { edges { node { nik fullName } } } }"
 
@@ -418,32 +419,11 @@ def test_hub_serve_tightens_the_data_directory_before_serving(
 # --- several instances on one PostgreSQL store ------------------------------------------------------
 
 
-PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
 @pytest.fixture
 def pg_store() -> Any:
     """A fresh PostgreSQL database for the test, dropped after it."""
-    import uuid
-
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    name = f"hub_checkpoints_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with postgres_database("hub_checkpoints") as url:
+        yield url
 
 
 @pytest.mark.postgres
