@@ -28,7 +28,7 @@ from connectors.records import (
     RequestKind,
     StatusChange,
 )
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 WIB = ZoneInfo("Asia/Jakarta")
 SIMPANG_BARU = "1471081001"

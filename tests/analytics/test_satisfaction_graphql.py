@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
-from survey_world import (
+from tests.analytics.survey_world import (
     IN_PROGRESS,
     ISSUED_IUMK,
     ISSUED_PBG,

@@ -21,7 +21,7 @@ from auth.clients import (
     revoke_client,
     verify_secret,
 )
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 
 @pytest.fixture(

@@ -33,7 +33,7 @@ from auth.ledger import anchor_file
 from auth.ledger.anchor_file import FIRST_PREV, line_hash
 from auth.ledger.tables import ledger_entries, ledger_head
 from auth.ledger.testing import create_ledger_tables, hmac_signer, hmac_verifier, sample_draft
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 KEY = b"test-head-key"
 SIGN = hmac_signer(KEY)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from auth.ledger import LedgerDraft, append, query_entries
 from hub.store import create_store_engine, create_tables
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

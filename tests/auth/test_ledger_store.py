@@ -29,7 +29,7 @@ from auth.ledger.model import LedgerDraft
 from auth.ledger.store import check_drafts
 from auth.ledger.tables import ledger_entries, ledger_head, ledger_metadata
 from auth.ledger.testing import create_ledger_tables, sample_draft
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -36,7 +36,7 @@ from auth.ledger.testing import (
     hmac_verifier,
     sample_draft,
 )
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 KEY = b"test-checkpoint-key"
 JANUARY = datetime(2025, 1, 1, tzinfo=UTC)

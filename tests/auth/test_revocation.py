@@ -21,9 +21,9 @@ from auth.tokens import TokenValidator
 from hub.app import create_app
 from hub.clients_cli import run_client_command
 from hub.settings import Settings
-from sample_world import build_world
+from tests.support.sample_world import build_world
 from schema.sources import Sources
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ME = {"query": "{ me { clientId } }"}

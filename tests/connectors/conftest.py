@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from pg_database import postgres_database
-from siak_rows import load
+from tests.support.pg_database import postgres_database
+from tests.connectors.siak_rows import load
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

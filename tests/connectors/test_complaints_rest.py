@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_services import API_KEY, COMPLAINTS, FakeService, laporan
+from tests.connectors.fake_services import API_KEY, COMPLAINTS, FakeService, laporan
 
 from connectors.complaints.rest import RestComplaintSource
 from connectors.errors import RecordNotFound, SourceRejected, SourceUnavailable

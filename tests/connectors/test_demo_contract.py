@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_services import laporan, permohonan
+from tests.connectors.fake_services import laporan, permohonan
 
 from connectors import (
     ApplicationFilter,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from fake_services import API_KEY, LICENSING, FakeService, permohonan
+from tests.connectors.fake_services import API_KEY, LICENSING, FakeService, permohonan
 
 from connectors.errors import (
     RecordNotFound,

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
-from siak_rows import BAD_NIK, ROWS, VALID_NIKS, load
+from tests.connectors.siak_rows import BAD_NIK, ROWS, VALID_NIKS, load
 
 from connectors._support import WIB
 from connectors.errors import RecordNotFound, SourceRejected, SourceUnavailable

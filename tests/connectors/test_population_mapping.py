@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from siak_rows import ROWS, load
+from tests.connectors.siak_rows import ROWS, load
 
 from connectors.population.mapping import (
     DEFAULT_COLUMNS,

@@ -8,7 +8,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from siak_rows import BAD_NIK, ROWS, VALID_NIKS
+from tests.connectors.siak_rows import BAD_NIK, ROWS, VALID_NIKS
 from sqlalchemy import event
 
 from connectors.errors import SourceRejected, SourceTimeout, SourceUnavailable

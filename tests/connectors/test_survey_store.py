@@ -23,7 +23,7 @@ from connectors.surveys import (
     SurveyStoreUnavailable,
     surveys_metadata,
 )
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 AUG_20 = datetime(2025, 8, 20, 3, 0, tzinfo=UTC)
 

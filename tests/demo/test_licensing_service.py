@@ -17,7 +17,7 @@ import pytest
 from demo.licensing.app import create_app
 from demo.licensing.storage import add_applications, load
 from demo.licensing.workflow import FINAL_STATUSES, STATUSES, TRANSITIONS
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 PERMIT_TYPES = [
     {"kode": "PBG", "nama": "Persetujuan Bangunan Gedung", "sla_hari": 20},

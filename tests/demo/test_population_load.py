@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from demo.generator.people import generate_residents
 from demo.generator.regions import load_region
 from demo.population import PopulationLoadError, biodata_wni, load_population
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 REGION_FILE = Path(__file__).parents[2] / "hub" / "reference" / "regions.yaml"
 TODAY = date(2026, 3, 2)

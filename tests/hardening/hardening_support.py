@@ -8,7 +8,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from connectors.resilience import ResiliencePolicy, guarded
-from sample_world import World
+from tests.support.sample_world import World
 from hub.settings import Settings
 from schema.sources import Sources
 

@@ -25,8 +25,8 @@ from joserfc import jws
 from starlette.testclient import TestClient
 
 from auth.issuer import DevelopmentIssuer
-from hardening_support import guarded_sources, memory_settings
-from sample_world import build_world
+from tests.hardening.hardening_support import guarded_sources, memory_settings
+from tests.support.sample_world import build_world
 from hub.app import create_app
 from hub.identity import development_issuer
 from hub.settings import IssuerSettings, Settings

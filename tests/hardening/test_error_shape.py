@@ -15,8 +15,8 @@ import auth.oauth
 import hub.app
 import hub.probes
 from auth.issuer import DevelopmentIssuer
-from hardening_support import guarded_sources, memory_settings
-from sample_world import World
+from tests.hardening.hardening_support import guarded_sources, memory_settings
+from tests.support.sample_world import World
 from hub.app import create_app
 from hub.graphql_view import HubGraphQL
 from hub.metrics import HubMetrics

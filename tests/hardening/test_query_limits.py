@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 from auth.policy import Limits
 from connectors.memory import InMemoryPopulationSource
 from connectors.records import CitizenFilter, CitizenRecord, Page, PageRequest
-from hardening_support import Headers, memory_settings
-from sample_world import World
+from tests.hardening.hardening_support import Headers, memory_settings
+from tests.support.sample_world import World
 from hub.app import create_app
 from hub.settings import Settings
 from schema.build import build_schema

@@ -23,8 +23,8 @@ from connectors.resilience import (
     ResiliencePolicy,
     observe_stale,
 )
-from hardening_support import Headers
-from sample_world import IUMK, PBG, World
+from tests.hardening.hardening_support import Headers
+from tests.support.sample_world import IUMK, PBG, World
 from hub.app import create_app
 from hub.settings import Settings
 from schema.sources import Sources

@@ -25,15 +25,15 @@ from auth.clients import add_client
 from auth.principal import ANONYMOUS
 from connectors.surveys import AlreadySurveyed, Refusal, SurveyReceipt, SurveyResponse, SurveyStore, surveys_metadata
 from connectors.surveys.tables import surveys
-from hardening_support import guarded_sources, memory_settings
-from sample_world import World
+from tests.hardening.hardening_support import guarded_sources, memory_settings
+from tests.support.sample_world import World
 from hub.app import create_app
 from hub.public_limits import PublicQuota
 from hub.ratelimit import InProcessCounter, Limiter
 from hub.settings import Settings
 from hub.store import create_store_engine, create_tables, write_transaction
 from schema.quota import ANONYMOUS_SURVEY
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 WIB = ZoneInfo("Asia/Jakarta")
 REDIS_URL = "redis://127.0.0.1:6379/0"

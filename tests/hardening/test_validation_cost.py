@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from auth.policy import Policy, load_policy
 from bench.adversarial_documents import FAMILIES, LEXER_ONLY, QUADRATIC, documents, fill, unique
-from hardening_support import Headers, assert_healthy, guarded_sources, memory_settings
-from sample_world import World
+from tests.hardening.hardening_support import Headers, assert_healthy, guarded_sources, memory_settings
+from tests.support.sample_world import World
 from hub.app import create_app
 from bench.operations import default_mix
 from hub.public.report import REPORT_SELECTION, SATISFACTION_QUERY

@@ -10,7 +10,7 @@ from hub.app import create_app
 from hub.demo import DemoSources, demo_settings
 from hub.identity import development_issuer
 from hub.settings import Settings
-from stack import demo_stack
+from tests.hub.stack import demo_stack
 
 
 @pytest.fixture(scope="session")

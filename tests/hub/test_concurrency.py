@@ -16,7 +16,7 @@ from hub.demo import DemoSources, demo_settings
 from hub.identity import development_issuer
 from hub.settings import Settings, SourceSettings
 from hub.store import create_store_engine
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 REQUESTS = 200
 QUERY = "query($first: Int!) { citizens(first: $first) { edges { node { nik fullName } } } }"

@@ -34,7 +34,7 @@ from hub.ledger_anchor import CHECKPOINT_TYPE, head_signer
 from hub.private_files import secure_hub_files, write_private
 from hub.settings import Settings, load_settings
 from hub.store import create_store_engine, create_tables
-from pg_database import postgres_database
+from tests.support.pg_database import postgres_database
 
 CITIZENS = "{ citizens(first: 3) { edges { node { nik fullName } } } }"
 

@@ -18,8 +18,8 @@ from schema.errors import format_error
 from schema.region import load_region
 from schema.sources import Sources
 from schema.value_kinds import value_kinds
-from harness import POPULATION_OFFICER, Execute, MemoryLedger
-from sample_world import World, build_world
+from tests.schema.harness import POPULATION_OFFICER, Execute, MemoryLedger
+from tests.support.sample_world import World, build_world
 
 REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
 

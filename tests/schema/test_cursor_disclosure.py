@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness import Execute
-from test_nik_disclosure_property import CALLERS, CURSOR_FIELDS, shown_in_full
+from tests.schema.harness import Execute
+from tests.schema.test_nik_disclosure_property import CALLERS, CURSOR_FIELDS, shown_in_full
 
 SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
 LISTINGS = {

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from auth.policy import Policy
-from harness import POPULATION_OFFICER
+from tests.schema.harness import POPULATION_OFFICER
 from schema.build import build_role_schema, build_schema
 from schema.context import Context, Environment
 from schema.errors import format_error
-from sample_world import World
+from tests.support.sample_world import World
 
 QUERIES = [
     pytest.param("""{ citizens(first: 50) { totalCount edges { cursor node { __typename nik fullName birthDate sex

@@ -47,15 +47,15 @@ from hypothesis_graphql import queries
 
 from auth.policy import Policy
 from auth.principal import Principal
-from harness import MemoryLedger
-from sample_world import SIDOMULYO_BARAT, SIMPANG_BARU, World
+from tests.schema.harness import MemoryLedger
+from tests.support.sample_world import SIDOMULYO_BARAT, SIMPANG_BARU, World
 from schema.build import RoleSchema, build_schema
 from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.execution import FastPlainExecutionContext
 from schema.sources import Sources
-from test_policy_enforcement import PRINCIPALS, WORLD
-from test_policy_fuzz import SCALARS
+from tests.schema.test_policy_enforcement import PRINCIPALS, WORLD
+from tests.schema.test_policy_fuzz import SCALARS
 
 EXAMPLES_PER_ROLE = 225  # × 9 roles: over 2,000 in every run
 NIKS = [c.nik for c in WORLD.citizens]

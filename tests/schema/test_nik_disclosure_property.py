@@ -26,14 +26,14 @@ from hypothesis_graphql import queries
 from auth.kinds import ValueKind
 from auth.principal import Principal
 from connectors.errors import SourceUnavailable
-from harness import Execute
+from tests.schema.harness import Execute
 from schema.build import RoleSchema
 from schema.context import Environment
 from schema.sources import Sources
-from sample_world import SIDOMULYO_BARAT
-from test_policy_enforcement import PRINCIPALS, WORLD, allowed_values, check
-from test_policy_fuzz import SCALARS, with_typenames
-from test_side_channels_values import _file_says, _scalars
+from tests.support.sample_world import SIDOMULYO_BARAT
+from tests.schema.test_policy_enforcement import PRINCIPALS, WORLD, allowed_values, check
+from tests.schema.test_policy_fuzz import SCALARS, with_typenames
+from tests.schema.test_side_channels_values import _file_says, _scalars
 
 SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
 CURSOR_FIELDS = frozenset({"cursor", "startCursor", "endCursor"})

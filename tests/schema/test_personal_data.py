@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import pytest
 
 from auth.principal import ANONYMOUS, Principal
-from harness import POPULATION_OFFICER, Execute, MemoryLedger
-from sample_world import SIMPANG_BARU, World
+from tests.schema.harness import POPULATION_OFFICER, Execute, MemoryLedger
+from tests.support.sample_world import SIMPANG_BARU, World
 from schema.context import Context, Environment
 from schema.sources import Sources
 

@@ -22,14 +22,14 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchem
 
 from auth.policy import AccessKind, Policy, ReachedAs
 from auth.principal import ANONYMOUS, Principal
-from harness import Execute
+from tests.schema.harness import Execute
 from schema.access import catalogue_of, visible_pairs
 from schema.build import RoleSchema
 from schema.context import Context, Environment
 from schema.types.application import Application
 from schema.types.citizen import Citizen
 from schema.types.complaint import Complaint
-from sample_world import SIMPANG_BARU, World, build_world
+from tests.support.sample_world import SIMPANG_BARU, World, build_world
 
 WORLD = build_world()
 CITIZEN_NIK = WORLD.citizens[0].nik

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from harness import Execute
+from tests.schema.harness import Execute
 from schema.build import RoleSchema
 from schema.context import Environment
-from test_policy_enforcement import PRINCIPALS, WORLD, allowed_values, check
+from tests.schema.test_policy_enforcement import PRINCIPALS, WORLD, allowed_values, check
 
 SCALARS = {
     "Date": st.dates(min_value=date(1930, 1, 1), max_value=date(2030, 1, 1)).map(

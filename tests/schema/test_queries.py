@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from auth.principal import Principal
-from harness import Execute
-from sample_world import SIDOMULYO_BARAT, SIMPANG_BARU, World
+from tests.schema.harness import Execute
+from tests.support.sample_world import SIDOMULYO_BARAT, SIMPANG_BARU, World
 
 KELURAHAN_OFFICER = Principal(
     subject="lurah-staff", roles=frozenset({"kelurahan_officer"}), kelurahan=SIMPANG_BARU

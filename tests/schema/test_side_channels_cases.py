@@ -16,8 +16,8 @@ import pytest
 from auth.principal import Principal
 from connectors.errors import SourceUnavailable
 from connectors.records import ApplicationStatus, ComplaintVisibility
-from harness import Execute, MemoryLedger
-from sample_world import World, build_world
+from tests.schema.harness import Execute, MemoryLedger
+from tests.support.sample_world import World, build_world
 from schema.sources import Sources
 
 LICENSING = Principal("lic-1", frozenset({"licensing_officer"}), department="dpmptsp")

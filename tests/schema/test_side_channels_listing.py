@@ -21,14 +21,14 @@ from auth.policy import DEFAULT_POLICY_FILE, Policy, parse_policy
 from auth.principal import Principal
 from auth.purposes import load_purposes
 from connectors.records import CitizenFilter, Page, PageRequest
-from harness import Execute, MemoryLedger
-from sample_world import SIDOMULYO_BARAT, SIMPANG_BARU, World
+from tests.schema.harness import Execute, MemoryLedger
+from tests.support.sample_world import SIDOMULYO_BARAT, SIMPANG_BARU, World
 from schema.access import AccessControl, catalogue_of
 from schema.build import RoleSchema, build_role_schema
 from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.value_kinds import value_kinds
-from test_policy_enforcement import PRINCIPALS
+from tests.schema.test_policy_enforcement import PRINCIPALS
 
 KELURAHAN_OFFICER = PRINCIPALS["kelurahan_officer"][0]
 LICENSING = PRINCIPALS["licensing_officer"]

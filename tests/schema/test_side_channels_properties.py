@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from auth.policy import Policy, ReachedAs
 from auth.principal import Principal
 from connectors.records import ApplicationRecord, CitizenRecord, ComplaintRecord
-from harness import Execute
-from sample_world import SIDOMULYO_BARAT, SIMPANG_BARU
+from tests.schema.harness import Execute
+from tests.support.sample_world import SIDOMULYO_BARAT, SIMPANG_BARU
 from schema.access import catalogue_of
 from schema.build import RoleSchema
 from schema.context import Context, Environment
@@ -32,7 +32,7 @@ from schema.search import personal_reads
 from schema.types.application import Application
 from schema.types.citizen import Citizen
 from schema.types.complaint import Complaint
-from test_policy_enforcement import PRINCIPALS, WORLD
+from tests.schema.test_policy_enforcement import PRINCIPALS, WORLD
 
 ROLES = sorted(PRINCIPALS)
 

@@ -24,7 +24,7 @@ from auth.kinds import ValueKind
 from auth.ledger import LedgerEntry
 from auth.policy import AccessKind, Policy, PolicyError, load_policy
 from connectors.errors import SourceUnavailable
-from harness import Execute, MemoryLedger
+from tests.schema.harness import Execute, MemoryLedger
 from hub.metrics import HubMetrics
 from schema.access import catalogue_of
 from schema.build import RoleSchema
@@ -32,8 +32,8 @@ from schema.context import Context, Environment
 from schema.errors import format_error
 from schema.sources import Sources
 from schema.value_kinds import CALLERS_OWN, VALUE_KINDS, value_kinds
-from sample_world import SIDOMULYO_BARAT, SIMPANG_BARU
-from test_policy_enforcement import MAX_DEPTH, PRINCIPALS, WORLD, queries
+from tests.support.sample_world import SIDOMULYO_BARAT, SIMPANG_BARU
+from tests.schema.test_policy_enforcement import MAX_DEPTH, PRINCIPALS, WORLD, queries
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "auth" / "default_policy.yaml"
 SAMPLE_NIKS = {c.nik for c in WORLD.citizens}

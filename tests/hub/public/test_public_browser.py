@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from public_world import (
+from tests.hub.public.public_world import (
     ANSWERS,
     ISSUED,
     RUNNING,

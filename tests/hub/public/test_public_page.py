@@ -18,7 +18,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLString,
 )
-from public_world import ANSWERS, public_settings, public_sources, seed_surveys
+from tests.hub.public.public_world import ANSWERS, public_settings, public_sources, seed_surveys
 from starlette.testclient import TestClient
 
 from hub.app import create_app
