@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import httpx
+
 from connectors._codes import UnknownCode, parse_datetime
 from connectors._support import (
     MAX_PAGE_SIZE,
@@ -195,24 +197,46 @@ class RestCollection(Generic[R]):
 
 class RestSource(Generic[R, S]):
     """Base of the REST backends: one HTTP client, one record collection of records
-    `R` whose workflow statuses `S` map to the source's codes through `status_codes`."""
+    `R` whose workflow statuses `S` map to the source's codes through `status_codes`.
+
+    A backend names its collection in class attributes; the connection settings are the
+    same for every backend, so the constructor lives here."""
+
+    path: str
+    key_field: str
+    parse: Callable[[Mapping[str, Any]], R]
+    status_codes: Mapping[S, str]
+    log: logging.Logger
+    default_source_id: str
 
     def __init__(
         self,
-        http: SourceHttpClient,
+        base_url: str,
         *,
-        path: str,
-        key_field: str,
-        parse: Callable[[Mapping[str, Any]], R],
-        status_codes: Mapping[S, str],
-        logger: logging.Logger,
+        api_key: str,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 20,
+        source_id: str | None = None,
     ) -> None:
+        http = SourceHttpClient(
+            base_url,
+            api_key=api_key,
+            source_id=source_id or self.default_source_id,
+            timeout=timeout,
+            transport=transport,
+            max_connections=max_connections,
+        )
         self.source_id = http.source_id
         self._http = http
         self._records = RestCollection(
-            http, path=path, key_field=key_field, parse=parse, logger=logger
+            http,
+            path=self.path,
+            key_field=self.key_field,
+            parse=self.parse,
+            logger=self.log,
         )
-        self._status_codes = status_codes
+        self._status_codes = self.status_codes
 
     @property
     def skipped(self) -> Counter[str]:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import httpx
-
 from connectors._rest import RestSource
 from connectors.complaints import codes
 from connectors.complaints.parsing import parse_complaint, search_body, submit_body
 from connectors.errors import SourceUnavailable
-from connectors.http import SourceHttpClient
 from connectors.records import (
     ComplaintFilter,
     ComplaintRecord,
@@ -21,40 +18,17 @@ from connectors.records import (
     PageRequest,
 )
 
-log = logging.getLogger("connectors.complaints")
-
-COLLECTION = "/api/v1/laporan"
-
 
 class RestComplaintSource(RestSource[ComplaintRecord, ComplaintStatus]):
     """`skipped`, `check`, `aclose`, `update_status` and `changes_since` come from
     `RestSource`."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str,
-        timeout: float = 5.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        max_connections: int = 20,
-        source_id: str = "complaints",
-    ) -> None:
-        super().__init__(
-            SourceHttpClient(
-                base_url,
-                api_key=api_key,
-                source_id=source_id,
-                timeout=timeout,
-                transport=transport,
-                max_connections=max_connections,
-            ),
-            path=COLLECTION,
-            key_field="no_tiket",
-            parse=parse_complaint,
-            status_codes=codes.STATUS_CODES,
-            logger=log,
-        )
+    path = "/api/v1/laporan"
+    key_field = "no_tiket"
+    parse = staticmethod(parse_complaint)
+    status_codes = codes.STATUS_CODES
+    log = logging.getLogger("connectors.complaints")
+    default_source_id = "complaints"
 
     async def complaints_by_number(
         self, numbers: Sequence[str]
@@ -96,7 +70,7 @@ class RestComplaintSource(RestSource[ComplaintRecord, ComplaintStatus]):
     ) -> ComplaintRecord:
         return await self._records.one(
             "POST",
-            COLLECTION,
+            self.path,
             "submit",
             json=submit_body(complaint),
             idempotency_key=idempotency_key,

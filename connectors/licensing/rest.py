@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import httpx
-
 from connectors._rest import RestSource
 from connectors.errors import SourceUnavailable
-from connectors.http import SourceHttpClient
 from connectors.licensing import codes
 from connectors.licensing.parsing import parse_application, search_body
 from connectors.records import (
@@ -21,40 +18,17 @@ from connectors.records import (
     PermitType,
 )
 
-log = logging.getLogger("connectors.licensing")
-
-COLLECTION = "/api/v1/permohonan"
-
 
 class RestLicensingSource(RestSource[ApplicationRecord, ApplicationStatus]):
     """`skipped`, `check`, `aclose`, `update_status` and `changes_since` come from
     `RestSource`."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str,
-        timeout: float = 5.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        max_connections: int = 20,
-        source_id: str = "licensing",
-    ) -> None:
-        super().__init__(
-            SourceHttpClient(
-                base_url,
-                api_key=api_key,
-                source_id=source_id,
-                timeout=timeout,
-                transport=transport,
-                max_connections=max_connections,
-            ),
-            path=COLLECTION,
-            key_field="no_permohonan",
-            parse=parse_application,
-            status_codes=codes.STATUS_CODES,
-            logger=log,
-        )
+    path = "/api/v1/permohonan"
+    key_field = "no_permohonan"
+    parse = staticmethod(parse_application)
+    status_codes = codes.STATUS_CODES
+    log = logging.getLogger("connectors.licensing")
+    default_source_id = "licensing"
 
     async def applications_by_number(
         self, numbers: Sequence[str]
