@@ -168,7 +168,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     store_url: str | None = None  # default: SQLite file in data_dir
-    redis_url: str | None = None  # shared cache, rate limits, events between instances
+    redis_url: str | None = None  # shared between instances: rate limits and revocation announcements (no shared cache or event bus yet: issues 25, 26)
     region_file: Path | None = None  # default: the shipped reference data
     policy_file: Path | None = None
     purposes_file: Path | None = None
