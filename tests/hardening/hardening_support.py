@@ -4,6 +4,7 @@ share one import namespace)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -36,3 +37,18 @@ def assert_healthy(client: TestClient) -> None:
     answer = client.post("/graphql", json={"query": "{ me { anonymous } }"})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"data": {"me": {"anonymous": True}}}
+
+
+def assert_one_error_shape(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is `{"errors": [{"message", "extensions": {"code", "requestId", ...}}]}`
+    as JSON, with the request id of the X-Request-ID header; its error is returned."""
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert list(body) == ["errors"] and len(body["errors"]) == 1, body
+    error = body["errors"][0]
+    assert set(error) == {"message", "extensions"} and isinstance(error["message"], str)
+    assert error["extensions"]["code"] == code, error
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+    return error

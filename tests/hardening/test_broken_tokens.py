@@ -25,7 +25,7 @@ from joserfc import jws
 from starlette.testclient import TestClient
 
 from auth.issuer import DevelopmentIssuer
-from tests.hardening.hardening_support import guarded_sources, memory_settings
+from tests.hardening.hardening_support import assert_one_error_shape, guarded_sources, memory_settings
 from tests.support.sample_world import build_world
 from hub.app import create_app
 from hub.identity import development_issuer
@@ -227,21 +227,6 @@ NO_KNOWN_ROLE = [  # 403 insufficient_scope: valid, but grants nothing the polic
     pytest.param(own(roles=["anonymous"]), id="only-the-anonymous-role"),
     pytest.param(theirs(realm_access={"roles": IDP_OWN_ROLES}), id="only-the-idps-own-roles"),
 ]
-
-
-def assert_one_error_shape(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The response is `{"errors": [{"message", "extensions": {"code", "requestId", ...}}]}`
-    as JSON, with the request id of the X-Request-ID header; its error is returned."""
-    assert response.status_code == status, response.text[:300]
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert list(body) == ["errors"] and len(body["errors"]) == 1, body
-    error = body["errors"][0]
-    assert set(error) == {"message", "extensions"} and isinstance(error["message"], str)
-    assert error["extensions"]["code"] == code, error
-    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text
-    return error
 
 
 @pytest.mark.parametrize(("make", "reason"), INVALID)

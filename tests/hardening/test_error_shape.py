@@ -15,7 +15,7 @@ import auth.oauth
 import hub.app
 import hub.probes
 from auth.issuer import DevelopmentIssuer
-from tests.hardening.hardening_support import guarded_sources, memory_settings
+from tests.hardening.hardening_support import assert_one_error_shape, guarded_sources, memory_settings
 from tests.support.sample_world import World
 from hub.app import create_app
 from hub.graphql_view import HubGraphQL
@@ -47,19 +47,6 @@ BROKEN = [
     pytest.param(lambda mp: mp.setattr(_Figures, "for_period", aboom),
                  ("GET", "/", {"headers": {"accept": "text/html"}}), id="public-page"),
 ]
-
-
-def assert_one_error_shape(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text[:300]
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert list(body) == ["errors"] and len(body["errors"]) == 1, body
-    error = body["errors"][0]
-    assert set(error) == {"message", "extensions"} and isinstance(error["message"], str)
-    assert error["extensions"]["code"] == code, error
-    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text
-    return error
 
 
 @pytest.fixture
