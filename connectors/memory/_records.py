@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from connectors._support import (
     aware,
@@ -42,33 +42,33 @@ class WorkflowRecord(Protocol):
 
 R = TypeVar("R", bound=WorkflowRecord)
 S = TypeVar("S", ApplicationStatus, ComplaintStatus)
+T = TypeVar("T")
 
 
 class WorkflowMemorySource(MemorySource, Generic[R, S]):
     """Records `R` keyed by number, ordered by `newest_first` (time, number); their
-    statuses `S` change along `transitions` and are stored as `status_codes`."""
+    statuses `S` change along `transitions` and are stored as `status_codes`. A
+    subclass names these four as class attributes."""
 
-    def __init__(
-        self,
-        records: Iterable[R],
-        *,
-        source_id: str,
-        clock: Callable[[], datetime],
-        newest_first: Callable[[R], tuple[datetime, str]],
-        noun: str,
-        status_codes: Mapping[S, str],
-        transitions: Mapping[S, frozenset[S]],
-    ) -> None:
+    noun: ClassVar[str]
+    status_codes: ClassVar[Mapping[Any, str]]
+    transitions: ClassVar[Mapping[Any, frozenset[Any]]]
+
+    @staticmethod
+    def newest_first(record: Any) -> tuple[datetime, str]:
+        raise NotImplementedError
+
+    def __init__(self, records: Iterable[R], *, source_id: str, clock: Callable[[], datetime]) -> None:
         super().__init__(source_id)
         self._by_number: dict[str, R] = {r.number: r for r in records}
         self._clock = clock
         self._idempotent: dict[str, R] = {}
-        self._newest_first = newest_first
-        self._noun = noun
-        self._status_codes: Mapping[S, str] = status_codes
-        self._transitions: Mapping[S, frozenset[S]] = transitions
-        for r in sorted(self._by_number.values(), key=newest_first):
-            self._append_change(r.number, newest_first(r)[0])
+        for r in sorted(self._by_number.values(), key=self.newest_first):
+            self._append_change(r.number, self.newest_first(r)[0])
+
+    def _given_or_seen(self, given: Iterable[T] | None, of: Callable[[R], T]) -> Iterable[T]:
+        """A reference list as given, or else what the records hold."""
+        return given if given is not None else (of(r) for r in self._by_number.values())
 
     async def update_status(
         self,
@@ -86,17 +86,17 @@ class WorkflowMemorySource(MemorySource, Generic[R, S]):
         current = self._by_number.get(number)
         if current is None:
             raise RecordNotFound(
-                self.source_id, f"no {self._noun} {number}", operation=operation
+                self.source_id, f"no {self.noun} {number}", operation=operation
             )
-        if status not in self._transitions[current.status]:
+        if status not in self.transitions[current.status]:
             raise SourceRejected(
                 self.source_id,
-                f"status change {current.source_status} → {self._status_codes[status]} "
+                f"status change {current.source_status} → {self.status_codes[status]} "
                 "not allowed [TRANSISI_TIDAK_VALID]",
                 operation=operation,
             )
         now = self._clock()
-        code = self._status_codes[status]
+        code = self.status_codes[status]
         history = (*current.history, StatusChange(status, code, now, note))  # type: ignore[has-type]
         changes: dict[str, Any] = {
             "status": status,
@@ -151,11 +151,11 @@ class WorkflowMemorySource(MemorySource, Generic[R, S]):
         return keyset_page(
             [r for r in self._newest() if matches(r)],
             page,
-            key=self._newest_first,
+            key=self.newest_first,
             after=after,
             descending=True,
-            cursor_of=lambda r: encode_keyset_cursor(*self._newest_first(r)),
+            cursor_of=lambda r: encode_keyset_cursor(*self.newest_first(r)),
         )
 
     def _newest(self) -> list[R]:
-        return sorted(self._by_number.values(), key=self._newest_first, reverse=True)
+        return sorted(self._by_number.values(), key=self.newest_first, reverse=True)

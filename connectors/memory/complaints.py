@@ -23,14 +23,20 @@ from connectors.records import (
 _TICKET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def _newest_first(c: ComplaintRecord) -> tuple[datetime, str]:
-    return (c.submitted_at, c.number)
+def _now() -> datetime:
+    return datetime.now(WIB)
 
 
-class InMemoryComplaintSource(
-    WorkflowMemorySource[ComplaintRecord, ComplaintStatus]
-):
+class InMemoryComplaintSource(WorkflowMemorySource[ComplaintRecord, ComplaintStatus]):
     """`update_status` and the change feed come from `WorkflowMemorySource`."""
+
+    noun = "complaint"
+    status_codes = codes.STATUS_CODES
+    transitions = codes.TRANSITIONS
+
+    @staticmethod
+    def newest_first(record: ComplaintRecord) -> tuple[datetime, str]:
+        return (record.submitted_at, record.number)
 
     def __init__(
         self,
@@ -38,23 +44,10 @@ class InMemoryComplaintSource(
         *,
         categories: Iterable[str] | None = None,
         source_id: str = "complaints",
-        clock: Callable[[], datetime] = lambda: datetime.now(WIB),
+        clock: Callable[[], datetime] = _now,
     ) -> None:
-        super().__init__(
-            complaints,
-            source_id=source_id,
-            clock=clock,
-            newest_first=_newest_first,
-            noun="complaint",
-            status_codes=codes.STATUS_CODES,
-            transitions=codes.TRANSITIONS,
-        )
-        names = (
-            categories
-            if categories is not None
-            else (c.category for c in self._by_number.values())
-        )
-        self._categories = sorted(set(names))
+        super().__init__(complaints, source_id=source_id, clock=clock)
+        self._categories = sorted(set(self._given_or_seen(categories, lambda c: c.category)))
 
     async def complaints_by_number(
         self, numbers: Sequence[str]

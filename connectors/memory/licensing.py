@@ -20,14 +20,20 @@ from connectors.records import (
 )
 
 
-def _newest_first(r: ApplicationRecord) -> tuple[datetime, str]:
-    return (r.received_at, r.number)
+def _now() -> datetime:
+    return datetime.now(WIB)
 
 
-class InMemoryLicensingSource(
-    WorkflowMemorySource[ApplicationRecord, ApplicationStatus]
-):
+class InMemoryLicensingSource(WorkflowMemorySource[ApplicationRecord, ApplicationStatus]):
     """`update_status` and the change feed come from `WorkflowMemorySource`."""
+
+    noun = "application"
+    status_codes = codes.STATUS_CODES
+    transitions = codes.TRANSITIONS
+
+    @staticmethod
+    def newest_first(record: ApplicationRecord) -> tuple[datetime, str]:
+        return (record.received_at, record.number)
 
     def __init__(
         self,
@@ -35,25 +41,11 @@ class InMemoryLicensingSource(
         *,
         permit_types: Iterable[PermitType] | None = None,
         source_id: str = "licensing",
-        clock: Callable[[], datetime] = lambda: datetime.now(WIB),
+        clock: Callable[[], datetime] = _now,
     ) -> None:
-        super().__init__(
-            applications,
-            source_id=source_id,
-            clock=clock,
-            newest_first=_newest_first,
-            noun="application",
-            status_codes=codes.STATUS_CODES,
-            transitions=codes.TRANSITIONS,
-        )
-        types = (
-            permit_types
-            if permit_types is not None
-            else (a.permit_type for a in self._by_number.values())
-        )
-        self._permit_types = sorted(
-            {t.code: t for t in types}.values(), key=lambda t: t.code
-        )
+        super().__init__(applications, source_id=source_id, clock=clock)
+        types = self._given_or_seen(permit_types, lambda a: a.permit_type)
+        self._permit_types = sorted({t.code: t for t in types}.values(), key=lambda t: t.code)
 
     async def applications_by_number(
         self, numbers: Sequence[str]
