@@ -17,14 +17,16 @@ What a role may not read, these fields do not reveal by other means:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 from strawberry.types import Info
 
 from auth.policy import RowScope
+from connectors.protocols import Source
 from connectors.records import ComplaintVisibility, Page, PageRequest
 from schema.cases import refuse_listing, require_in_case
 from schema.context import Context
@@ -41,6 +43,7 @@ from schema.types.system import Me, SourceState, probe_all
 
 R = TypeVar("R")
 N = TypeVar("N")
+FilterInput = TypeVar("FilterInput", CitizenFilter, ApplicationFilter, ComplaintFilter)
 
 log = logging.getLogger("simpul.policy")
 
@@ -166,6 +169,81 @@ def _traced(ctx: Context, source: str, operation: str, call: Callable[[PageReque
     return fetch
 
 
+def _citizens_narrowed(flt: Any, scope: RowScope) -> dict[str, tuple | None]:
+    return {"kelurahan_codes": _narrow(flt.kelurahan_codes, scope.kelurahan_codes)}
+
+
+def _applications_narrowed(flt: Any, scope: RowScope) -> dict[str, tuple | None]:
+    return {
+        "kelurahan_codes": _narrow(flt.kelurahan_codes, scope.kelurahan_codes),
+        "applicant_niks": _narrow(flt.applicant_niks, scope.applicant_niks),
+    }
+
+
+def _complaints_narrowed(flt: Any, scope: RowScope) -> dict[str, tuple | None]:
+    return {
+        "kelurahan_codes": _narrow(flt.kelurahan_codes, scope.kelurahan_codes),
+        "reporter_niks": _narrow(flt.reporter_niks, scope.reporter_niks),
+        "visibilities": _narrow_visibility(flt.visibilities, scope.visibilities),
+    }
+
+
+async def _root_listing(
+    info: Info[Context, None],
+    what: str,
+    type_name: str,
+    given: FilterInput | None,
+    input_type: type[FilterInput],
+    narrow: Callable[[Any, RowScope], dict[str, tuple | None]],
+    *,
+    source: Source,
+    list_page: Callable[[Any, PageRequest], Awaitable[Page[R]]],
+    prime: Callable[[Sequence[R]], None],
+    first: int | None,
+    after: str | None,
+    present: Callable[[R], N | None],
+) -> Connection[N]:
+    """The root listing `what` of `type_name` records (operation `list_<what>` of
+    `source`): the `given` filter, a search where it names personal data, narrowed to the
+    role's row scope (`narrow`: attribute → the values both admit), which the source
+    applies exactly; the page primes the loaders."""
+    ctx = info.context
+    refuse_listing(ctx, what)
+    scope = ctx.presenter.scope(type_name)
+    flt = (given or input_type()).to_filter()
+    note_search(ctx, input_type.__name__, given)
+    narrowed = narrow(flt, scope)
+    flt = replace(flt, **narrowed)
+
+    async def fetch(request: PageRequest) -> Page[R]:
+        page = await list_page(flt, request)
+        prime(page.items)
+        return page
+
+    return await _connection(
+        info,
+        _traced(ctx, source.source_id, f"list_{what}", fetch),
+        first=first,
+        after=after,
+        present=present,
+        scope=_emptied(_pushed(scope, *narrowed), *narrowed.values()),
+        cursors=_cursors(ctx, what, flt),
+        what=what,
+    )
+
+
+async def _root_record(
+    ctx: Context, type_name: str, what: str, key: str, loader: DataLoader,
+    present: Callable[[R], N | None],
+) -> N | None:
+    """One record by its key, answered as the module's docstring says."""
+    require_in_case(ctx, type_name, key, what)
+    record = await loader.load(key)
+    if record is None:
+        return _unknown(ctx, type_name, what)
+    return _shown(ctx, present(record), what)
+
+
 @strawberry.type
 class CoreQuery:
     @strawberry.field(description="The caller, as the hub authenticated it.")
@@ -175,43 +253,20 @@ class CoreQuery:
     @strawberry.field(description="One citizen by NIK.")
     async def citizen(self, info: Info[Context, None], nik: str) -> Citizen | None:
         ctx = info.context
-        nik = checked_nik(nik)
-        require_in_case(ctx, "Citizen", nik, "citizen")
-        record = await ctx.loaders.citizen.load(nik)
-        if record is None:
-            return _unknown(ctx, "Citizen", "citizen")
-        return _shown(ctx, Citizen.of(record, ctx), "citizen")
+        return await _root_record(ctx, "Citizen", "citizen", checked_nik(nik), ctx.loaders.citizen,
+                                  lambda record: Citizen.of(record, ctx))
 
     @strawberry.field(description="Citizens of the region, ordered by NIK.")
     async def citizens(
-        self,
-        info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         filter: CitizenFilter | None = None,
     ) -> Connection[Citizen] | None:
         ctx = info.context
-        refuse_listing(ctx, "citizens")
-        scope = ctx.presenter.scope("Citizen")
-        flt = (filter or CitizenFilter()).to_filter()
-        note_search(ctx, "CitizenFilter", filter)
-        flt = replace(flt, kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes))
         population = ctx.env.sources.population
-
-        async def fetch(request: PageRequest) -> Page:
-            page = await population.list_citizens(flt, request)
-            ctx.loaders.prime_citizens(page.items)
-            return page
-
-        return await _connection(
-            info,
-            _traced(ctx, population.source_id, "list_citizens", fetch),
-            first=first,
-            after=after,
-            present=lambda record: Citizen.of(record, ctx),
-            scope=_emptied(_pushed(scope, "kelurahan_codes"), flt.kelurahan_codes),
-            cursors=_cursors(ctx, "citizens", flt),
-            what="citizens",
+        return await _root_listing(
+            info, "citizens", "Citizen", filter, CitizenFilter, _citizens_narrowed,
+            source=population, list_page=population.list_citizens, prime=ctx.loaders.prime_citizens,
+            first=first, after=after, present=lambda record: Citizen.of(record, ctx),
         )
 
     @strawberry.field(description="One family card by its number (No. KK).")
@@ -228,96 +283,39 @@ class CoreQuery:
     @strawberry.field(description="One permit application by its number.")
     async def application(self, info: Info[Context, None], number: str) -> Application | None:
         ctx = info.context
-        number = checked_number(number)
-        require_in_case(ctx, "Application", number, "application")
-        record = await ctx.loaders.application.load(number)
-        if record is None:
-            return _unknown(ctx, "Application", "application")
-        return _shown(ctx, Application.of(record, ctx), "application")
+        return await _root_record(ctx, "Application", "application", checked_number(number), ctx.loaders.application,
+                                  lambda record: Application.of(record, ctx))
 
     @strawberry.field(description="Permit applications, newest first.")
     async def applications(
-        self,
-        info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         filter: ApplicationFilter | None = None,
     ) -> Connection[Application] | None:
         ctx = info.context
-        refuse_listing(ctx, "applications")
-        scope = ctx.presenter.scope("Application")
-        flt = (filter or ApplicationFilter()).to_filter()
-        note_search(ctx, "ApplicationFilter", filter)
-        flt = replace(
-            flt,
-            kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes),
-            applicant_niks=_narrow(flt.applicant_niks, scope.applicant_niks),
-        )
         licensing = ctx.env.sources.licensing
-
-        async def fetch(request: PageRequest) -> Page:
-            page = await licensing.list_applications(flt, request)
-            ctx.loaders.prime_applications(page.items)
-            return page
-
-        return await _connection(
-            info,
-            _traced(ctx, licensing.source_id, "list_applications", fetch),
-            first=first,
-            after=after,
-            present=lambda record: Application.of(record, ctx),
-            scope=_emptied(_pushed(scope, "kelurahan_codes", "applicant_niks"), flt.kelurahan_codes,
-                           flt.applicant_niks),
-            cursors=_cursors(ctx, "applications", flt),
-            what="applications",
+        return await _root_listing(
+            info, "applications", "Application", filter, ApplicationFilter, _applications_narrowed,
+            source=licensing, list_page=licensing.list_applications, prime=ctx.loaders.prime_applications,
+            first=first, after=after, present=lambda record: Application.of(record, ctx),
         )
 
     @strawberry.field(description="One complaint by its ticket number.")
     async def complaint(self, info: Info[Context, None], number: str) -> Complaint | None:
         ctx = info.context
-        number = checked_number(number)
-        require_in_case(ctx, "Complaint", number, "complaint")
-        record = await ctx.loaders.complaint.load(number)
-        if record is None:
-            return _unknown(ctx, "Complaint", "complaint")
-        return _shown(ctx, Complaint.of(record, ctx), "complaint")
+        return await _root_record(ctx, "Complaint", "complaint", checked_number(number), ctx.loaders.complaint,
+                                  lambda record: Complaint.of(record, ctx))
 
     @strawberry.field(description="Complaints, newest first.")
     async def complaints(
-        self,
-        info: Info[Context, None],
-        first: int | None = None,
-        after: str | None = None,
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None,
         filter: ComplaintFilter | None = None,
     ) -> Connection[Complaint] | None:
         ctx = info.context
-        refuse_listing(ctx, "complaints")
-        scope = ctx.presenter.scope("Complaint")
-        flt = (filter or ComplaintFilter()).to_filter()
-        note_search(ctx, "ComplaintFilter", filter)
-        flt = replace(
-            flt,
-            kelurahan_codes=_narrow(flt.kelurahan_codes, scope.kelurahan_codes),
-            reporter_niks=_narrow(flt.reporter_niks, scope.reporter_niks),
-            visibilities=_narrow_visibility(flt.visibilities, scope.visibilities),
-        )
         complaints = ctx.env.sources.complaints
-
-        async def fetch(request: PageRequest) -> Page:
-            page = await complaints.list_complaints(flt, request)
-            ctx.loaders.prime_complaints(page.items)
-            return page
-
-        return await _connection(
-            info,
-            _traced(ctx, complaints.source_id, "list_complaints", fetch),
-            first=first,
-            after=after,
-            present=lambda record: Complaint.of(record, ctx),
-            scope=_emptied(_pushed(scope, "kelurahan_codes", "reporter_niks", "visibilities"),
-                           flt.kelurahan_codes, flt.reporter_niks, flt.visibilities),
-            cursors=_cursors(ctx, "complaints", flt),
-            what="complaints",
+        return await _root_listing(
+            info, "complaints", "Complaint", filter, ComplaintFilter, _complaints_narrowed,
+            source=complaints, list_page=complaints.list_complaints, prime=ctx.loaders.prime_complaints,
+            first=first, after=after, present=lambda record: Complaint.of(record, ctx),
         )
 
     @strawberry.field(description="The state of each source system.")
