@@ -1,10 +1,12 @@
 """Generic fixtures for the sample-service tests: an in-process client that runs the
-app's lifespan, and a real service subprocess on a free port."""
+app's lifespan, a real service subprocess on a free port, and the database/client
+fixtures the twin service tests share (each module names its `sample_service`)."""
 
 from __future__ import annotations
 
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +19,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
+
+from tests.support.sample_service import SampleService
 
 AsgiClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -88,3 +92,25 @@ def _service_process(module: str, *args: str, timeout: float = 20.0) -> Iterator
 @pytest.fixture
 def service_process() -> Callable[..., Any]:
     return _service_process
+
+
+@pytest.fixture(scope="module")
+def template_db(sample_service: SampleService, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Loaded once per module; each test gets its own copy of the file."""
+    path = tmp_path_factory.mktemp(sample_service.name) / "template.db"
+    sample_service.load(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db_url(sample_service: SampleService, template_db: Path, tmp_path: Path) -> str:
+    target = tmp_path / f"{sample_service.name}.db"
+    shutil.copyfile(template_db, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+async def client(sample_service: SampleService, db_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = sample_service.create_app(db_url=db_url, api_key=sample_service.api_key)
+    async with _asgi_client(app, headers={"X-API-Key": sample_service.api_key}) as c:
+        yield c

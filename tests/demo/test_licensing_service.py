@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ import pytest
 from demo.licensing.app import create_app
 from demo.licensing.storage import add_applications, load
 from demo.licensing.workflow import FINAL_STATUSES, STATUSES, TRANSITIONS
+from tests.support.sample_service import SampleService
 from tests.support.pg_database import postgres_database
 
 PERMIT_TYPES = [
@@ -85,25 +85,13 @@ def newest_first(records: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Loaded once per module; each test gets its own copy of the file."""
-    path = tmp_path_factory.mktemp("perizinan") / "template.db"
-    url = f"sqlite:///{path}"
-    assert load(url, permit_types=PERMIT_TYPES, applications=DATA) == len(DATA)
-    return path
+def sample_service() -> SampleService:
+    def fill(url: str) -> int:
+        count = load(url, permit_types=PERMIT_TYPES, applications=DATA)
+        assert count == len(DATA)
+        return count
 
-
-@pytest.fixture
-def db_url(template_db: Path, tmp_path: Path) -> str:
-    target = tmp_path / "perizinan.db"
-    shutil.copyfile(template_db, target)
-    return f"sqlite:///{target}"
-
-
-@pytest.fixture
-async def client(db_url: str, asgi_client: Any) -> Any:
-    async with asgi_client(create_app(db_url=db_url, api_key=API_KEY), headers=KEY_HEADER) as c:
-        yield c
+    return SampleService("perizinan", fill, create_app, API_KEY)
 
 
 async def cari(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
