@@ -23,6 +23,7 @@ from demo.generator.codes import Weighted
 from demo.generator.errors import GeneratorInputError
 from demo.generator.sample import Resident
 from demo.generator.timeline import Timeline, iso, random_office_moment, random_suffix
+from demo.licensing.requirements import requirements
 
 #: Transitions of the licensing workflow (DESIGN.md), used by tests and the generator.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -59,7 +60,12 @@ class PermitType:
     business_address: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kode": self.kode, "nama": self.nama, "sla_hari": self.sla_hari}
+        return {
+            "kode": self.kode,
+            "nama": self.nama,
+            "sla_hari": self.sla_hari,
+            "persyaratan": requirements(self.requirements),
+        }
 
 
 _KTP = "KTP pemohon"

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
 from demo.licensing.tables import LicensingTables
-from demo.licensing.workflow import FINAL_STATUSES, STATUSES, TRANSITIONS
+from demo.licensing.workflow import FINAL_STATUSES, STATUSES
 from demo.service_common.bodies import (
     KeyList,
     PeriodQuery,
@@ -26,9 +25,7 @@ from demo.service_common.endpoints import (
     one_response,
     search_response,
     stats_response,
-    status_response,
 )
-from demo.service_common.errors import JSONResponse
 from demo.service_common.timeutil import format_time
 
 
@@ -80,7 +77,7 @@ def permohonan_collection(t: LicensingTables) -> Collection:
         ("status", "waktu", "catatan", "petugas"),
         times=frozenset({"waktu"}),
     )
-    persyaratan = Child("persyaratan", t.persyaratan, "no_permohonan", ("nama", "terpenuhi"))
+    persyaratan = Child("persyaratan", t.persyaratan, "no_permohonan", ("kode", "nama", "terpenuhi", "diminta"))
     return Collection(
         table=p,
         base=base,
@@ -109,7 +106,7 @@ def _conditions(t: LicensingTables, body: SearchPermohonan) -> list[ColumnElemen
     return conditions
 
 
-def _finished(current: RowMapping, moment: Any) -> dict[str, Any]:
+def finished_values(current: RowMapping, moment: Any) -> dict[str, Any]:
     """The first move to a final status sets `tgl_selesai`."""
     return {} if current["tgl_selesai"] is not None else {"tgl_selesai": moment}
 
@@ -124,18 +121,6 @@ class LicensingApi:
 
     async def ambil(self, request: Request) -> Response:
         return await one_response(request, self.coll, param="no_permohonan", noun="permohonan")
-
-    async def ubah_status(self, request: Request) -> Response:
-        return await status_response(
-            request, self.coll, TRANSITIONS, self.t.idempotensi, param="no_permohonan", on_final=_finished
-        )
-
-    async def jenis_izin(self, request: Request) -> Response:
-        j = self.t.jenis_izin
-        engine: AsyncEngine = request.state.engine
-        async with engine.connect() as conn:
-            rows = (await conn.execute(select(j.c.kode, j.c.nama, j.c.sla_hari).order_by(j.c.kode))).all()
-        return JSONResponse({"data": [{"kode": k, "nama": n, "sla_hari": s} for k, n, s in rows]})
 
     async def statistik(self, request: Request) -> Response:
         return await stats_response(

@@ -2,23 +2,56 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from demo.licensing.api import LicensingApi
+from demo.licensing.files import FileStore, store_dir_for
+from demo.licensing.intake import MAX_UPLOAD_BYTES, IntakeApi
 from demo.licensing.tables import LicensingTables, licensing_tables
-from demo.service_common.app import service_app_factory
+from demo.service_common.app import build_app
+from demo.service_common.faults import Faults
+from demo.service_common.feed import changes_endpoint
 
 
-def _routes(tables: LicensingTables) -> list[BaseRoute]:
+def _routes(tables: LicensingTables, files: FileStore, faults: Faults) -> list[BaseRoute]:
     api = LicensingApi(tables)
+    intake = IntakeApi(tables, api.coll, files, faults)
+    number = "/api/v1/permohonan/{no_permohonan:path}"
     return [
+        Route("/api/v1/permohonan", intake.buat, methods=["POST"], max_body_size=MAX_UPLOAD_BYTES),
         Route("/api/v1/permohonan/cari", api.cari, methods=["POST"]),
-        Route("/api/v1/permohonan/{no_permohonan:path}/status", api.ubah_status, methods=["POST"]),
-        Route("/api/v1/permohonan/{no_permohonan:path}", api.ambil, methods=["GET"]),
-        Route("/api/v1/jenis-izin", api.jenis_izin, methods=["GET"]),
+        Route(f"{number}/status", intake.ubah_status, methods=["POST"]),
+        Route(f"{number}/berkas/{{id:str}}", intake.unduh, methods=["GET"]),
+        Route(f"{number}/berkas", intake.daftar_berkas, methods=["GET"]),
+        Route(f"{number}/berkas", intake.unggah, methods=["POST"], max_body_size=MAX_UPLOAD_BYTES),
+        Route(number, api.ambil, methods=["GET"]),
+        Route("/api/v1/jenis-izin", intake.jenis_izin, methods=["GET"]),
         Route("/api/v1/statistik", api.statistik, methods=["GET"]),
+        Route("/api/v1/perubahan", changes_endpoint(tables.perubahan), methods=["GET"]),
     ]
 
 
-#: `create_app(*, db_url, api_key, latency_ms=0, failure_rate=0.0) -> Starlette`
-create_app = service_app_factory(licensing_tables, _routes)
+def create_app(
+    *,
+    db_url: str,
+    api_key: str,
+    latency_ms: int = 0,
+    failure_rate: float = 0.0,
+    files_dir: str | Path | None = None,
+) -> Starlette:
+    """`files_dir` holds the documents' contents (default: beside a SQLite database)."""
+    tables = licensing_tables()
+    files = FileStore(Path(files_dir) if files_dir is not None else store_dir_for(db_url))
+    faults = Faults(latency_ms=latency_ms, failure_rate=failure_rate)
+    app = build_app(
+        routes=_routes(tables, files, faults),
+        metadata=tables.metadata,
+        db_url=db_url,
+        api_key=api_key,
+        faults=faults,
+        on_start=files.open,
+    )
+    return app

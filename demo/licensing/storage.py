@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from demo.licensing.requirements import requirement_code
 from demo.licensing.tables import LicensingTables, licensing_tables
 from demo.service_common.db import BatchInserter
 from demo.service_common.loading import (
@@ -27,6 +28,22 @@ def _permit_type_row(item: Mapping[str, Any]) -> dict[str, Any]:
         "nama": field(item, "nama", what),
         "sla_hari": int(field(item, "sla_hari", what)),
     }
+
+
+def _requirement_rows(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The `persyaratan` of one permit type (requirements.py shape) as table rows."""
+    what = f"requirement of permit type {item.get('kode')!r}"
+    return [
+        {
+            "kode_jenis_izin": item["kode"],
+            "kode": field(req, "kode", what),
+            "nama": field(req, "nama", what),
+            "wajib": bool(req.get("wajib", True)),
+            "tipe": ",".join(field(req, "tipe", what)),
+            "ukuran_maks": int(field(req, "ukuran_maks", what)),
+        }
+        for req in item.get("persyaratan") or ()
+    ]
 
 
 def _application_rows(
@@ -62,6 +79,8 @@ def _application_rows(
                 "no_permohonan": number,
                 "nama": field(item, "nama", what),
                 "terpenuhi": bool(item.get("terpenuhi", False)),
+                "kode": item.get("kode") or requirement_code(field(item, "nama", what)),
+                "diminta": bool(item.get("diminta", False)),
             },
         )
     latest = received
@@ -90,6 +109,7 @@ def _write(
     replace: bool,
 ) -> int:
     tables = licensing_tables()
+    permit_types = list(permit_types)
 
     def prepare(conn: Connection) -> RowWriter:
         known = {row.kode for row in conn.execute(select(tables.jenis_izin.c.kode))}
@@ -97,6 +117,10 @@ def _write(
         new_types = [row for row in types if row["kode"] not in known]
         if new_types:
             conn.execute(tables.jenis_izin.insert(), new_types)
+            fresh = {row["kode"] for row in new_types}
+            wanted = [r for item in permit_types if item.get("kode") in fresh for r in _requirement_rows(item)]
+            if wanted:
+                conn.execute(tables.persyaratan_izin.insert(), wanted)
         known |= {row["kode"] for row in new_types}
 
         def write(app: Mapping[str, Any], inserter: BatchInserter) -> tuple[datetime, str]:

@@ -31,6 +31,8 @@ class LicensingTables:
     permohonan: Table
     persyaratan: Table
     riwayat: Table
+    persyaratan_izin: Table
+    berkas: Table
     perubahan: Table
     idempotensi: Table
 
@@ -74,7 +76,34 @@ def licensing_tables() -> LicensingTables:
         Column("no_permohonan", NUMBER, ForeignKey("permohonan.no_permohonan"), nullable=False),
         Column("nama", String(200), nullable=False),
         Column("terpenuhi", Boolean, nullable=False),
+        Column("kode", String(40)),  # the permit type's requirement (null in old records)
+        Column("diminta", Boolean, nullable=False, default=False),  # an officer asked for it
         Index("ix_persyaratan_permohonan", "no_permohonan", "id"),
+    )
+    persyaratan_izin = Table(  # what each permit type asks for (requirements.py)
+        "jenis_izin_persyaratan",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("kode_jenis_izin", String(20), ForeignKey("jenis_izin.kode"), nullable=False),
+        Column("kode", String(40), nullable=False),
+        Column("nama", String(200), nullable=False),
+        Column("wajib", Boolean, nullable=False),
+        Column("tipe", String(200), nullable=False),  # accepted media types, comma-separated
+        Column("ukuran_maks", Integer, nullable=False),  # bytes
+        Index("ux_persyaratan_izin", "kode_jenis_izin", "kode", unique=True),
+    )
+    berkas = Table(  # uploaded documents; the content is a file in the service's file store
+        "permohonan_berkas",
+        md,
+        Column("id", String(32), primary_key=True),  # random: not guessable from another
+        Column("no_permohonan", NUMBER, ForeignKey("permohonan.no_permohonan"), nullable=False),
+        Column("kode_persyaratan", String(40), nullable=False),
+        Column("nama_file", String(200), nullable=False),
+        Column("tipe", String(100), nullable=False),
+        Column("ukuran", Integer, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("diunggah", DateTime, nullable=False),
+        Index("ix_berkas_permohonan", "no_permohonan", "kode_persyaratan"),
     )
     riwayat = Table(
         "permohonan_riwayat",
@@ -93,6 +122,8 @@ def licensing_tables() -> LicensingTables:
         permohonan=permohonan,
         persyaratan=persyaratan,
         riwayat=riwayat,
+        persyaratan_izin=persyaratan_izin,
+        berkas=berkas,
         perubahan=feed_table(md, "perizinan_perubahan"),
         idempotensi=idempotency_table(md, "perizinan_idempotensi"),
     )

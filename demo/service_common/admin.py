@@ -18,6 +18,8 @@ class FaultsBody(StrictBody):
     latency_ms: Annotated[int, Field(ge=0, le=600_000)] | None = None
     failure_rate: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     down: bool | None = None
+    # null clears it; absent leaves it as it is
+    upload_fail_after: Annotated[int, Field(ge=0, le=1000)] | None = None
 
 
 async def health(request: Request) -> Response:
@@ -33,7 +35,13 @@ async def set_faults(request: Request) -> Response:
     faults: Faults = request.app.state.faults
     body = await parse_body(request, FaultsBody)
     try:
-        faults.update(latency_ms=body.latency_ms, failure_rate=body.failure_rate, down=body.down)
+        faults.update(
+            latency_ms=body.latency_ms,
+            failure_rate=body.failure_rate,
+            down=body.down,
+            upload_fail_after=body.upload_fail_after,
+            clear_upload_fault="upload_fail_after" in body.model_fields_set and body.upload_fail_after is None,
+        )
     except ValueError as exc:
         raise bad_request(str(exc)) from exc
     return JSONResponse(faults.as_dict())

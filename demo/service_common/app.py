@@ -46,13 +46,17 @@ def build_app(
     api_key: str,
     latency_ms: int = 0,
     failure_rate: float = 0.0,
+    faults: Faults | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Starlette:
     """`request.state.engine` and `request.state.write_lock` exist inside the lifespan;
-    `app.state.faults` and `app.state.stats` always."""
+    `app.state.faults` and `app.state.stats` always. `faults` may be given (a service
+    whose handlers read them too); `on_start` runs in the lifespan, before serving."""
     if not api_key:
         raise ValueError("api_key must not be empty")
     async_url(db_url)  # an unparsable URL fails here, not at the first request
-    faults = Faults(latency_ms=latency_ms, failure_rate=failure_rate)
+    if faults is None:
+        faults = Faults(latency_ms=latency_ms, failure_rate=failure_rate)
     stats = RequestStats()
     all_routes = [*admin_routes(), *routes]
 
@@ -62,6 +66,8 @@ def build_app(
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
+            if on_start is not None:
+                on_start()
             yield {"engine": engine, "write_lock": asyncio.Lock()}
         finally:
             await engine.dispose()

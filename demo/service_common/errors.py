@@ -42,11 +42,15 @@ class JSONResponse(Response):
 
 
 class ApiError(Exception):
-    def __init__(self, status_code: int, kode: str, pesan: str) -> None:
+    """`rincian`, when given, is a list of details (one per document at fault, say)
+    answered beside `kode` and `pesan`."""
+
+    def __init__(self, status_code: int, kode: str, pesan: str, *, rincian: list[Any] | None = None) -> None:
         super().__init__(pesan)
         self.status_code = status_code
         self.kode = kode
         self.pesan = pesan
+        self.rincian = rincian
 
 
 def bad_request(pesan: str) -> ApiError:
@@ -57,13 +61,16 @@ def not_found(pesan: str) -> ApiError:
     return ApiError(404, NOT_FOUND, pesan)
 
 
-def error_response(status_code: int, kode: str, pesan: str) -> JSONResponse:
-    return JSONResponse({"error": {"kode": kode, "pesan": pesan}}, status_code=status_code)
+def error_response(status_code: int, kode: str, pesan: str, *, rincian: list[Any] | None = None) -> JSONResponse:
+    error: dict[str, Any] = {"kode": kode, "pesan": pesan}
+    if rincian is not None:
+        error["rincian"] = rincian
+    return JSONResponse({"error": error}, status_code=status_code)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.kode, exc.pesan)
+    return error_response(exc.status_code, exc.kode, exc.pesan, rincian=exc.rincian)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

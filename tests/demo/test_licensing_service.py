@@ -130,7 +130,8 @@ async def test_search_returns_newest_first_with_requirements_and_history(
     assert page["next_cursor"] is None and page["total"] is None
     record = next(r for r in page["data"] if r["no_permohonan"] == number(3))
     expected = DATA[3]
-    assert record["persyaratan"] == expected["persyaratan"]
+    assert [{"nama": q["nama"], "terpenuhi": q["terpenuhi"]} for q in record["persyaratan"]] == expected["persyaratan"]
+    assert [q["kode"] for q in record["persyaratan"]] == ["KTP_PEMOHON", "GAMBAR_TEKNIS"]  # derived from the name
     assert [step["status"] for step in record["riwayat"]] == ["DIAJUKAN", "TERBIT"]
     assert record["tgl_pengajuan"] == expected["tgl_pengajuan"]
     assert record["nama_jenis_izin"] == "Persetujuan Bangunan Gedung" and record["sla_hari"] == 20
@@ -326,7 +327,8 @@ async def test_the_change_feed_lists_every_record_once_and_continues_after_a_cha
 
 async def test_permit_types_are_listed(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/jenis-izin")
-    assert response.json() == {"data": sorted(PERMIT_TYPES, key=lambda p: p["kode"])}
+    expected = [{**p, "persyaratan": []} for p in sorted(PERMIT_TYPES, key=lambda p: p["kode"])]
+    assert response.json() == {"data": expected}  # these types name no requirements
 
 
 async def test_statistics_count_by_status_and_permit_type_with_filters(
@@ -419,7 +421,7 @@ async def test_injected_latency_delays_api_requests_but_not_health(client: httpx
     # a latency well above what a loaded test process adds, so that the health check
     # answering faster than it tells "not delayed" apart from "slow today"
     setting = await client.post("/_admin/faults", json={"latency_ms": 500})
-    assert setting.json() == {"latency_ms": 500, "failure_rate": 0.0, "down": False}
+    assert setting.json() == {"latency_ms": 500, "failure_rate": 0.0, "down": False, "upload_fail_after": None}
     started = time.perf_counter()
     await client.get("/api/v1/jenis-izin")
     assert time.perf_counter() - started >= 0.5
