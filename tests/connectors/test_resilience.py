@@ -1,5 +1,5 @@
 """The guard around a source: circuit breaker, retries, deadlines, idempotent write
-retries and stale answers, in isolation (through the GraphQL endpoint: tests/hardening/test_degraded_source.py)."""
+retries and stale answers, in isolation (through the GraphQL endpoint: tests/hub/hardening/test_degraded_source.py)."""
 
 from __future__ import annotations
 

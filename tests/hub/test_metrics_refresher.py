@@ -7,7 +7,7 @@ import logging
 from datetime import date
 
 import pytest
-from tests.analytics.metrics_cases import application, sqlite_store  # noqa: F401
+from tests.support.metrics_cases import application, sqlite_store  # noqa: F401
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.errors import SourceUnavailable

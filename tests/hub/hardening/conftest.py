@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.hardening.hardening_support import Headers, guarded_sources, memory_settings
+from tests.support.hardening import Headers, guarded_sources, memory_settings
 from tests.support.sample_world import World, build_world
 from hub.app import create_app
 from hub.identity import development_issuer

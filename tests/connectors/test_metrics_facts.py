@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from tests.analytics.metrics_cases import application, complaint
+from tests.support.metrics_cases import application, complaint
 
 from connectors.metrics import application_fact, complaint_fact
 from connectors.records import ApplicationStatus, ComplaintStatus

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, nodes, queries
 from starlette.testclient import TestClient
 
-from tests.hardening.hardening_support import Headers, guarded_sources
+from tests.support.hardening import Headers, guarded_sources
 from tests.support.sample_world import World
 from hub.app import create_app
 from hub.schemas import load_access, role_sdl

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.hardening.hardening_support import Headers
+from tests.support.hardening import Headers
 
 GQL = "application/graphql-response+json"
 JSON = "application/json"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
-from tests.analytics.survey_world import (
+from tests.support.survey_world import (
     IN_PROGRESS,
     ISSUED_IUMK,
     ISSUED_PBG,
@@ -41,7 +41,7 @@ from schema.errors import format_error
 from schema.region import load_region
 from schema.sources import Sources
 
-REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
+REGION_FILE = Path(__file__).resolve().parents[3] / "hub" / "reference" / "regions.yaml"
 
 
 @pytest.fixture

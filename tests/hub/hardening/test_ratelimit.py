@@ -13,7 +13,7 @@ import redis
 from starlette.testclient import TestClient
 
 from auth.principal import ANONYMOUS, Principal
-from tests.hardening.hardening_support import Headers, guarded_sources, memory_settings
+from tests.support.hardening import Headers, guarded_sources, memory_settings
 from tests.support.sample_world import World
 from hub.app import create_app
 from hub.identity import development_issuer

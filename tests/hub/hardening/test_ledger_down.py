@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.hardening.hardening_support import Headers
+from tests.support.hardening import Headers
 from hub.settings import Settings
 
 EARLY = "{ citizens(first: 20) { edges { node { nik fullName } } } }"  # one root field, one personal type

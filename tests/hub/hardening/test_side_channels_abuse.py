@@ -25,7 +25,7 @@ from auth.clients import add_client
 from auth.principal import ANONYMOUS
 from connectors.surveys import AlreadySurveyed, Refusal, SurveyReceipt, SurveyResponse, SurveyStore, surveys_metadata
 from connectors.surveys.tables import surveys
-from tests.hardening.hardening_support import guarded_sources, memory_settings
+from tests.support.hardening import guarded_sources, memory_settings
 from tests.support.sample_world import World
 from hub.app import create_app
 from hub.public_limits import PublicQuota

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.hardening.hardening_support import Headers, assert_healthy
+from tests.support.hardening import Headers, assert_healthy
 
 OFFICER = "population_officer"
 PURPOSE = {"X-Access-Purpose": "population-service"}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from tests.analytics.metrics_cases import DELIMA, PBG, REGION_FILE, SIMPANG_BARU, application, complaint
+from tests.support.metrics_cases import DELIMA, PBG, REGION_FILE, SIMPANG_BARU, application, complaint
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from auth.policy import load_policy

@@ -15,7 +15,7 @@ import auth.oauth
 import hub.app
 import hub.probes
 from auth.issuer import DevelopmentIssuer
-from tests.hardening.hardening_support import assert_one_error_shape, guarded_sources, memory_settings
+from tests.support.hardening import assert_one_error_shape, guarded_sources, memory_settings
 from tests.support.sample_world import World
 from hub.app import create_app
 from hub.graphql_view import HubGraphQL

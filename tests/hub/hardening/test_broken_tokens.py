@@ -25,7 +25,7 @@ from joserfc import jws
 from starlette.testclient import TestClient
 
 from auth.issuer import DevelopmentIssuer
-from tests.hardening.hardening_support import assert_one_error_shape, guarded_sources, memory_settings
+from tests.support.hardening import assert_one_error_shape, guarded_sources, memory_settings
 from tests.support.sample_world import build_world
 from hub.app import create_app
 from hub.identity import development_issuer

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from tests.analytics.metrics_cases import REGION_FILE, sqlite_store  # noqa: F401
+from tests.support.metrics_cases import REGION_FILE, sqlite_store  # noqa: F401
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
 

@@ -16,7 +16,7 @@ from connectors.resilience import GuardedLicensingSource, ResiliencePolicy
 from hub.app import create_app
 from hub.settings import Settings
 from schema.sources import Sources
-from tests.hardening.hardening_support import Headers
+from tests.support.hardening import Headers
 from tests.support.sample_world import IUMK, PBG, World
 
 

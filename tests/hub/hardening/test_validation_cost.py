@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from auth.policy import Policy, load_policy
 from bench.adversarial_documents import FAMILIES, LEXER_ONLY, QUADRATIC, documents, fill, unique
-from tests.hardening.hardening_support import Headers, assert_healthy, guarded_sources, memory_settings
+from tests.support.hardening import Headers, assert_healthy, guarded_sources, memory_settings
 from tests.support.sample_world import World
 from hub.app import create_app
 from bench.operations import default_mix
@@ -226,7 +226,7 @@ def test_document_limits_come_from_the_roles_policy(
     tmp_path: Path, world: World, token: Callable[..., Headers]
 ) -> None:
     policy = tmp_path / "policy.yaml"
-    text = (Path(__file__).resolve().parents[2] / "auth" / "default_policy.yaml").read_text()
+    text = (Path(__file__).resolve().parents[3] / "auth" / "default_policy.yaml").read_text()
     limits = "limits: {max_query_cost: 5000, max_depth: 12"
     policy.write_text(text.replace(limits, limits + ", max_selections: 5", 1))  # population_officer
     query = "{ me { subject roles department kelurahan nik } }"

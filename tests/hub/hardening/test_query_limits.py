@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from auth.policy import Limits
 from connectors.memory import InMemoryPopulationSource
 from connectors.records import CitizenFilter, CitizenRecord, Page, PageRequest
-from tests.hardening.hardening_support import Headers, memory_settings
+from tests.support.hardening import Headers, memory_settings
 from tests.support.sample_world import World
 from hub.app import create_app
 from hub.settings import Settings
@@ -111,7 +111,7 @@ def test_the_same_shape_with_smaller_pages_is_allowed(
 def test_cost_limits_come_from_the_roles_policy(tmp_path: Path, world: World,
                                                token: Callable[..., Headers]) -> None:
     policy = tmp_path / "policy.yaml"
-    text = (Path(__file__).resolve().parents[2] / "auth" / "default_policy.yaml").read_text()
+    text = (Path(__file__).resolve().parents[3] / "auth" / "default_policy.yaml").read_text()
     policy.write_text(text.replace("limits: {max_query_cost: 5000, max_depth: 12", "limits: {max_query_cost: 30, max_depth: 12", 1))
     settings = memory_settings(tmp_path, policy_file=policy)
     with TestClient(create_app(settings, sources=Sources(*world.sources()))) as client:

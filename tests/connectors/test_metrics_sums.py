@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.analytics.metrics_cases import store  # noqa: F401
+from tests.support.metrics_cases import store  # noqa: F401
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.metrics import MetricsFilter, MetricsView, application_facts, complaint_facts

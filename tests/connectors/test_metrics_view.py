@@ -7,7 +7,7 @@ import statistics
 from datetime import date, datetime
 
 import pytest
-from tests.analytics.metrics_cases import DELIMA, PBG, WIB, application, complaint, sqlite_store, store  # noqa: F401
+from tests.support.metrics_cases import DELIMA, PBG, WIB, application, complaint, sqlite_store, store  # noqa: F401
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 

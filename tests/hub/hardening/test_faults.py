@@ -19,7 +19,7 @@ from hub.app import create_app
 from hub.demo import DemoSources, ensure_demo_data, start_demo_sources
 from hub.settings import Settings
 
-REGION_FILE = Path(__file__).resolve().parents[2] / "hub" / "reference" / "regions.yaml"
+REGION_FILE = Path(__file__).resolve().parents[3] / "hub" / "reference" / "regions.yaml"
 TIMEOUT = 0.5
 TRACK = "query($a: String!, $c: String!) { trackApplication(number: $a) { number } trackComplaint(number: $c) { number } }"
 
