@@ -33,6 +33,7 @@ from hub.identity import build_identity, cursor_key
 from hub.json_errors import UnexpectedErrorMiddleware, http_error
 from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
+from hub.migrations import prepare_store
 from hub.probes import healthz, readyz
 from hub.public import public_routes
 from hub.public_limits import TOKEN, ClientAuthLimits, PublicQuota, public_limiter
@@ -42,7 +43,7 @@ from hub.request_context import RequestIdMiddleware
 from hub.revocation import RevokedClients
 from hub.schemas import ROLE_SETS_KEPT, SchemaSet, load_access
 from hub.settings import Settings
-from hub.store import create_store_engine, create_tables
+from hub.store import create_store_engine
 from hub.switching import switch_interval
 from schema.sources import Sources
 
@@ -113,7 +114,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
-        await create_tables(store)
+        try:
+            await prepare_store(store, settings.store_migrations)  # migrated, or refused (hub.migrations)
+        except BaseException:
+            await store.dispose()
+            raise
         await revoked.start()
         await anchor.start()
         refresher.start()

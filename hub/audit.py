@@ -20,8 +20,9 @@ from auth.issuer import DevelopmentIssuer
 from auth.ledger import LedgerUnavailable, prune, verify
 from hub.audit_checkpoints import CheckpointReport, check_checkpoints, load_keys
 from hub.identity import hub_issuer
+from hub.migrations import prepare_store
 from hub.settings import ConfigError, Settings
-from hub.store import create_store_engine, create_tables
+from hub.store import create_store_engine
 
 
 def checkpoint_signer(issuer: DevelopmentIssuer):  # type: ignore[no-untyped-def]
@@ -64,7 +65,7 @@ async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int
     engine = create_store_engine(settings.resolved_store_url)
     issuer = hub_issuer(settings)
     try:
-        await create_tables(engine)
+        await prepare_store(engine, settings.store_migrations)
         if args.audit_command == "verify":
             started = time.perf_counter()
             keys = await load_keys(args.jwks) if args.jwks else issuer.public_key_set()

@@ -1,4 +1,4 @@
-"""The `hub` command: demo, serve, schema, token, client, audit (and bench, when installed)."""
+"""The `hub` command: demo, serve, schema, token, client, audit, migrate (and bench, when installed)."""
 
 from __future__ import annotations
 
@@ -93,9 +93,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.app import create_app
+    from hub.migrations.migrate_cli import ready_store
 
     settings = _settings(args, host=args.host, port=args.port, freeze_heap_after_start=True)
     _secure_files(settings)
+    asyncio.run(ready_store(settings))  # migrated or refused here, with a message, not in the server
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 
@@ -143,6 +145,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from hub.audit import run_audit_command
 
     return asyncio.run(run_audit_command(_settings(args), args))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from hub.migrations.migrate_cli import run_migrate_command
+
+    return asyncio.run(run_migrate_command(_settings(args), args))
 
 
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
@@ -226,6 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(retention)
     retention.add_argument("--days", type=int, required=True)
     retention.set_defaults(func=cmd_audit)
+
+    migrate = sub.add_parser("migrate", help="migrate the hub store to this release's schema (Alembic)")
+    _common(migrate)
+    migrate.add_argument("--status", action="store_true",
+                         help="print the current and head revisions; exit 0 current, 1 behind, 2 ahead")
+    migrate.set_defaults(func=cmd_migrate)
 
     # its arguments are the benchmark's own (`bench.cli`), `--help` included
     bench = sub.add_parser("bench", add_help=False,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 
 from auth.clients import add_client, list_clients, revoke_client
+from hub.migrations import prepare_store
 from hub.revocation import announce_revocation
 from hub.schemas import load_access, require_grantable
 from hub.settings import ConfigError, Settings
-from hub.store import create_store_engine, create_tables, write_transaction
+from hub.store import create_store_engine, write_transaction
 
 
 async def run_client_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -16,7 +17,7 @@ async def run_client_command(settings: Settings, args: argparse.Namespace) -> in
         require_grantable(load_access(settings)[0], args.roles)
     engine = create_store_engine(settings.resolved_store_url)
     try:
-        await create_tables(engine)
+        await prepare_store(engine, settings.store_migrations)
         async with write_transaction(engine) as conn:
             if args.client_command == "add":
                 try:

@@ -19,8 +19,9 @@ from connectors.surveys import (
     SurveyResponse,
     SurveyStore,
 )
+from hub.migrations import prepare_store
 from hub.settings import Settings
-from hub.store import create_store_engine, create_tables
+from hub.store import create_store_engine
 
 SURVEYS_FILE = "surveys.jsonl"
 
@@ -61,7 +62,7 @@ async def seed_demo_surveys(settings: Settings) -> int:
         return 0
     engine = create_store_engine(settings.resolved_store_url)
     try:
-        await create_tables(engine)
+        await prepare_store(engine, settings.store_migrations)
         store = SurveyStore(engine)
         if await store.count():
             return 0

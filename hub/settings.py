@@ -168,6 +168,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     store_url: str | None = None  # default: SQLite file in data_dir
+    # what a start (and every `hub` command that opens the store) does with a store whose
+    # schema is older than this release's (hub.migrations): "upgrade" migrates it first
+    # (on PostgreSQL under a lock, so instances starting together take turns); "refuse"
+    # stops with a message to run `hub migrate` (a deployment that migrates as its own step)
+    store_migrations: Literal["upgrade", "refuse"] = "upgrade"
     redis_url: str | None = None  # shared between instances: rate limits and revocation announcements (no shared cache or event bus yet: issues 25, 26)
     region_file: Path | None = None  # default: the shipped reference data
     policy_file: Path | None = None

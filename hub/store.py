@@ -1,7 +1,8 @@
 """The hub's own store: service clients, the access ledger, surveys, idempotency keys.
 
 SQLite in the data directory by default, PostgreSQL in production. Each package that
-keeps data here defines its tables on its own MetaData; the store creates them all.
+keeps data here defines its tables on its own MetaData; the store's schema is made and
+changed by the Alembic migrations of `hub.migrations`, which a test holds to these tables.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from auth.clients import metadata as clients_metadata
-from auth.ledger import ledger_metadata, prepare_engine, widen_actions
+from auth.ledger import ledger_metadata, prepare_engine
 from connectors.metrics import metrics_metadata
 from connectors.surveys import surveys_metadata
+from hub.migrations import upgrade_store
 from hub.private_files import create_private_file
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -31,6 +33,15 @@ def async_url(url: str) -> str:
 
 def store_metadata() -> list[MetaData]:
     return [clients_metadata, ledger_metadata, surveys_metadata, metrics_metadata]
+
+
+def store_tables() -> MetaData:
+    """Every table of the store on one MetaData (what the migrations must create)."""
+    merged = MetaData()
+    for metadata in store_metadata():
+        for table in metadata.tables.values():
+            table.to_metadata(merged)
+    return merged
 
 
 def create_store_engine(url: str) -> AsyncEngine:
@@ -49,10 +60,9 @@ def create_store_engine(url: str) -> AsyncEngine:
 
 
 async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        for metadata in store_metadata():
-            await conn.run_sync(metadata.create_all)
-        await conn.run_sync(widen_actions)  # a store made before `search` entries
+    """Bring the store to the newest schema: the migrations up to the head (see
+    hub.migrations; nothing to do on a current store)."""
+    await upgrade_store(engine)
 
 
 @contextlib.asynccontextmanager

@@ -33,7 +33,7 @@ from auth.ledger.model import GENESIS_HASH, Action, Checkpoint, LedgerDraft, Led
 from auth.ledger.prune import Signer, prune
 from auth.ledger.query import query_entries
 from auth.ledger.store import append
-from auth.ledger.tables import ledger_metadata, register_tables, widen_actions
+from auth.ledger.tables import ledger_metadata, register_tables
 from auth.ledger.transactions import prepare_engine
 from auth.ledger.verify import Problem, Verifier, VerifyResult, verify
 from auth.ledger.writer import LedgerWriter
@@ -72,5 +72,4 @@ __all__ = [
     "query_entries",
     "register_tables",
     "verify",
-    "widen_actions",
 ]

@@ -34,7 +34,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
 from auth.ledger.chain import format_time
@@ -89,8 +88,7 @@ class StringTuple(TypeDecorator[tuple[str, ...]]):
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")  # SQLite: the rowid itself
 
-_ACTIONS_CHECK = "action IN ('read', 'write', 'search')"
-_OLD_ACTIONS_CHECK = "action IN ('read', 'write')"  # before `search` entries (issue 21)
+_ACTIONS_CHECK = "action IN ('read', 'write', 'search')"  # `search` since issue 21 (hub migration 0002)
 
 ledger_metadata = MetaData()
 
@@ -152,34 +150,3 @@ def register_tables(metadata: MetaData) -> tuple[Table, ...]:
         else table.to_metadata(metadata)
         for table in LEDGER_TABLES
     )
-
-
-def widen_actions(connection: Connection) -> None:
-    """Let a store created before `search` entries take them: its CHECK constraint on
-    `action` allowed only read and write. Widening a CHECK changes nothing stored, so
-    SQLite's schema text is edited in place (its documented way for constraint changes);
-    PostgreSQL's constraint is replaced. Nothing happens to an up-to-date store."""
-    if connection.dialect.name == "sqlite":
-        sql = connection.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger_entries'"
-        ).scalar()
-        if sql is None or _OLD_ACTIONS_CHECK not in sql:
-            return
-        version = connection.exec_driver_sql("PRAGMA schema_version").scalar()
-        connection.exec_driver_sql("PRAGMA writable_schema = ON")
-        connection.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'ledger_entries'",
-            (_OLD_ACTIONS_CHECK, _ACTIONS_CHECK),
-        )
-        connection.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-        connection.exec_driver_sql("PRAGMA writable_schema = OFF")
-    elif connection.dialect.name == "postgresql":
-        definition = connection.exec_driver_sql(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ck_ledger_entries_action'"
-        ).scalar()
-        if definition is None or "search" in definition:
-            return
-        connection.exec_driver_sql(
-            "ALTER TABLE ledger_entries DROP CONSTRAINT ck_ledger_entries_action, "
-            f"ADD CONSTRAINT ck_ledger_entries_action CHECK ({_ACTIONS_CHECK})"
-        )
