@@ -23,7 +23,7 @@ from hub.clients_cli import run_client_command
 from hub.settings import Settings
 from tests.support.sample_world import build_world
 from schema.sources import Sources
-from tests.support.pg_database import postgres_database
+from tests.support.pg_database import hub_store_url
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ME = {"query": "{ me { clientId } }"}
@@ -45,10 +45,7 @@ def test_a_remembered_token_is_refused_once_its_client_is_revoked(tmp_path: Path
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        return
-    with postgres_database("revocation_test") as url:
+    with hub_store_url(request.param, tmp_path, "revocation_test") as url:
         yield url
 
 

@@ -29,7 +29,7 @@ from hub.cli import main
 from hub.migrations import StoreNotCurrent, head_revision, prepare_store, store_revision, upgrade_store
 from hub.settings import Settings
 from hub.store import create_store_engine, store_metadata, store_tables
-from tests.support.pg_database import postgres_database
+from tests.support.pg_database import hub_store_url, postgres_database
 
 ACTIONS = "action IN ('read', 'write', 'search')"
 OLD_ACTIONS = "action IN ('read', 'write')"
@@ -37,10 +37,7 @@ OLD_ACTIONS = "action IN ('read', 'write')"
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        return
-    with postgres_database("migrations") as url:
+    with hub_store_url(request.param, tmp_path, "migrations") as url:
         yield url
 
 

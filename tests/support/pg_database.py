@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 
@@ -35,3 +36,14 @@ def postgres_database(prefix: str = "simpul_test", driver: str | None = "asyncpg
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def hub_store_url(kind: str, tmp_path: Path, prefix: str = "simpul_test") -> Iterator[str]:
+    """A hub store URL of ``kind`` ("sqlite": a file in ``tmp_path``; "postgres": a fresh
+    database, dropped after), for tests parametrized over both."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+        return
+    with postgres_database(prefix) as url:
+        yield url
