@@ -1,4 +1,4 @@
-"""The `hub` command: demo, serve, schema, token, client, audit, migrate (and bench, when installed)."""
+"""The `hub` command: demo, serve, schema, token, client, audit, migrate, check (and bench, when installed)."""
 
 from __future__ import annotations
 
@@ -153,6 +153,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return asyncio.run(run_migrate_command(_settings(args), args))
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from hub.check import run_checks
+
+    return asyncio.run(run_checks(lambda: _settings(args), timeout=args.timeout))
+
+
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     """`hub bench` lives in the benchmark package (`bench`, the `[bench]` extra), found
     here only when the command runs, so that the product never imports it."""
@@ -240,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--status", action="store_true",
                          help="print the current and head revisions; exit 0 current, 1 behind, 2 ahead")
     migrate.set_defaults(func=cmd_migrate)
+
+    check = sub.add_parser("check", help="check configuration, policy, keys, store, sources and Redis "
+                                         "(exit codes: see hub.check)")
+    _common(check)
+    check.add_argument("--timeout", type=float, default=5.0, help="seconds per network check (default 5)")
+    check.set_defaults(func=cmd_check)
 
     # its arguments are the benchmark's own (`bench.cli`), `--help` included
     bench = sub.add_parser("bench", add_help=False,
