@@ -2,10 +2,11 @@
 
 A full collection walks every tracked object that is not frozen. In a hub that is the
 sources' stale-answer caches (up to `cache_size` records per source, each record with
-its status history and requirements: ~300,000 objects) plus whatever requests are in
-flight, ~120 ms at a time; with CPython's default thresholds (700, 10, 10) a 1,000-row
-listing, whose ~50,000 objects get promoted while it runs, set one off every second or
-third request, which made a quarter of large requests three times slower.
+its status history and requirements) plus whatever requests are in flight; with
+CPython's default thresholds (700, 10, 10) a large listing, whose objects get promoted
+while it runs, sets one off every few requests, and the requests it lands on wait for
+it. (What that cost when it was measured: docs/performance.md, "Figures that code
+comments once quoted".)
 
 `settle_heap` runs once start-up is done: everything alive then (modules, schemas,
 policy) is frozen out of the collector's sight, and the thresholds become `thresholds`:

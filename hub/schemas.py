@@ -18,7 +18,7 @@ from schema.extensions.source_trace import OPERATOR_ROLE
 from schema.value_kinds import value_kinds
 
 
-#: role sets whose schema is kept (one takes ~30 ms to build); a hub sees a handful
+#: role sets whose schema is kept (each is built on its first request); a hub sees a handful
 ROLE_SETS_KEPT = 32
 
 

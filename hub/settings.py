@@ -200,13 +200,13 @@ class Settings(BaseSettings):
     report_min_group_size: int = Field(default=5, ge=1, le=1000)
     # A long-running server moves everything alive after start-up (schemas, policy,
     # modules) out of the garbage collector's sight (gc.freeze): full collections then
-    # stop scanning it, which removed ~90 ms pauses on large listings. Off by default
+    # stop scanning it (no more long pauses on large listings). Off by default
     # because a process that builds many apps (the tests) would keep each one forever.
     freeze_heap_after_start: bool = False
     # With the heap frozen, the collector's thresholds for the server process (see
     # hub.heap): young collections every 10,000 allocations instead of 700, so that a
     # request's objects mostly die before they are promoted, and full collections (which
-    # walk the sources' stale-answer caches: ~120 ms at 300,000 residents) rarely run.
+    # walk the sources' stale-answer caches) rarely run.
     gc_thresholds: tuple[int, int, int] = (10_000, 10, 100)
     # The interpreter's thread switch interval while the hub runs (see hub.switching):
     # how long a thread coming back from SQLite may wait for the event loop's thread to

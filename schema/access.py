@@ -103,7 +103,7 @@ def visible_pairs(policy: Policy, roles: frozenset[str], schema: GraphQLSchema) 
     return frozenset((t, f) for t, fields in visible.items() for f in fields)
 
 
-@dataclass(slots=True)  # not frozen: made once per record, and a frozen constructor is ~4x slower
+@dataclass(slots=True)  # not frozen: made once per record (why: auth.ledger.model, docs/performance.md)
 class Shaped:
     """A record as one principal may see it: its values, and how each was shown."""
 

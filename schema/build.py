@@ -36,10 +36,10 @@ Visibility = Callable[[str, str], bool]
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_QUERY_COST = 1000
-# what parsing and validation may cost (schema/extensions/shape.py; measured by
-# `python -m bench.adversarial`): within these the costliest documents found take
-# ~50 ms of CPU (the anonymous role's smaller limits: ~10 ms); GraphiQL's
-# introspection query has 1.6 KB, 183 tokens, 4 definitions and 244 selections
+# what parsing and validation may cost (schema/extensions/shape.py;
+# `python -m bench.adversarial` prints what the costliest documents found within these
+# limits cost); GraphiQL's introspection query has 1.6 KB, 183 tokens, 4 definitions
+# and 244 selections
 MAX_DOCUMENT_LENGTH = 32 * 1024
 MAX_TOKENS = 3000
 MAX_DEFINITIONS = 30  # operations and fragments

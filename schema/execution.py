@@ -1,8 +1,8 @@
 """A faster execution of plain fields, for large lists of records.
 
 graphql-core executes every field through the full resolver machinery (resolve info,
-strawberry's resolver wrapper, awaitable checks, value completion): about 3.5 µs a field,
-which dominates a 1,000-row listing. Most fields of our records are plain attributes of
+strawberry's resolver wrapper, awaitable checks, value completion) for each field, which
+adds up on a long listing (what the generated completers save: docs/performance.md). Most fields of our records are plain attributes of
 objects the policy already shaped (masks applied, withheld fields nulled): a connection's
 `edges`, an edge's `node`, a citizen's `fullName`. For a field that
 

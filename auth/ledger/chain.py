@@ -11,7 +11,7 @@ Canonical form (what an auditor re-implements to check the chain by hand):
   the first entry, or the checkpoint's hash after retention).
 
 Python's ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
-gives the same bytes; orjson is used because it is several times faster.
+gives the same bytes; orjson is used because it is faster.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 SQLite checkpoints from the connection whose commit took the write-ahead log past
 `wal_autocheckpoint` pages (1,000 by default): inside that COMMIT it copies the log into
 the database file and syncs it. A 1,000-entry request writes about that many pages, so
-nearly every large ledger commit also paid for a checkpoint (`hub bench`, 1,000-row
-listing: commit p50 8 ms, p90 33 ms). The ledger thread therefore leaves checkpoints to
+nearly every large ledger commit also paid for a checkpoint (docs/performance.md,
+"Figures that code comments once quoted"). The ledger thread therefore leaves checkpoints to
 this one: once its commits have added `EVERY_ENTRIES` entries since it last asked, it asks
 for a PASSIVE checkpoint, which neither waits for nor blocks writers and readers, on a
 connection of its own (each entry dirties one to a few pages, so small requests do not

@@ -2,8 +2,8 @@
 
 Through the async engine (aiosqlite), a ledger transaction is six statements, and each
 one is a round trip from the event loop to aiosqlite's thread and back, with
-SQLAlchemy's per-statement and per-row work around it: about 2.5 ms for a single entry
-and 40 µs per entry for a page of 1,000 (`python -m bench.ledger`). Here the whole
+SQLAlchemy's per-statement and per-row work around it (`python -m bench.ledger`
+measures both paths; docs/performance.md has what it measured). Here the whole
 transaction (BEGIN IMMEDIATE, read the head, chain, insert, move the head, COMMIT) runs
 as one call on a thread that owns a plain `sqlite3` connection, so the event loop waits
 once per transaction and the driver's C code does the per-row work.
@@ -12,16 +12,15 @@ The rows go in by multi-row INSERTs of up to `ROWS_PER_INSERT` rows, not `execut
 Every statement step gives up the GIL and takes it back, and `executemany` steps once
 per row: while the event loop's thread is busy (completing the page whose entries these
 are, or another request), taking the GIL back waits up to the interpreter's switch
-interval, so a 1,000-entry insert took seconds behind a busy thread (`executemany`
-5.2 s, 128-row statements 0.1 s; 9 ms each when the other thread is idle).
+interval, so a 1,000-entry insert by `executemany` took seconds behind a busy thread,
+where multi-row statements take a small fraction of that.
 
 A request's entries differ only in `_OWN_COLUMNS` (seq, record key, the two hashes); the
 other fifteen columns are the request's. So a run of at least `SHORT_RUN` entries that
 share them goes in by statements that bind them once and four values per row (`INSERT
 ... SELECT` from a `VALUES` list): binding is done holding the GIL, and binding all 19
-columns of every row was most of the thread's time under the GIL besides the chain
-(a 1,000-entry page: ~23 ms of ledger thread in the hub before, ~19 ms after). Shorter
-runs, as in a group commit of many one-record requests, go in together as full rows,
+columns of every row was most of the thread's time under the GIL besides the chain.
+Shorter runs, as in a group commit of many one-record requests, go in together as full rows,
 so that such a group still takes one or two statements, not one per request.
 
 The rows are exactly what the async engine stores (the tables' column types on SQLite:
@@ -231,8 +230,8 @@ class SqliteThreadAppender:
             connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
             # 32 MiB of page cache (SQLite's default is 2 MiB): the entries' indexes (by
-            # record key, subject, time) stay in memory as the ledger grows, which made a
-            # 1,000-entry insert ~30% faster at 100,000 entries
+            # record key, subject, time) stay in memory as the ledger grows, so that large
+            # inserts do not slow down with it
             connection.execute("PRAGMA cache_size=-32768")
             connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # see sqlite_checkpoint
             self._sizes = InsertSizes.of(connection)

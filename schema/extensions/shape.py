@@ -11,10 +11,10 @@ in one pass over the parsed AST, and refused with QUERY_TOO_COMPLEX while that i
 still cheap; validation then runs only on documents whose cost is bounded.
 
 - length: characters of the text, checked before it is lexed (the token limit does
-  not bound a 200 KB string or comment, which take ~100 ms to lex);
-- tokens: checked while it is parsed (5,000 tokens take ~40 ms to parse);
+  not bound a long string or comment, whose lexing time grows with its length);
+- tokens: checked while it is parsed (parsing time grows with the tokens);
 - definitions: operations and fragments (validation walks each one again for its
-  variables, ~0.3 ms each);
+  variables);
 - depth: nesting below the root fields (`{ me { subject } }` has depth 1);
 - aliases: aliased fields;
 - selections: fields, inline fragments and fragment spreads, and the arguments,
