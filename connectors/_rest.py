@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-import httpx
+import httpx2 as httpx
 
 from connectors._codes import UnknownCode, parse_datetime
 from connectors._support import (

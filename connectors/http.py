@@ -1,8 +1,10 @@
 """The one HTTP boundary of the REST backends.
 
 Every call goes through `SourceHttpClient.request`, which sends the API key, bounds
-the whole exchange by the configured timeout and turns every failure into a
-`connectors.errors` exception (``from exc``):
+the exchange by the HTTP client's own timeouts (connect, write, read and waiting for a
+pool slot, each at most the configured timeout or what is left of the guard's budget,
+see `connectors._budget`) and turns every failure into a `connectors.errors` exception
+(``from exc``):
 
     transport error, 5xx, 408, 429, bad JSON      → SourceUnavailable
     no answer within the timeout                  → SourceTimeout
@@ -11,17 +13,31 @@ the whole exchange by the configured timeout and turns every failure into a
     400 / 409 / 422 and other 4xx                 → SourceRejected ("pesan [kode]")
 
 Retries and a circuit breaker belong around `request` (one seam for all calls).
+
+Why httpx2 and not httpx: httpcore 1.0.9 (httpx's pool) leaks a pool slot whenever a
+request is cancelled after the pool gave it a new connection but before that connection
+was established (encode/httpcore#1093, #830). Under load with timeouts the slots run
+out one by one and every later request waits for the pool until it times out, although
+the source answers at once; only a restart recovered (issue 26). httpcore2, httpx2's
+pool, drops such connections (pydantic/httpx2#983). Besides, the client bounds its own
+I/O instead of being cancelled from outside, and `pool_state()` counts connections that
+hold a slot without serving a request: if a request ever waits for the pool in vain
+while such connections exist, the pool is replaced (`recycled` counts it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2 as httpx
 import orjson
+
+from connectors._budget import remaining
 
 from connectors.errors import (
     ConnectorError,
@@ -30,6 +46,8 @@ from connectors.errors import (
     SourceTimeout,
     SourceUnavailable,
 )
+
+log = logging.getLogger("connectors.http")
 
 API_KEY_HEADER = "X-API-Key"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -40,8 +58,23 @@ def path_key(key: str) -> str:
     return quote(key, safe="")
 
 
+@dataclass(frozen=True, slots=True)
+class PoolState:
+    """The connection pool of one source, as counted from outside.
+
+    `stuck` connections hold a slot (neither idle nor closed) while no request of ours
+    is in flight on them: the signature of the leaked slots described above."""
+
+    max_connections: int
+    connections: int
+    idle: int
+    in_flight: int
+    stuck: int
+    recycled: int
+
+
 class SourceHttpClient:
-    """An `httpx.AsyncClient` for one source: base URL, API key, pool, timeout."""
+    """An `httpx2.AsyncClient` for one source: base URL, API key, pool, timeouts."""
 
     def __init__(
         self,
@@ -69,16 +102,21 @@ class SourceHttpClient:
             raise ValueError(f"{source_id}: max_connections must be at least 1")
         self.source_id = source_id
         self.timeout = timeout
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout),
-            transport=transport,
-            limits=httpx.Limits(
+        self.max_connections = max_connections
+        self._options: dict[str, Any] = {
+            "base_url": base_url,
+            "headers": {API_KEY_HEADER: api_key, "Accept": "application/json"},
+            "timeout": httpx.Timeout(timeout),
+            "transport": transport,
+            "limits": httpx.Limits(
                 max_connections=max_connections,
                 max_keepalive_connections=max_connections,
             ),
-        )
+        }
+        self._client = httpx.AsyncClient(**self._options)
+        self._in_flight = 0
+        self._recycled = 0
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def request(
         self,
@@ -99,27 +137,76 @@ class SourceHttpClient:
             content = orjson.dumps(json)
             headers["Content-Type"] = "application/json"
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        seconds = remaining(self.timeout)
+        client = self._client
+        self._in_flight += 1
         try:
-            async with asyncio.timeout(self.timeout):
-                response = await self._client.request(
-                    method, path, content=content, params=query, headers=headers
-                )
-        except (TimeoutError, httpx.TimeoutException) as exc:
+            response = await client.request(
+                method, path, content=content, params=query, headers=headers,
+                timeout=httpx.Timeout(seconds),
+            )
+        except httpx.PoolTimeout as exc:
+            self._in_flight -= 1
+            await self._heal(client)
             raise SourceTimeout(
                 self.source_id,
-                f"no answer within {self.timeout:g} s",
+                f"no free connection within {seconds:.3g} s",
+                operation=operation,
+            ) from exc
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            self._in_flight -= 1
+            raise SourceTimeout(
+                self.source_id,
+                f"no answer within {seconds:.3g} s",
                 operation=operation,
             ) from exc
         except httpx.HTTPError as exc:
+            self._in_flight -= 1
             raise SourceUnavailable(
                 self.source_id,
                 f"cannot reach the source ({type(exc).__name__})",
                 operation=operation,
             ) from exc
+        except BaseException:
+            self._in_flight -= 1
+            raise
+        self._in_flight -= 1
         return self._decode(response, operation)
+
+    def pool_state(self) -> PoolState:
+        """Counts of the pool's connections (all zero with a test transport)."""
+        connections, serving = _pool_connections(self._client)
+        free = [c for c in connections if c.is_idle() or c.is_closed()]
+        busy = [c for c in connections if not (c.is_idle() or c.is_closed())]
+        if serving is None:  # no view of the pool's requests: an estimate from ours
+            stuck = max(0, len(busy) - self._in_flight)
+        else:
+            stuck = sum(1 for c in busy if id(c) not in serving)
+        return PoolState(
+            max_connections=self.max_connections,
+            connections=len(connections),
+            idle=len(free),
+            in_flight=self._in_flight,
+            stuck=stuck,
+            recycled=self._recycled,
+        )
+
+    async def _heal(self, client: httpx.AsyncClient) -> None:
+        """A request waited for a pool slot in vain: if connections hold slots without
+        serving anyone, replace the pool (once per wedged client) and close the old one."""
+        if client is not self._client or self.pool_state().stuck == 0:
+            return
+        log.warning("%s: HTTP pool wedged (%s); replacing it", self.source_id, self.pool_state())
+        self._client = httpx.AsyncClient(**self._options)
+        self._recycled += 1
+        task = asyncio.get_running_loop().create_task(client.aclose())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
 
     def _decode(self, response: httpx.Response, operation: str) -> Any:
         status = response.status_code
@@ -159,6 +246,18 @@ class SourceHttpClient:
         return SourceRejected(
             src, detail or f"request refused (HTTP {status})", operation=operation
         )
+
+
+def _pool_connections(client: httpx.AsyncClient) -> tuple[list[Any], set[int] | None]:
+    """The connections of the client's pool (httpcore2's public `connections`) and the
+    ids of those assigned to a queued or running request (its `_requests`, when that
+    private list is there; None otherwise). Nothing with a test's mock transport."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    connections = list(getattr(pool, "connections", ()))
+    requests = getattr(pool, "_requests", None)
+    if not isinstance(requests, list):
+        return connections, None
+    return connections, {id(r.connection) for r in requests if getattr(r, "connection", None) is not None}
 
 
 def _error_body(body: bytes) -> tuple[str, str]:

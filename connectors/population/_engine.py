@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from connectors._budget import remaining
 from connectors.errors import ConnectorError, SourceTimeout, SourceUnavailable
 
 _ASYNC_POSTGRES_DRIVERS = frozenset({"asyncpg", "psycopg"})
@@ -114,7 +115,9 @@ async def connection(
 
     Timeouts (ours or the pool's) → `SourceTimeout`; any other database or network
     failure → `SourceUnavailable`. Connector errors raised by the caller pass through.
+    Never longer than what is left of the guard's budget (`connectors._budget`).
     """
+    timeout = remaining(timeout)
     try:
         if engine.dialect.name == "sqlite":
             async with _sqlite_connection(engine, timeout) as conn:

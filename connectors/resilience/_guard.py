@@ -8,6 +8,15 @@
 
 Only `SourceUnavailable` (unreachable, 5xx, timeout) counts against the source; a
 request the source refused (`SourceRejected`, `RecordNotFound`) proves it is up.
+
+Each attempt runs inside `call_budget(timeout)`: a backend that bounds its own I/O (the
+HTTP client) stops by itself within the budget; the guard's `asyncio.timeout` fires only
+`BACKSTOP` seconds later, for a backend that did not (cancelling a request in the middle
+of a connection pool's bookkeeping is what wedged the HTTP pool, see `connectors.http`).
+
+Reference data (permit types, complaint categories) is small and changes rarely: its
+last good answer is kept for as long as the process runs and served, marked stale,
+whenever the source fails, however long the outage (`reference_read`).
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from connectors._budget import call_budget
 from connectors.errors import CircuitOpen, ConnectorError, SourceTimeout, SourceUnavailable
 from connectors.resilience._breaker import CircuitBreaker, CircuitState
 from connectors.resilience._cache import RecentAnswers
@@ -39,6 +49,9 @@ from connectors.resilience._stale import note_stale
 log = logging.getLogger("connectors.resilience")
 
 T = TypeVar("T")
+
+#: How long after the budget the guard cancels an attempt that did not stop by itself.
+BACKSTOP = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +93,7 @@ class Guard:
         self._last_error_at: datetime | None = None
         self._last_success_at: datetime | None = None
         self._stale_answers = 0
+        self._reference: dict[str, Any] = {}
 
     # -- calls -------------------------------------------------------------------------
 
@@ -106,6 +120,19 @@ class Guard:
             self._served_stale(operation)
             return value  # type: ignore[no-any-return]
         self.cache.put((operation, key), answer)
+        return answer
+
+    async def reference_read(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Reference data: the last good answer is served, marked stale, whenever the
+        source fails (no age limit; a successful read replaces it)."""
+        try:
+            answer = await self.read(operation, call)
+        except SourceUnavailable:
+            if operation not in self._reference:
+                raise
+            self._served_stale(operation)
+            return self._reference[operation]  # type: ignore[no-any-return]
+        self._reference[operation] = answer
         return answer
 
     async def batch_read(
@@ -215,9 +242,11 @@ class Guard:
                 f"(last: {self._last_error or 'unknown'})",
                 operation=operation,
             )
+        budget = timeout or self.policy.timeout
         try:
-            async with asyncio.timeout(timeout or self.policy.timeout):
-                result = await call()
+            with call_budget(budget):
+                async with asyncio.timeout(budget + BACKSTOP):
+                    result = await call()
         except TimeoutError as exc:
             error = self._timeout(operation, timeout)
             self._failed(error)
@@ -239,14 +268,17 @@ class Guard:
         return SourceTimeout(self.source_id, f"no answer within {seconds:.3g} s", operation=operation)
 
     def _failed(self, exc: ConnectorError) -> None:
+        was_open = self.breaker.state is CircuitState.OPEN
         self.breaker.failure()
         self._last_error = exc.message
         self._last_error_at = datetime.now(UTC)
-        if self.breaker.state is CircuitState.OPEN:
+        if not was_open and self.breaker.state is CircuitState.OPEN:  # once per opening
             log.warning("%s: circuit open after %d failures (last: %s)", self.source_id,
                         self.breaker.consecutive_failures, exc.message)
 
     def _succeeded(self) -> None:
+        if self.breaker.state is not CircuitState.CLOSED:
+            log.warning("%s: circuit closed, the source answers again", self.source_id)
         self.breaker.success()
         self._last_success_at = datetime.now(UTC)
 

@@ -87,7 +87,7 @@ class GuardedLicensingSource(_Guarded):
         )
 
     async def permit_types(self) -> list[PermitType]:
-        return await self.guard.cached_read("permit_types", (), self.inner.permit_types)
+        return await self.guard.reference_read("permit_types", self.inner.permit_types)
 
     async def update_status(
         self,
@@ -129,7 +129,7 @@ class GuardedComplaintSource(_Guarded):
         )
 
     async def categories(self) -> list[str]:
-        return await self.guard.cached_read("categories", (), self.inner.categories)
+        return await self.guard.reference_read("categories", self.inner.categories)
 
     async def submit(self, complaint: NewComplaint, *, idempotency_key: str | None = None) -> ComplaintRecord:
         return await self.guard.write(

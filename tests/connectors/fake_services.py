@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
+import httpx2 as httpx
 
 API_KEY = "kunci-uji"
 T0 = datetime.fromisoformat("2025-03-04T09:12:00+07:00")
@@ -160,6 +160,12 @@ class FakeService:
         if request.headers.get("X-API-Key") != API_KEY:
             return error(401, "API_KEY_INVALID", "kunci API tidak valid")
         if self.latency:
+            # a mock transport has no socket to time out: honour the client's read timeout
+            # as a real transport would
+            read_timeout = request.extensions.get("timeout", {}).get("read")
+            if read_timeout is not None and read_timeout < self.latency:
+                await asyncio.sleep(read_timeout)
+                raise httpx.ReadTimeout("no answer within the read timeout", request=request)
             await asyncio.sleep(self.latency)
         if self.down:
             return error(503, "GANGGUAN", "layanan sedang gangguan")

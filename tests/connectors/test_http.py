@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from connectors.errors import (
@@ -13,6 +14,7 @@ from connectors.errors import (
     SourceTimeout,
     SourceUnavailable,
 )
+from connectors._budget import call_budget
 from connectors.http import SourceHttpClient
 
 
@@ -127,16 +129,125 @@ async def test_a_connection_failure_is_source_unavailable_from_the_transport_err
     assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
-async def test_a_slow_answer_is_a_source_timeout() -> None:
-    async def handler(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(1)
-        return httpx.Response(200, json={})
+async def test_a_slow_answer_is_a_source_timeout_by_the_clients_own_read_timeout() -> None:
+    async with slow_server(delay=1.0) as url:
+        http = SourceHttpClient(url, api_key="k", source_id="licensing", timeout=0.05)
+        with pytest.raises(SourceTimeout, match="0.05 s") as info:
+            await http.request("GET", "/x", operation="op")
+        await http.aclose()
+    assert isinstance(info.value.__cause__, httpx.ReadTimeout)  # not an outer cancellation
 
-    http = client(handler, timeout=0.05)
-    with pytest.raises(SourceTimeout, match="0.05 s") as info:
-        await http.request("GET", "/x", operation="op")
-    await http.aclose()
-    assert isinstance(info.value.__cause__, TimeoutError)
+
+async def test_the_guards_budget_shortens_the_clients_timeouts() -> None:
+    async with slow_server(delay=1.0) as url:
+        http = SourceHttpClient(url, api_key="k", source_id="licensing", timeout=5.0)
+        started = asyncio.get_running_loop().time()
+        with call_budget(0.1), pytest.raises(SourceTimeout):
+            await http.request("GET", "/x", operation="op")
+        assert asyncio.get_running_loop().time() - started < 1.0
+        await http.aclose()
+
+
+async def test_cancelled_requests_under_pool_contention_leave_no_slot_held() -> None:
+    """The wedge of issue 26 (encode/httpcore#1093): requests cancelled while the pool
+    connects for them must not keep their slots; afterwards every request is answered."""
+    delays = iter([0.0, 0.01, 0.3, 0.8] * 1000)
+    async with slow_server(delay=lambda: next(delays)) as url:
+        http = SourceHttpClient(url, api_key="k", source_id="licensing", timeout=0.5, max_connections=4)
+
+        async def impatient(seconds: float) -> None:
+            with contextlib.suppress(TimeoutError, SourceTimeout):
+                async with asyncio.timeout(seconds):
+                    await http.request("GET", "/x", operation="op")
+
+        for _ in range(6):
+            await asyncio.gather(*(impatient(s) for s in [0.001, 0.01, 0.05, 0.2, 0.6] * 4))
+        state = http.pool_state()
+        assert state.stuck == 0 and state.in_flight == 0, state
+        assert state.recycled == 0  # the client itself reclaimed them; no pool replacement
+        delays = iter([0.0] * 1000)
+        answers = await asyncio.gather(*(http.request("GET", "/x", operation="op") for _ in range(8)))
+        assert answers == [{}] * 8
+        await http.aclose()
+
+
+async def test_a_pool_wedged_by_connections_without_requests_is_replaced() -> None:
+    """The belt to the braces above: should a slot ever leak again, the request that
+    waited for the pool in vain replaces it, and the next request is answered."""
+    async with slow_server(delay=0.0) as url:
+        http = SourceHttpClient(url, api_key="k", source_id="licensing", timeout=0.2, max_connections=2)
+        pool = http._client._transport._pool
+        pool._connections.extend([_LeakedConnection(), _LeakedConnection()])
+        assert http.pool_state().stuck == 2
+        with pytest.raises(SourceTimeout, match="no free connection"):
+            await http.request("GET", "/x", operation="op")
+        assert http.pool_state().recycled == 1
+        assert await http.request("GET", "/x", operation="op") == {}
+        assert http.pool_state().stuck == 0
+        await http.aclose()
+
+
+class _LeakedConnection:
+    """A pool slot held by nobody (what httpcore 1.0.9 left behind)."""
+
+    def can_handle_request(self, origin: object) -> bool:
+        return False
+
+    def is_available(self) -> bool:
+        return False
+
+    def has_expired(self) -> bool:
+        return False
+
+    def is_idle(self) -> bool:
+        return False
+
+    def is_closed(self) -> bool:
+        return False
+
+    def is_connected(self) -> bool:
+        return True
+
+    def can_multiplex(self) -> bool:
+        return False
+
+    async def aclose(self) -> None:
+        return None
+
+
+@contextlib.asynccontextmanager
+async def slow_server(*, delay):  # type: ignore[no-untyped-def]
+    """A tiny HTTP/1.1 server on 127.0.0.1 answering `{}` after `delay` seconds."""
+
+    writers: set[asyncio.StreamWriter] = set()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.add(writer)
+        with contextlib.suppress(Exception):
+            while True:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = await reader.read(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                await asyncio.sleep(delay() if callable(delay) else delay)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 2\r\n\r\n{}")
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await asyncio.sleep(0.05)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 1)
 
 
 async def test_an_httpx_timeout_is_a_source_timeout() -> None:

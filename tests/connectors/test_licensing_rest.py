@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
+import httpx2 as httpx
 import pytest
 from tests.connectors.fake_services import API_KEY, LICENSING, FakeService, permohonan
 

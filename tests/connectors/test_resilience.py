@@ -233,6 +233,64 @@ async def test_a_failed_batch_is_served_from_recent_answers_marked_stale() -> No
     assert guard.health().stale_answers == 1
 
 
+@pytest.mark.parametrize("operation", ["permit_types", "categories"])
+async def test_reference_data_falls_back_to_the_last_good_copy_however_long_the_outage(operation: str) -> None:
+    clock = Clock()
+    guard = Guard("licensing", policy(retries=0, cache_ttl=300.0, circuit_threshold=100), clock=clock,
+                  sleep=no_sleep)
+    answers = iter([["IMB", "SIUP"], ["IMB", "SIUP", "TDP"]])
+    up = True
+
+    async def fetch() -> list[str]:
+        if not up:
+            raise SourceUnavailable("licensing", "down")
+        return next(answers)
+
+    with pytest.raises(SourceUnavailable):  # nothing known yet: nothing to fall back to
+        up = False
+        await guard.reference_read(operation, fetch)
+    up = True
+    assert await guard.reference_read(operation, fetch) == ["IMB", "SIUP"]
+    up = False
+    clock.now = 24 * 3600.0  # a day later, far past the recent answers' TTL
+    with observe_stale() as seen:
+        assert await guard.reference_read(operation, fetch) == ["IMB", "SIUP"]
+    assert seen.operations == [("licensing", operation)]
+    up = True  # back: the fresh copy replaces the old one, and is not stale
+    with observe_stale() as seen:
+        assert await guard.reference_read(operation, fetch) == ["IMB", "SIUP", "TDP"]
+    assert not seen.stale
+
+
+async def test_an_attempt_runs_within_a_budget_that_the_backend_can_read() -> None:
+    from connectors._budget import remaining
+
+    guard = Guard("licensing", policy(timeout=0.5, retries=0), sleep=no_sleep)
+    seen: list[float] = []
+
+    async def call() -> str:
+        seen.append(remaining(10.0))
+        return "ok"
+
+    assert await guard.read("op", call) == "ok"
+    assert 0.3 < seen[0] <= 0.5  # the guard's timeout, not the backend's own 10 s
+    assert remaining(10.0) == 10.0  # nothing outside an attempt
+
+
+async def test_the_circuit_opening_is_logged_once_not_per_refused_call(caplog: pytest.LogCaptureFixture) -> None:
+    guard = Guard("licensing", policy(retries=0, circuit_threshold=2), sleep=no_sleep)
+
+    async def down() -> str:
+        raise SourceUnavailable("licensing", "down")
+
+    for _ in range(10):
+        with pytest.raises(SourceUnavailable):
+            await guard.read("op", down)
+    assert [r.getMessage() for r in caplog.records if "circuit" in r.getMessage()] == [
+        "licensing: circuit open after 2 failures (last: down)"
+    ]
+
+
 # -- writes ------------------------------------------------------------------------------
 
 

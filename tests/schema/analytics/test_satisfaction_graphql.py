@@ -3,6 +3,7 @@ sources, a survey store on SQLite in a temp dir, role schemas from the default p
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,9 @@ from connectors.memory import (
     InMemoryLicensingSource,
     InMemoryPopulationSource,
 )
+from connectors.errors import SourceUnavailable
 from connectors.records import ApplicationStatus
+from connectors.resilience import Guard, GuardedLicensingSource, ResiliencePolicy
 from connectors.surveys import SurveyStore, surveys_metadata
 from connectors.workdays import WorkCalendar
 from schema.access import AccessControl, catalogue_of
@@ -296,3 +299,51 @@ def test_only_the_public_and_citizens_answer_the_survey(
     assert can_submit(frozenset({"citizen"}))
     assert not can_submit(frozenset({"analyst"}))
     assert not can_submit(frozenset({"operator"}))
+
+
+class _Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _LicensingWithSwitch(InMemoryLicensingSource):
+    down = False
+
+    async def permit_types(self):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise SourceUnavailable(self.source_id, "HTTP 503: layanan sedang tidak tersedia")
+        return await super().permit_types()
+
+
+async def test_permit_type_answers_keep_working_from_the_last_known_list_during_a_long_outage(
+    env: Environment, survey_store: SurveyStore, role_schemas: Callable[[frozenset[str]], RoleSchema]
+) -> None:
+    """Issue 26: with licensing down for more than the caches' 5 minutes, survey answers
+    for permit types failed; the last good list of permit types now serves them, stale."""
+    clock = _Clock()
+    licensing = _LicensingWithSwitch([], permit_types=[PBG, IUMK])
+    guarded_licensing = Guard("licensing", ResiliencePolicy(timeout=0.5, retries=0), clock=clock)
+    env = dataclasses.replace(
+        env,
+        sources=Sources(env.sources.population,
+                        GuardedLicensingSource(licensing, ResiliencePolicy(), guard=guarded_licensing),
+                        env.sources.complaints),
+        surveys=Surveys(survey_store, monotonic=clock),
+    )
+
+    async def submit(service: str) -> dict[str, Any]:
+        ctx = Context.create(env, ANONYMOUS, request_id="test")
+        result = await role_schemas(ANONYMOUS.roles).execute(
+            SUBMIT, variable_values={"input": survey(service=service)}, context_value=ctx)
+        assert not result.errors, result.errors
+        return {"data": result.data, "stale": ctx.trace.stale()}
+
+    assert (await submit("PBG"))["stale"] == []
+    licensing.down = True
+    clock.now += 6 * 3600  # six hours: past every TTL
+    answer = await submit("IUMK")
+    assert answer["data"]["submitSatisfactionSurvey"]["service"] == "IUMK"
+    assert answer["stale"], "the permit types came from the last known copy and say so"
+    assert (await submit("PENGADUAN"))["data"]["submitSatisfactionSurvey"]["service"] == "PENGADUAN"
