@@ -1,6 +1,6 @@
 """Soak of one REST source behind the hub's guard: the pattern that wedged the HTTP pool.
 
-    python -m bench.soak [--seconds 600] [--data-dir DIR] [--concurrency 40]
+    python -m bench.soak [--seconds 600] [--data-dir DIR] [--concurrency 20]
 
 Runs the sample licensing service as a separate program on a fixed port and loads the
 guarded REST connector with more concurrent callers than pool slots, each caller giving
@@ -118,7 +118,7 @@ async def _caller(source: RestLicensingSource, numbers: list[str], stop: asyncio
             await asyncio.sleep(0.01)
 
 
-async def soak(data_dir: Path, *, seconds: float, concurrency: int = 40, timeout: float = 0.3,
+async def soak(data_dir: Path, *, seconds: float, concurrency: int = 20, timeout: float = 0.5,
                cooldown: float = 2.0, max_connections: int = 10, log=print) -> SoakResult:  # type: ignore[no-untyped-def]
     ensure_demo_data(data_dir, residents=200, region_file=REGION_FILE)
     service = LicensingProcess(data_dir, free_port())
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--cooldown", type=float, default=2.0, help="circuit cool-down (s)")
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
