@@ -33,6 +33,7 @@ from hub.identity import build_identity, cursor_key
 from hub.json_errors import UnexpectedErrorMiddleware, http_error
 from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
+from hub.metrics_access import main_port_routes, metrics_server
 from hub.migrations import prepare_store
 from hub.probes import healthz, readyz
 from hub.public import public_routes
@@ -125,8 +126,9 @@ def create_app(
         if settings.freeze_heap_after_start:
             settle_heap(settings.gc_thresholds)
         try:
-            with switch_interval(settings.switch_interval_ms):
-                yield {"env": env}
+            async with metrics_server(settings, metrics.endpoint) as app.state.metrics_port:
+                with switch_interval(settings.switch_interval_ms):
+                    yield {"env": env}
         finally:
             await refresher.stop()
             await revoked.stop()
@@ -143,7 +145,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz(sources)),
-            Route("/metrics", metrics.endpoint),
+            *main_port_routes(settings, metrics.endpoint),  # unless on a port of its own
             Route("/oauth/token", oauth, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
             Route(CHECKPOINT_PATH, anchor.endpoint),

@@ -95,7 +95,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hub.app import create_app
     from hub.migrations.migrate_cli import ready_store
 
-    settings = _settings(args, host=args.host, port=args.port, freeze_heap_after_start=True)
+    settings = _settings(args, host=args.host, port=args.port, metrics_port=args.metrics_port,
+                         freeze_heap_after_start=True)
     _secure_files(settings)
     asyncio.run(ready_store(settings))  # migrated or refused here, with a message, not in the server
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
@@ -186,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--metrics-port", type=int, default=None,
+                       help="serve /metrics on this port only, not on --port (setting metrics_port)")
     serve.set_defaults(func=cmd_serve)
 
     schema = sub.add_parser("schema", help="print the SDL a role sees")

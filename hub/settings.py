@@ -214,12 +214,26 @@ class Settings(BaseSettings):
     switch_interval_ms: float = Field(default=0.5, gt=0, le=1000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # Prometheus' /metrics (hub.metrics_access): with `metrics_port` it is served on that
+    # port only (on `metrics_host`, default: `host`; 0 picks a free port) and the main port
+    # answers 404 for it; with `metrics_token` it wants `Authorization: Bearer <token>`
+    # wherever it is served. Neither: the main port serves it to anyone.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str | None = None
+    metrics_token: SecretStr | None = None
 
     @field_validator("gc_thresholds")
     @classmethod
     def _collector_on(cls, value: tuple[int, int, int]) -> tuple[int, int, int]:
         if value[0] < 100 or min(value[1:]) < 1:
             raise ValueError("gc_thresholds: the first at least 100, the others at least 1 (0 would stop the collector)")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("metrics_token: at least 16 characters")
         return value
 
     @field_validator("sources")
