@@ -39,6 +39,7 @@ from hub.probes import healthz, readyz
 from hub.public import public_routes
 from hub.public_limits import TOKEN, ClientAuthLimits, PublicQuota, public_limiter
 from hub.ratelimit import EntryPointLimitMiddleware, RateLimitMiddleware, RateLimits, build_counter
+from hub.redis_health import RedisHealth
 from hub.refresh import MetricsRefresher
 from hub.request_context import RequestIdMiddleware
 from hub.revocation import RevokedClients
@@ -59,12 +60,13 @@ def create_app(
 ) -> Starlette:
     sources = sources or build_sources(settings)
     store = create_store_engine(settings.resolved_store_url)
+    metrics = HubMetrics()
+    redis_health = RedisHealth(registry=metrics.registry)
     revoked = RevokedClients(store, poll_seconds=settings.revocation_poll_seconds, redis_url=settings.redis_url,
-                             channel=settings.revocation_channel)
+                             channel=settings.revocation_channel, health=redis_health)
     policy, purposes = load_access(settings)
     identity = build_identity(settings, known_roles=policy.grantable_roles, revoked=revoked)
     schemas = SchemaSet(policy)
-    metrics = HubMetrics()
     anchor = HeadAnchor(
         store,
         CheckpointFile(settings.resolved_checkpoint_file),
@@ -75,7 +77,7 @@ def create_app(
     )
     ledger_writer = LedgerWriter(store, on_commit=anchor.entries_committed)
     limits = settings.rate_limits
-    counter = build_counter(settings.redis_url, prefix=limits.key_prefix)
+    counter = build_counter(settings.redis_url, prefix=limits.key_prefix, health=redis_health)
     limiter = public_limiter(counter, limits.public) if limits.enabled else None
     quota = (PublicQuota(limiter, anonymous_surveys_per_day=limits.public.anonymous_surveys_per_day)
              if limiter is not None else None)

@@ -9,8 +9,14 @@ and a request past the limit is refused with HTTP 429, `RATE_LIMITED`,
     RedisCounter       instances sharing a Redis (`redis_url`): INCR and PEXPIRE in
                        one Lua script, so the count and its window are atomic
 
-If Redis cannot be reached the request is let through (logged): limits protect the
-hub, they must not take it down.
+    SharedCounter      Redis while it answers, else this instance's own counts (see
+                       below)
+
+If Redis cannot be reached, this instance counts on its own until Redis answers again
+(a caller may then get up to the limit once per instance): limits protect the hub, they
+must not take it down. The outage is logged once when it starts and once when it ends,
+and counted in `simpul_redis_errors_total` (`hub.redis_health`). Any other counter
+failure lets the request through (logged).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.principal import Principal
 from hub.json_errors import send_json_error
+from hub.redis_health import RedisHealth
 from hub.request_context import principal_of
 
 log = logging.getLogger("simpul.ratelimit")
@@ -280,9 +287,46 @@ async def _too_many(scope: Scope, send: Send, wait: float) -> None:
     )
 
 
-def build_counter(redis_url: str | None, *, prefix: str) -> Counter:
+class SharedCounter:
+    """A `RedisCounter` while Redis answers; this instance's `InProcessCounter` while it
+    does not (Redis is probed again once per `RedisHealth.retry_seconds`)."""
+
+    USE = "rate limits"
+    CONSEQUENCE = "each instance counts rate limits on its own"
+
+    def __init__(self, shared: Counter, local: Counter, *, health: RedisHealth) -> None:
+        self.shared = shared
+        self.local = local
+        self.health = health
+
+    async def hit(self, key: str, window: float) -> Count:
+        if self.health.should_try(self.USE):
+            try:
+                count = await self.shared.hit(key, window)
+            except Exception as exc:  # noqa: BLE001 (any Redis failure: count here instead)
+                self.health.failed(self.USE, exc, consequence=self.CONSEQUENCE)
+            else:
+                self.health.succeeded(self.USE)
+                return count
+        return await self.local.hit(key, window)
+
+    async def peek(self, key: str) -> Count:
+        if self.health.is_up(self.USE):
+            try:
+                return await self.shared.peek(key)
+            except Exception as exc:  # noqa: BLE001
+                self.health.failed(self.USE, exc, consequence=self.CONSEQUENCE)
+        return await self.local.peek(key)
+
+    async def aclose(self) -> None:
+        await self.shared.aclose()
+        await self.local.aclose()
+
+
+def build_counter(redis_url: str | None, *, prefix: str, health: RedisHealth | None = None) -> Counter:
     if redis_url:
-        return RedisCounter(redis_url, prefix=prefix)
+        return SharedCounter(RedisCounter(redis_url, prefix=prefix), InProcessCounter(),
+                             health=health or RedisHealth())
     return InProcessCounter()
 
 
@@ -296,6 +340,7 @@ __all__ = [
     "RateLimitMiddleware",
     "RateLimits",
     "RedisCounter",
+    "SharedCounter",
     "TooManyRequests",
     "build_counter",
     "caller_key",

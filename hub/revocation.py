@@ -19,14 +19,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.clients import revoked_client_ids
+from hub.redis_health import RedisHealth
 
 log = logging.getLogger("simpul.revocation")
 
 
 class RevokedClients:
+    USE = "the revocation channel"
+
     def __init__(self, engine: AsyncEngine, *, poll_seconds: float, redis_url: str | None = None,
-                 channel: str = "simpul:revocations") -> None:
+                 channel: str = "simpul:revocations", health: RedisHealth | None = None) -> None:
         self._engine = engine
+        self._health = health or RedisHealth()
         self._poll = poll_seconds
         self._redis_url = redis_url
         self._channel = channel
@@ -82,9 +86,11 @@ class RevokedClients:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 (Redis down: polling alone still bounds the delay)
-            log.warning("revocation channel unavailable (%s); polling the store", type(exc).__name__)
+            self._health.failed(self.USE, exc, consequence="revocations are read by polling the store")
             await self._unsubscribe()
             await asyncio.sleep(self._poll)
+        else:
+            self._health.succeeded(self.USE)
 
     async def _unsubscribe(self) -> None:
         pubsub, redis = self._pubsub, self._redis

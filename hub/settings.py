@@ -161,6 +161,19 @@ class LedgerCheckpointSettings(BaseModel):
     every_entries: int = Field(default=100_000, ge=0, le=10_000_000)
 
 
+#: What `redis_url` does, exactly (kept true by tests/hub/test_redis_outage.py).
+REDIS_URL_DESCRIPTION = (
+    "Redis shared by the hub's instances (unset: everything in-process, for one instance). "
+    "It carries two things: the rate-limit counters, so that a limit holds across instances "
+    "(while Redis is unreachable each instance counts on its own), and the revocation channel, "
+    "on which `hub client revoke` tells every instance to re-read the revoked clients at once "
+    "(without it they do within `revocation_poll_seconds`). Source answers are not cached in "
+    "Redis: each instance keeps its own recent answers and the last good copy of reference data. "
+    "An outage is logged once when it begins and once when it ends, and counted in "
+    "`simpul_redis_errors_total{use}` and `simpul_redis_up{use}`."
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIMPUL_", env_nested_delimiter="__", extra="forbid"
@@ -173,7 +186,7 @@ class Settings(BaseSettings):
     # (on PostgreSQL under a lock, so instances starting together take turns); "refuse"
     # stops with a message to run `hub migrate` (a deployment that migrates as its own step)
     store_migrations: Literal["upgrade", "refuse"] = "upgrade"
-    redis_url: str | None = None  # shared between instances: rate limits and revocation announcements (no shared cache or event bus yet: issues 25, 26)
+    redis_url: str | None = Field(default=None, description=REDIS_URL_DESCRIPTION)
     region_file: Path | None = None  # default: the shipped reference data
     policy_file: Path | None = None
     purposes_file: Path | None = None
