@@ -6,6 +6,7 @@
       /oauth/token: EntryPointLimit ─► the hub's issuer (failed client authentications
                 counted: hub.public_limits);  /.well-known/jwks.json
       /.well-known/ledger-checkpoint: the latest signed head of the access ledger
+      /graphiql-assets: the vendored GraphiQL the IDE at GET /graphql loads (hub.graphiql)
       /healthz, /readyz: probes;  /metrics: Prometheus
       /, /survei: EntryPointLimit ─► the public page
     every refusal on the way has the one JSON error shape (hub.json_errors)
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route, request_response
+from starlette.routing import Mount, Route, request_response
 from starlette.types import ASGIApp
 
 from auth.ledger import CheckpointFile, LedgerWriter
@@ -27,6 +28,7 @@ from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.body_limit import BodyLimitMiddleware
 from hub.environment import build_environment, build_sources
+from hub.graphiql import ASSETS_PATH, graphiql_assets
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.heap import settle_heap
 from hub.identity import build_identity, cursor_key
@@ -145,6 +147,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Mount(ASSETS_PATH, graphiql_assets(), name="graphiql-assets"),
             Route("/healthz", healthz),
             Route("/readyz", readyz(sources)),
             *main_port_routes(settings, metrics.endpoint),  # unless on a port of its own

@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET
 
 from auth.principal import Principal
 from hub.body_limit import BodyTooLarge
+from hub.graphiql import graphiql_page
 from hub.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -64,6 +65,9 @@ class HubGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.env = env
         self.metrics = metrics
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        return graphiql_page()  # the hub's own copy of GraphiQL (hub.graphiql), not a CDN's
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -11,8 +11,11 @@ The model (an upper bound, cheap to compute):
   the `edges` of a connection are already counted by its `first`;
 - fragments are counted where they are spread (each fragment once, memoised, so a
   document of nested fragments cannot make the count itself expensive);
-- introspection fields (`__schema`, `__type`, `__typename`) cost nothing here: they are
-  bounded by the depth, alias and token limits and allowed per role.
+- introspection fields (`__schema`, `__type`, `__typename`) cost nothing here: their
+  answer is bounded by the shape limits' introspection rules (its depth, and a type's
+  members listed at most once on a path, so the answer grows with the role's schema:
+  `schema/extensions/shape.py`) with the alias, selection and token limits, and
+  introspection is allowed per role.
 
 Over the limit: `QUERY_TOO_COMPLEX` with `extensions.cost` and `extensions.maximum`.
 

@@ -15,7 +15,9 @@ still cheap; validation then runs only on documents whose cost is bounded.
 - tokens: checked while it is parsed (parsing time grows with the tokens);
 - definitions: operations and fragments (validation walks each one again for its
   variables);
-- depth: nesting below the root fields (`{ me { subject } }` has depth 1);
+- depth: nesting below the root fields (`{ me { subject } }` has depth 1), outside
+  introspection;
+- introspection depth and lists (see below);
 - aliases: aliased fields;
 - selections: fields, inline fragments and fragment spreads, and the arguments,
   directives and variables written on them (each argument value counts its list items
@@ -23,6 +25,29 @@ still cheap; validation then runs only on documents whose cost is bounded.
   spread;
 - repeated fields: the most fields answering under one response path (`{ a: x a: x }`
   has 2), i.e. merged by execution and compared pairwise by validation.
+
+Introspection (`__schema`, `__type`) has its own bounds, because the query every IDE
+sends to learn the schema (graphql-js' `getIntrospectionQuery`, GraphiQL's) is 14 deep
+(`__schema types fields args type` and nine `ofType`), deeper than any role's depth
+limit, yet its answer is small: each list it reads walks the role's schema once. What
+makes an introspection answer large is listing a type's members again under a member:
+`types { fields { type { fields { type { fields ...` multiplies the schema's size by
+itself at each level. So inside an introspection field:
+
+- its depth (the introspection field counted) is held to `max_introspection_depth`
+  (16: the IDE query's 14 and a margin; a deeper `ofType` chain is refused), and counts
+  as 1 towards the document's depth;
+- along any path, a type's member lists (`fields`, `inputFields`, `interfaces`,
+  `possibleTypes`, `enumValues`) may be selected at most `max_introspection_lists`
+  times (1: the IDE query lists each type's members once and refers to other types by
+  name through `TypeRef`), so the answer grows with the schema, not with a power of it;
+- the other limits (length, tokens, aliases, selections, repeated fields) apply as to
+  any other part of the document, so a huge introspection document is refused too.
+
+Fields are recognised by name before validation; validation then refuses an
+introspection field anywhere but at the root of a query, and a member list on
+anything but a `__Type`, so a document cannot pass for introspection to escape the
+depth limit.
 
 Each fragment is measured once and its counts multiplied where it is spread (capped),
 so a document of fragments that each spread the next twice (2^60 selections) is
@@ -58,6 +83,12 @@ from schema.extensions.cost import QueryTooComplex
 
 #: counts stop growing here: enough to exceed any limit, small enough to stay cheap
 _CAP = 10**9
+#: the fields that open an introspection subtree
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+#: `__Type`'s lists of members (see the module docstring)
+MEMBER_LISTS = frozenset({"fields", "inputFields", "interfaces", "possibleTypes", "enumValues"})
+MAX_INTROSPECTION_DEPTH = 16
+MAX_INTROSPECTION_LISTS = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +102,13 @@ class ShapeLimits:
     max_aliases: int
     max_selections: int
     max_repeated_fields: int
+    max_introspection_depth: int = MAX_INTROSPECTION_DEPTH
+    max_introspection_lists: int = MAX_INTROSPECTION_LISTS
 
     def __post_init__(self) -> None:
         positive = (self.max_length, self.max_tokens, self.max_definitions, self.max_depth,
-                    self.max_selections, self.max_repeated_fields)
+                    self.max_selections, self.max_repeated_fields, self.max_introspection_depth,
+                    self.max_introspection_lists)
         if min(positive) < 1:
             raise ValueError("document limits must be positive")
         if self.max_aliases < 0:
@@ -88,6 +122,9 @@ class Shape:
     selections: int
     repeated_fields: int = 0  # measured only when the selections are within the limit
     definitions: int = 0
+    introspection_depth: int = 0  # the deepest introspection field, itself counted
+    introspection_lists: int = 0  # the most member lists on one path inside introspection
+    member_lists: int = 0  # the most member lists on one path, wherever (to compute the above)
 
 
 _EMPTY = Shape(0, 0, 0)
@@ -124,14 +161,23 @@ class _Measure:
         if node is None:
             return _EMPTY
         depth = aliases = selections = 0
+        introspection_depth = introspection_lists = member_lists = 0
         for selection in node.selections:
             written = 1 + _directives(selection)
+            lists = 0
             if isinstance(selection, FieldNode):
                 aliases += selection.alias is not None
                 written += sum(_value(a.value) for a in selection.arguments or ())
                 inner = self.selection_set(selection.selection_set)
-                if selection.selection_set is not None:
+                name = selection.name.value
+                if name in INTROSPECTION_FIELDS:  # its own bounds (see the module docstring)
+                    introspection_depth = max(introspection_depth, 1 + inner.depth)
+                    introspection_lists = max(introspection_lists, inner.member_lists)
+                    if selection.selection_set is not None:
+                        depth = max(depth, 1)
+                elif selection.selection_set is not None:
                     depth = max(depth, 1 + inner.depth)
+                lists = name in MEMBER_LISTS
             elif isinstance(selection, InlineFragmentNode):
                 inner = self.selection_set(selection.selection_set)
                 depth = max(depth, inner.depth)
@@ -140,9 +186,13 @@ class _Measure:
                 depth = max(depth, inner.depth)
             else:  # pragma: no cover - graphql-core has no other selection
                 continue
+            introspection_depth = max(introspection_depth, inner.introspection_depth)
+            introspection_lists = max(introspection_lists, inner.introspection_lists)
+            member_lists = max(member_lists, lists + inner.member_lists)
             aliases = min(aliases + inner.aliases, _CAP)
             selections = min(selections + written + inner.selections, _CAP)
-        return Shape(depth, aliases, selections)
+        return Shape(depth, aliases, selections, introspection_depth=introspection_depth,
+                     introspection_lists=introspection_lists, member_lists=member_lists)
 
     def fragment(self, name: str) -> Shape:
         if name not in self.known:
@@ -206,7 +256,11 @@ def measure(document: DocumentNode, *, max_selections: int = _CAP) -> Shape:
     repeats = _Repeats(fragments)
     small = selections <= max_selections and selections < _CAP
     repeated = max((repeats.most([root]) for root in roots), default=0) if small else 0
-    return Shape(depth, aliases, selections, repeated, len(document.definitions))
+    return Shape(
+        depth, aliases, selections, repeated, len(document.definitions),
+        introspection_depth=max((s.introspection_depth for s in shapes), default=0),
+        introspection_lists=max((s.introspection_lists for s in shapes), default=0),
+    )
 
 
 #: the limit a document exceeds: (name, the document's value, the maximum)
@@ -218,6 +272,8 @@ def exceeded(shape: Shape, limits: ShapeLimits) -> Exceeded | None:
     for limit, value, maximum in (
         ("definitions", shape.definitions, limits.max_definitions),
         ("depth", shape.depth, limits.max_depth),
+        ("introspectionDepth", shape.introspection_depth, limits.max_introspection_depth),
+        ("introspectionLists", shape.introspection_lists, limits.max_introspection_lists),
         ("aliases", shape.aliases, limits.max_aliases),
         ("selections", shape.selections, limits.max_selections),
         ("repeatedFields", shape.repeated_fields, limits.max_repeated_fields),
@@ -243,6 +299,11 @@ _MESSAGES = {
     "definitions": "The document holds {value} operations and fragments, more than the {maximum} allowed",
     "depth": "The document exceeds the maximum operation depth of {maximum} (it has {value})",
     "aliases": "{value} aliases found in the document. Allowed: {maximum}",
+    "introspectionDepth": "The introspection part of the document is {value} deep, more than the {maximum} "
+                          "allowed (the standard introspection query of GraphiQL and graphql-js is 14)",
+    "introspectionLists": "The introspection part of the document lists a type's members (fields, "
+                          "inputFields, interfaces, possibleTypes, enumValues) {value} times on one path, "
+                          "more than the {maximum} allowed: list them once and refer to other types by name",
     "selections": "The document makes {value} selections (fields and fragments with their arguments, directives "
                   "and variables, counted as if every fragment were written out where it is spread), more than "
                   "the {maximum} allowed for your role",
@@ -295,5 +356,6 @@ class ShapeLimiter(SchemaExtension):
 
 
 __all__ = [
+    "INTROSPECTION_FIELDS", "MAX_INTROSPECTION_DEPTH", "MAX_INTROSPECTION_LISTS", "MEMBER_LISTS",
     "Exceeded", "Shape", "ShapeLimiter", "ShapeLimits", "Verdicts", "exceeded", "measure", "refusal", "too_complex",
 ]

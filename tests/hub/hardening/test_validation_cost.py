@@ -6,7 +6,6 @@ while legitimate documents stay within their roles' limits. Timings are printed 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -177,11 +176,9 @@ def token_count(document: str) -> int:
     return count
 
 
-def within(policy: Policy, role: str, document: str, *, ignore_depth: bool = False) -> object:
+def within(policy: Policy, role: str, document: str) -> object:
     """None when `document` is within `role`'s limits, else what it exceeds."""
     limits = shape_limits(policy.limits(role))
-    if ignore_depth:
-        limits = dataclasses.replace(limits, max_depth=10**6)
     tokens = token_count(document)
     if len(document) > limits.max_length or tokens > limits.max_tokens:
         return f"{len(document)} characters, {tokens} tokens"
@@ -213,13 +210,13 @@ def test_the_public_pages_documents_are_within_the_anonymous_limits(policy: Poli
 def test_graphiqls_introspection_query_is_within_the_limits_of_every_role_that_may_introspect(
     policy: Policy,
 ) -> None:
-    """Its depth (14) is another matter, left to the depth limit."""
+    """Its depth (14) included: introspection has its own depth bound (shape.py)."""
     query = get_introspection_query(descriptions=True, specified_by_url=True, directive_is_repeatable=True,
                                     schema_description=True, input_value_deprecation=True)
     roles = [r for r in policy.roles if policy.limits(r).introspection]
     assert roles
     for role in roles:
-        assert within(policy, role, query, ignore_depth=True) is None, role
+        assert within(policy, role, query) is None, role
 
 
 def test_document_limits_come_from_the_roles_policy(
