@@ -5,30 +5,19 @@ query runs."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from hub.app import create_app
 from hub.identity import development_issuer
 from hub.settings import Settings
+from tests.support.browser import NO_CHROMIUM, chromium, has_chromium, serving
 from tests.support.hardening import guarded_sources, memory_settings
 from tests.support.sample_world import SIMPANG_BARU, build_world
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="needs Debian's chromium package (apt-get install chromium) at /usr/bin/chromium",
-)
+pytestmark = pytest.mark.skipif(not has_chromium(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright Python package")
 
 
@@ -40,34 +29,14 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def hub_url(settings: Settings) -> Iterator[str]:
     """The hub on a free 127.0.0.1 port, over the in-memory sample world."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(settings, sources=guarded_sources(build_world()))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(create_app(settings, sources=guarded_sources(build_world()))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium(sync_api) as launched:
+        yield launched
 
 
 class Offline:

@@ -5,15 +5,11 @@ the survey, and render on a phone-sized screen."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from tests.hub.public.public_world import (
     ANSWERS,
     ISSUED,
@@ -24,15 +20,9 @@ from tests.hub.public.public_world import (
 )
 
 from hub.app import create_app
+from tests.support.browser import NO_CHROMIUM, chromium, has_chromium, serving
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="needs Debian's chromium package (apt-get install chromium) at /usr/bin/chromium",
-)
+pytestmark = pytest.mark.skipif(not has_chromium(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright Python package")
 
 
@@ -44,34 +34,14 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     seeding = threading.Thread(target=asyncio.run, args=(seed_surveys(settings, ANSWERS),))
     seeding.start()
     seeding.join()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, sources=public_sources()),
-                                          log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(create_app(settings, sources=public_sources())) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium(sync_api) as launched:
+        yield launched
 
 
 @pytest.fixture
