@@ -27,6 +27,11 @@ Format (YAML)::
         limits: {max_query_cost: 2000, max_depth: 10, introspection: true}
                     # also max_document_length (characters), max_tokens, max_definitions,
                     # max_selections, max_repeated_fields (see schema/extensions/shape.py)
+        persisted_only: true    # optional: only operations pushed with `hub operations
+                                # push` (a principal is held to it when every role it
+                                # holds says so; extending such a role does not)
+    persisted_only_clients: [svc-dashboard]   # optional: token clients (service accounts)
+                                              # that may run pushed operations only
 
 `rows` defaults to `all`. The schema layer hands in, with the catalogue, the value kind
 of each field carrying personal values (`kinds`); a role's masks and hides then follow
@@ -63,8 +68,8 @@ from auth.policy._yaml import read_yaml
 
 DEFAULT_POLICY_FILE = "default_policy.yaml"
 
-_TOP_KEYS = frozenset({"version", "description", "other_types", "roles"})
-_ROLE_KEYS = frozenset({"description", "extends", "types", "limits", *ROOT_TYPES.values()})
+_TOP_KEYS = frozenset({"version", "description", "other_types", "roles", "persisted_only_clients"})
+_ROLE_KEYS = frozenset({"description", "extends", "types", "limits", "persisted_only", *ROOT_TYPES.values()})
 _TYPE_KEYS = frozenset({"fields", "hide", "mask", "unmasked", "rows", "deny"})
 _BINDING_KEYS = frozenset({"rule", "fields", "hide"})
 _LIMIT_KINDS: Mapping[str, type] = MappingProxyType(
@@ -158,6 +163,8 @@ def parse_policy(
         role_policies=MappingProxyType(parsed),
         catalogue=MappingProxyType(cat),
         other_types_visible=_OTHER_TYPES[other],
+        persisted_only_clients=frozenset(_word_list(top, data.get("persisted_only_clients", []),
+                                                    "persisted_only_clients")),
     )
 
 
@@ -253,7 +260,14 @@ def _role(
         types=MappingProxyType(types),
         roots=MappingProxyType(roots),
         limits=_limits(where, body.get("limits", {})),
+        persisted_only=_flag(where, body.get("persisted_only", False), "persisted_only"),
     )
+
+
+def _flag(where: _Where, value: Any, entry: str) -> bool:
+    if not isinstance(value, bool):
+        raise where.error(f"expected true or false, got {value!r}", entry)
+    return value
 
 
 def _type_rule(

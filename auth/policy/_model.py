@@ -121,6 +121,7 @@ class RolePolicy:
     types: Mapping[str, TypeRule]
     roots: Mapping[str, frozenset[str]]  # root type name -> callable fields
     limits: Limits
+    persisted_only: bool = False  # may run pushed (persisted) operations only
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,7 @@ class Policy:
     role_policies: Mapping[str, RolePolicy]
     catalogue: Catalogue
     other_types_visible: bool  # types no role mentions: visible to all, or to none
+    persisted_only_clients: frozenset[str] = frozenset()  # token clients held to pushed operations
     # One cache per decision. Each is keyed by things the policy bounds (known roles,
     # catalogue names, per-rule outcomes), except `_expanded_given`, keyed by the roles
     # a principal carries as given, which is emptied when it reaches `_GIVEN_ROLE_SETS`
@@ -216,6 +218,19 @@ class Policy:
                     todo.extend(self.role_policies[role].extends)
             found = self._expanded[wanted] = frozenset(closure)
         return found
+
+    def persisted_only(self, principal: Principal) -> bool:
+        """Whether `principal` may run pushed (persisted) operations only: its token's
+        client is listed under `persisted_only_clients`, or every known role it holds
+        says `persisted_only` (most permissive, as with limits; a role is held to it by
+        its own entry, not by extending a role that has it). A principal holding no known
+        role is judged as the anonymous caller."""
+        if principal.client_id is not None and principal.client_id in self.persisted_only_clients:
+            return True
+        held = [r for r in principal.roles if r in self.role_policies]
+        if not held and ANONYMOUS_ROLE in self.role_policies:
+            held = [ANONYMOUS_ROLE]
+        return bool(held) and all(self.role_policies[r].persisted_only for r in held)
 
     def limits(self, roles: str | Iterable[str]) -> Limits:
         combined = Limits()
