@@ -2,6 +2,8 @@
 
     request ─► RequestId ─► Metrics ─► UnexpectedError (500 as JSON) ─► BodyLimit ─► route
       /graphql: Authentication ─► RateLimit ─► RoleDispatcher ─► the role set's schema
+                (a `documentId` or APQ hash is first turned into its document, and the
+                policy's persisted-only rule applied: hub.persisted.documents)
                 (public operations count against their own limits: schema.quota)
       /oauth/token: EntryPointLimit ─► the hub's issuer (failed client authentications
                 counted: hub.public_limits);  /.well-known/jwks.json
@@ -37,6 +39,7 @@ from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.metrics_access import main_port_routes, metrics_server
 from hub.migrations import prepare_store
+from hub.persisted.documents import PersistedDocuments
 from hub.probes import healthz, readyz
 from hub.public import public_routes
 from hub.public_limits import TOKEN, ClientAuthLimits, PublicQuota, public_limiter
@@ -97,8 +100,10 @@ def create_app(
         interval=settings.metrics_refresh_seconds,
     )
 
+    documents = PersistedDocuments(store, policy, settings.persisted_queries)
+
     def build_view(roles: frozenset[str]) -> HubGraphQL:
-        return HubGraphQL(schemas.for_roles(roles), env=env, metrics=metrics)
+        return HubGraphQL(schemas.for_roles(roles), env=env, documents=documents, metrics=metrics)
 
     # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
     # credentials in the same header; the probes and the public page need none).

@@ -1,4 +1,5 @@
-"""The `hub` command: demo, serve, schema, token, client, audit, migrate, check (and bench, when installed)."""
+"""The `hub` command: demo, serve, schema, token, client, operations, audit, migrate, check
+(and bench, when installed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 from hub.demo import DEMO_CONFIG
+from hub.operations_cli import add_operations_parser
 from hub.settings import ConfigError, Settings, default_data_dir, load_settings
 
 EXAMPLE_QUERY = """{
@@ -112,6 +114,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown role {args.role!r}; roles: {', '.join(sorted(policy.roles))}")
     print(role_sdl(policy, args.role))
     return 0
+
+
+def cmd_operations(args: argparse.Namespace) -> int:
+    from hub.persisted.commands import run_operations_command
+
+    return asyncio.run(run_operations_command(_settings(args), args))
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -223,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(revoke)
     revoke.add_argument("client_id")
     revoke.set_defaults(func=cmd_client)
+
+    add_operations_parser(sub, _common, cmd_operations)
 
     audit = sub.add_parser("audit", help="the access ledger")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

@@ -14,8 +14,10 @@ Requests that are not well-formed get a JSON error with `extensions.code`:
 
     BAD_REQUEST              unparsable JSON, a body that is not an object, a query
                              or operationName that is not a string, variables or
-                             extensions that are not objects, no query, unknown
-                             operation name
+                             extensions that are not objects, no query (nor a
+                             `documentId` or `extensions.persistedQuery`, see
+                             hub.persisted.documents), both a query and a
+                             `documentId`, unknown operation name
     BATCH_NOT_SUPPORTED      a JSON array of operations (one operation per request)
     UNSUPPORTED_MEDIA_TYPE   415: a POST that is not application/json (UTF-8)
     NOT_ACCEPTABLE           406: an Accept header allowing neither JSON media type
@@ -25,6 +27,7 @@ Requests that are not well-formed get a JSON error with `extensions.code`:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -34,6 +37,14 @@ from strawberry.http import GraphQLRequestData
 from hub.json_errors import JSON, code_for_status, status_for_code
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+@dataclass
+class HubRequestData(GraphQLRequestData):
+    """An operation as read from the request; `query` is None when the request names a
+    persisted document instead (`document_id`, or `extensions.persistedQuery`)."""
+
+    document_id: str | None = None
 
 
 class HttpError(Exception):
@@ -124,7 +135,7 @@ def _check_content_type(content_type: str | None) -> None:
             raise HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "Only the UTF-8 charset is supported")
 
 
-def _operation(data: object) -> GraphQLRequestData:
+def _operation(data: object) -> HubRequestData:
     if isinstance(data, list):
         raise HttpError(
             400,
@@ -134,10 +145,13 @@ def _operation(data: object) -> GraphQLRequestData:
     if not isinstance(data, dict):
         raise HttpError(400, "BAD_REQUEST", "The request body must be a JSON object with a `query`")
     query = data.get("query")
-    if query is None or (isinstance(query, str) and not query.strip()):
-        raise HttpError(400, "BAD_REQUEST", "No GraphQL query found: give `query` as a string")
-    if not isinstance(query, str):
+    if query is not None and not isinstance(query, str):
         raise HttpError(400, "BAD_REQUEST", "`query` must be a string")
+    if query is not None and not query.strip():
+        query = None
+    document_id = data.get("documentId")
+    if document_id is not None and (not isinstance(document_id, str) or not document_id):
+        raise HttpError(400, "BAD_REQUEST", "`documentId` must be a non-empty string")
     name = data.get("operationName")
     if name is not None and not isinstance(name, str):
         raise HttpError(400, "BAD_REQUEST", "`operationName` must be a string or null")
@@ -147,16 +161,21 @@ def _operation(data: object) -> GraphQLRequestData:
     extensions = data.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise HttpError(400, "BAD_REQUEST", "`extensions` must be a JSON object or null")
-    return GraphQLRequestData(
-        query=query, variables=variables, operation_name=name or None, extensions=extensions
+    if query is None and document_id is None and (extensions or {}).get("persistedQuery") is None:
+        raise HttpError(400, "BAD_REQUEST", "No GraphQL query found: give `query` as a string")
+    if query is not None and document_id is not None:
+        raise HttpError(400, "BAD_REQUEST", "Give either `query` or `documentId`, not both")
+    return HubRequestData(
+        query=query, variables=variables, operation_name=name or None, extensions=extensions,
+        document_id=document_id,
     )
 
 
-def read_get(params: Mapping[str, str | list[str] | None]) -> GraphQLRequestData:
-    """An operation from a GET query string (`query`, `operationName`, `variables`
-    and `extensions` as JSON)."""
+def read_get(params: Mapping[str, str | list[str] | None]) -> HubRequestData:
+    """An operation from a GET query string (`query` or `documentId`, `operationName`,
+    `variables` and `extensions` as JSON)."""
     data: dict[str, Any] = {}
-    for key in ("query", "operationName", "variables", "extensions"):
+    for key in ("query", "documentId", "operationName", "variables", "extensions"):
         raw = params.get(key)
         if isinstance(raw, list):
             raise HttpError(400, "BAD_REQUEST", f"`{key}` is given more than once")
@@ -167,7 +186,7 @@ def read_get(params: Mapping[str, str | list[str] | None]) -> GraphQLRequestData
     return _operation(data)
 
 
-def read_post(content_type: str | None, body: bytes) -> GraphQLRequestData:
+def read_post(content_type: str | None, body: bytes) -> HubRequestData:
     _check_content_type(content_type)
     if not body.strip():
         raise HttpError(400, "BAD_REQUEST", "The request body is empty; send a JSON object with a `query`")
@@ -202,6 +221,7 @@ __all__ = [
     "GRAPHQL_RESPONSE",
     "JSON",
     "HttpError",
+    "HubRequestData",
     "error_code",
     "is_request_error",
     "read_get",

@@ -34,6 +34,7 @@ from hub.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
     HttpError,
+    HubRequestData,
     error_code,
     is_request_error,
     read_get,
@@ -43,6 +44,7 @@ from hub.graphql_http import (
 )
 from hub.json_errors import internal_message, json_error
 from hub.metrics import HubMetrics
+from hub.persisted.documents import DocumentRefused, PersistedDocuments
 from hub.request_context import principal_of, request_id_of
 from schema.build import RoleSchema
 from schema.context import Context, Environment
@@ -60,10 +62,17 @@ _RETRY_KEY = "simpul.graphql.retry_after"
 
 class HubGraphQL(GraphQL):
     def __init__(
-        self, schema: RoleSchema, *, env: Environment, metrics: HubMetrics | None = None, graphiql: bool = True
+        self,
+        schema: RoleSchema,
+        *,
+        env: Environment,
+        documents: PersistedDocuments,
+        metrics: HubMetrics | None = None,
+        graphiql: bool = True,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.env = env
+        self.documents = documents
         self.metrics = metrics
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
@@ -163,8 +172,19 @@ class HubGraphQL(GraphQL):
     ) -> ExecutionResult:
         allowed = OperationType.from_http(request_adapter.method)
         try:
-            return await self.schema.execute(
-                request_data.query,
+            resolved = await self.documents.resolve(
+                query=request_data.query,
+                document_id=request_data.document_id if isinstance(request_data, HubRequestData) else None,
+                extensions=request_data.extensions,
+                principal=context.principal,
+                client_header=request.headers.get("x-client-name"),
+                method=request_adapter.method,
+            )
+        except DocumentRefused as exc:  # a request error, answered as validation errors are
+            return ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions={"code": exc.code})])
+        try:
+            result = await self.schema.execute(
+                resolved.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
                 context_value=context,
@@ -172,6 +192,11 @@ class HubGraphQL(GraphQL):
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
             )
+            if resolved.register is not None and resolved.query is not None and (
+                result.data is not None or any(error.path for error in result.errors or ())
+            ):  # it parsed and validated for this caller (it ran): keep it for hash-only requests
+                await self.documents.remember(resolved.register, resolved.query)
+            return result
         except InvalidOperationTypeError as exc:
             raise HttpError(
                 405,

@@ -174,6 +174,23 @@ REDIS_URL_DESCRIPTION = (
 )
 
 
+class PersistedQuerySettings(BaseModel):
+    """Persisted operations (`hub operations push`) and automatic persisted queries (APQ,
+    the `persistedQuery` extension; see hub.persisted). APQ documents are kept in the
+    hub store, at most `apq_max_entries` of at most `apq_max_document_bytes` each; the
+    least recently used go first, and one unused for `apq_ttl_days` is forgotten."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    apq_enabled: bool = True
+    apq_max_entries: int = Field(default=10_000, ge=10, le=10_000_000)
+    apq_max_document_bytes: int = Field(default=32 * 1024, ge=256, le=1024 * 1024)
+    apq_ttl_days: float = Field(default=30, gt=0, le=3650)
+    # how long an instance keeps a pushed operation it looked up (`hub operations
+    # remove` takes effect everywhere within this)
+    operation_cache_seconds: float = Field(default=10, ge=0, le=3600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIMPUL_", env_nested_delimiter="__", extra="forbid"
@@ -204,6 +221,7 @@ class Settings(BaseSettings):
     # which every instance already shares (rotating that key ends open cursors).
     cursor_secret: SecretStr | None = None
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    persisted_queries: PersistedQuerySettings = Field(default_factory=PersistedQuerySettings)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1, le=1000)
     # service metrics (issue 6): seconds between refreshes of the metrics view from the

@@ -1,4 +1,5 @@
-"""The hub's own store: service clients, the access ledger, surveys, idempotency keys.
+"""The hub's own store: service clients, the access ledger, surveys, idempotency keys,
+persisted operations and automatic persisted queries.
 
 SQLite in the data directory by default, PostgreSQL in production. Each package that
 keeps data here defines its tables on its own MetaData; the store's schema is made and
@@ -20,6 +21,7 @@ from auth.ledger import ledger_metadata, prepare_engine
 from connectors.metrics import metrics_metadata
 from connectors.surveys import surveys_metadata
 from hub.migrations import upgrade_store
+from hub.persisted.tables import metadata as persisted_metadata
 from hub.private_files import create_private_file
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -32,7 +34,7 @@ def async_url(url: str) -> str:
 
 
 def store_metadata() -> list[MetaData]:
-    return [clients_metadata, ledger_metadata, surveys_metadata, metrics_metadata]
+    return [clients_metadata, ledger_metadata, surveys_metadata, metrics_metadata, persisted_metadata]
 
 
 def store_tables() -> MetaData:
