@@ -1,5 +1,5 @@
-"""The `hub` command: demo, serve, schema, token, client, operations, audit, migrate, check
-(and bench, when installed)."""
+"""The `hub` command: demo, serve, schema (and schema diff), token, client, operations, audit,
+migrate, check (and bench, when installed)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hub.demo import DEMO_CONFIG
 from hub.operations_cli import add_operations_parser
+from hub.schema_diff import add_diff_parser
 from hub.settings import ConfigError, Settings, default_data_dir, load_settings
 
 EXAMPLE_QUERY = """{
@@ -116,6 +117,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema_diff(args: argparse.Namespace) -> int:
+    from hub.schema_diff import run_schema_diff
+    from hub.schemas import load_access, role_sdl
+
+    def current_sdl(role: str | None) -> str:
+        policy, _ = load_access(_settings(args))
+        if role is not None and role not in policy.roles:
+            raise ConfigError(f"unknown role {role!r}; roles: {', '.join(sorted(policy.roles))}")
+        return role_sdl(policy, role)
+
+    return run_schema_diff(args, current_sdl)
+
+
 def cmd_operations(args: argparse.Namespace) -> int:
     from hub.persisted.commands import run_operations_command
 
@@ -203,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(schema)
     schema.add_argument("--role", default=None)
     schema.set_defaults(func=cmd_schema)
+    add_diff_parser(schema, _common, cmd_schema_diff)
 
     token = sub.add_parser("token", help="print a token from the development issuer")
     _common(token)
