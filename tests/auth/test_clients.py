@@ -21,18 +21,13 @@ from auth.clients import (
     revoke_client,
     verify_secret,
 )
-from tests.support.pg_database import postgres_database
+from tests.support.pg_database import hub_store_url
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     async with AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        else:
-            url = stack.enter_context(postgres_database("simpul_auth"))
+        url = stack.enter_context(hub_store_url(request.param, tmp_path, "simpul_auth"))
         engine = create_async_engine(url)
         stack.push_async_callback(engine.dispose)
         async with engine.begin() as conn:

@@ -23,7 +23,7 @@ from connectors.surveys import (
     SurveyStoreUnavailable,
     surveys_metadata,
 )
-from tests.support.pg_database import postgres_database
+from tests.support.pg_database import hub_store_url
 
 AUG_20 = datetime(2025, 8, 20, 3, 0, tzinfo=UTC)
 
@@ -31,10 +31,7 @@ AUG_20 = datetime(2025, 8, 20, 3, 0, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     async with AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        else:
-            url = stack.enter_context(postgres_database("survey_test"))
+        url = stack.enter_context(hub_store_url(request.param, tmp_path, "survey_test"))
         engine = create_async_engine(url)
         stack.push_async_callback(engine.dispose)
         async with engine.begin() as conn:

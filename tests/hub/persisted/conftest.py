@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from hub.app import create_app
 from hub.identity import development_issuer
 from hub.settings import Settings
-from tests.hardening.hardening_support import Headers, guarded_sources, memory_settings
+from tests.support.hardening import Headers, guarded_sources, memory_settings
 from tests.hub.persisted.support import policy_file
 from tests.support.sample_world import build_world
 

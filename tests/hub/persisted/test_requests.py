@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hub.cli import main
-from tests.hardening.hardening_support import Headers
+from tests.support.hardening import Headers
 from tests.hub.persisted.support import ME, PEOPLE, TRACK, apollo_manifest, by_hash, code_of, sha
 
 Token = Callable[..., Headers]

@@ -23,18 +23,13 @@ from hub.persisted.operations import (
 )
 from hub.store import create_store_engine, create_tables, write_transaction
 from tests.hub.persisted.support import sha
-from tests.support.pg_database import postgres_database
+from tests.support.pg_database import hub_store_url
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     async with AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        else:
-            url = stack.enter_context(postgres_database("simpul_persisted"))
+        url = stack.enter_context(hub_store_url(request.param, tmp_path, "simpul_persisted"))
         engine = create_store_engine(url)
         stack.push_async_callback(engine.dispose)
         await create_tables(engine)
