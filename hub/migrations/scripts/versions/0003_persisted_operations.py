@@ -1,6 +1,6 @@
 """Persisted operations and automatic persisted queries (issue 27): the tables of
 `hub.persisted.tables`, written out here so that this revision creates the same tables
-whatever later code defines.
+whatever later code defines. As in the baseline, a table already there is left as it is.
 
 Revision ID: 0003
 Revises: 0002
@@ -19,6 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    existing = set(sa.inspect(op.get_bind()).get_table_names())
+    if 'persisted_operations' not in existing:
+        _persisted_operations()
+    if 'apq_documents' not in existing:
+        _apq_documents()
+
+
+def _persisted_operations() -> None:
     op.create_table('persisted_operations',
         sa.Column('client', sa.String(length=64), nullable=False),
         sa.Column('operation_id', sa.String(length=200), nullable=False),
@@ -30,6 +38,9 @@ def upgrade() -> None:
         sa.Column('pushed_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('client', 'operation_id')
     )
+
+
+def _apq_documents() -> None:
     op.create_table('apq_documents',
         sa.Column('sha256', sa.String(length=64), nullable=False),
         sa.Column('body', sa.Text(), nullable=False),
