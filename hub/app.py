@@ -50,6 +50,7 @@ from hub.request_context import RequestIdMiddleware
 from hub.revocation import RevokedClients
 from hub.schemas import ROLE_SETS_KEPT, SchemaSet, load_access
 from hub.settings import Settings
+from hub.shutdown import ShutdownHooks
 from hub.store import create_store_engine
 from hub.switching import switch_interval
 from schema.sources import Sources
@@ -122,6 +123,9 @@ def create_app(
     if limiter is not None:
         oauth = EntryPointLimitMiddleware(oauth, limiter=limiter, name=TOKEN)
 
+    # what holds long-lived connections registers here to close them on shutdown (hub.shutdown)
+    shutdown_hooks = ShutdownHooks(grace_seconds=settings.shutdown_grace_seconds)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         try:
@@ -139,6 +143,7 @@ def create_app(
                 with switch_interval(settings.switch_interval_ms):
                     yield {"env": env}
         finally:
+            await shutdown_hooks.run()  # done already under hub.shutdown's server
             await refresher.stop()
             await revoked.stop()
             for source in sources.all():
@@ -149,7 +154,7 @@ def create_app(
             await anchor.stop()  # the head after the last commit
             await store.dispose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Mount(ASSETS_PATH, graphiql_assets(), name="graphiql-assets"),
@@ -170,3 +175,5 @@ def create_app(
         exception_handlers={HTTPException: http_error},  # 404, 405, ... as JSON
         lifespan=lifespan,
     )
+    app.state.shutdown_hooks = shutdown_hooks
+    return app

@@ -50,11 +50,10 @@ def _secure_files(settings: Settings) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from hub.app import create_app
     from hub.demo import demo_settings, demo_tokens, ensure_demo_data, start_demo_sources
     from hub.demo_surveys import seed_demo_surveys
+    from hub.shutdown import graceful_server
 
     base = load_settings(args.config, data_dir=args.data_dir)
     data_dir = base.data_dir
@@ -72,8 +71,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _secure_files(settings)
         asyncio.run(seed_demo_surveys(settings))  # sample survey answers, once
         app = create_app(settings)
-        config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
-        server = uvicorn.Server(config)
+        server = graceful_server(app, host=args.host, port=args.port, log_level="warning")
         url = f"http://{args.host}:{args.port}"
         print(f"\nSimpul hub ready in {time.perf_counter() - started:.1f} s", flush=True)
         print(f"  GraphQL (GraphiQL in a browser): {url}/graphql", flush=True)
@@ -93,8 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from hub import shutdown
     from hub.app import create_app
     from hub.migrations.migrate_cli import ready_store
 
@@ -102,7 +99,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          freeze_heap_after_start=True)
     _secure_files(settings)
     asyncio.run(ready_store(settings))  # migrated or refused here, with a message, not in the server
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    shutdown.serve(create_app(settings), host=settings.host, port=settings.port)  # graceful on SIGTERM
     return 0
 
 

@@ -245,6 +245,10 @@ class Settings(BaseSettings):
     switch_interval_ms: float = Field(default=0.5, gt=0, le=1000)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # on SIGTERM (hub.shutdown): stop accepting, close WebSockets with 1001, let requests in
+    # flight finish, within this many seconds (then what still runs is cancelled); the
+    # ledger is flushed and the pools closed after it
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Prometheus' /metrics (hub.metrics_access): with `metrics_port` it is served on that
     # port only (on `metrics_host`, default: `host`; 0 picks a free port) and the main port
     # answers 404 for it; with `metrics_token` it wants `Authorization: Bearer <token>`

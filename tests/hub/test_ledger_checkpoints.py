@@ -402,14 +402,13 @@ def test_a_home_directory_given_as_data_directory_is_left_alone(tmp_path: Path, 
 def test_hub_serve_tightens_the_data_directory_before_serving(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import uvicorn
-
     import hub.app
+    import hub.shutdown
 
     settings = loose_data_dir(tmp_path / "data")
     served: list[Any] = []
     monkeypatch.setattr(hub.app, "create_app", lambda s: s)
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    monkeypatch.setattr(hub.shutdown, "serve", lambda app, **kw: served.append(app))
 
     assert main(["serve", "--data-dir", str(settings.data_dir)]) == 0
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from hub.app import create_app
-from hub.demo import DEMO_CONFIG, DemoSources
+from hub.demo import DemoSources, write_demo_config
 from hub.settings import ConfigError, Settings, load_settings
 from tests.support.hub_process import free_port, hub_serve
 
@@ -74,7 +74,7 @@ def test_a_metrics_port_already_taken_stops_the_start_with_a_message(settings: S
 
 def test_hub_serve_with_metrics_port_serves_metrics_there_only(stack: DemoSources, tmp_path: Path) -> None:
     metrics_port = free_port()
-    config = stack.data_dir / DEMO_CONFIG
+    config = write_demo_config(stack)
     args = ("--config", str(config), "--data-dir", str(tmp_path), "--metrics-port", str(metrics_port))
     with hub_serve(*args, log=tmp_path / "hub.log") as hub:
         assert httpx.get(f"{hub.url}/metrics", timeout=5).status_code == 404
