@@ -53,6 +53,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from hub.app import create_app
     from hub.demo import demo_settings, demo_tokens, ensure_demo_data, start_demo_sources
     from hub.demo_surveys import seed_demo_surveys
+    from hub.log_format import configure_logging
     from hub.shutdown import graceful_server
 
     base = load_settings(args.config, data_dir=args.data_dir)
@@ -71,6 +72,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _secure_files(settings)
         asyncio.run(seed_demo_surveys(settings))  # sample survey answers, once
         app = create_app(settings)
+        configure_logging(settings.log_format, "warning")
         server = graceful_server(app, host=args.host, port=args.port, log_level="warning")
         url = f"http://{args.host}:{args.port}"
         print(f"\nSimpul hub ready in {time.perf_counter() - started:.1f} s", flush=True)
@@ -93,13 +95,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from hub import shutdown
     from hub.app import create_app
+    from hub.log_format import configure_logging
     from hub.migrations.migrate_cli import ready_store
 
     settings = _settings(args, host=args.host, port=args.port, metrics_port=args.metrics_port,
-                         freeze_heap_after_start=True)
+                         log_format=args.log_format, freeze_heap_after_start=True)
+    configure_logging(settings.log_format, settings.log_level)
     _secure_files(settings)
     asyncio.run(ready_store(settings))  # migrated or refused here, with a message, not in the server
-    shutdown.serve(create_app(settings), host=settings.host, port=settings.port)  # graceful on SIGTERM
+    shutdown.serve(create_app(settings), host=settings.host, port=settings.port,  # graceful on SIGTERM
+                   log_level=settings.log_level)
     return 0
 
 
@@ -208,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--metrics-port", type=int, default=None,
                        help="serve /metrics on this port only, not on --port (setting metrics_port)")
+    serve.add_argument("--log-format", choices=["text", "json"], default=None,
+                       help="log lines for people (text) or a log pipeline (json) (setting log_format)")
     serve.set_defaults(func=cmd_serve)
 
     schema = sub.add_parser("schema", help="print the SDL a role sees")

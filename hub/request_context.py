@@ -8,6 +8,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.principal import ANONYMOUS, Principal
+from hub.log_format import request_id_var, trace_id_from_traceparent, trace_id_var
 
 PRINCIPAL_KEY = "simpul.principal"
 REQUEST_ID_KEY = "simpul.request_id"
@@ -33,9 +34,13 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope.get("headers") or ())
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
         scope[REQUEST_ID_KEY] = request_id
+        # for the log lines written while it runs (hub.log_format)
+        request_token = request_id_var.set(request_id)
+        trace_token = trace_id_var.set(trace_id_from_traceparent(headers.get(b"traceparent", b"").decode("latin-1")))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -43,4 +48,8 @@ class RequestIdMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(request_token)
+            trace_id_var.reset(trace_token)

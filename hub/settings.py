@@ -249,6 +249,10 @@ class Settings(BaseSettings):
     # flight finish, within this many seconds (then what still runs is cancelled); the
     # ledger is flushed and the pools closed after it
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # the server's log lines (hub.log_format): "text" for people, "json" (one object a
+    # line, with request_id and trace_id) for a log pipeline; and the lowest level shown
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Prometheus' /metrics (hub.metrics_access): with `metrics_port` it is served on that
     # port only (on `metrics_host`, default: `host`; 0 picks a free port) and the main port
     # answers 404 for it; with `metrics_token` it wants `Authorization: Bearer <token>`

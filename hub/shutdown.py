@@ -93,6 +93,7 @@ def graceful_server(app: Starlette, *, host: str, port: int, log_level: str = "i
     hooks: ShutdownHooks = app.state.shutdown_hooks
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level,
+        log_config=None,  # the hub's own (hub.log_format.configure_logging)
         timeout_graceful_shutdown=hooks.grace_seconds,  # type: ignore[arg-type]  # a float works
     )
     return GracefulServer(config, hooks)
