@@ -33,6 +33,8 @@ class ClientFailure(Exception):
 class Answer:
     status: int
     content: bytes
+    sent: int | None = None  # bytes on the wire, request and answer whole (the lean client only)
+    received: int | None = None
 
     def json(self) -> Any:
         return orjson.loads(self.content)
@@ -52,14 +54,14 @@ class LeanClient:
 
     async def post(self, body: dict[str, Any], headers: dict[str, str]) -> Answer:
         try:
-            status, content = await self._client.post(
+            status, content, sent, received = await self._client.post_counted(
                 "/graphql", orjson.dumps(body), {**headers, "Content-Type": "application/json"}
             )
         except TimeoutError as exc:
             raise ClientFailure("TIMEOUT") from exc
         except (OSError, ResponseError) as exc:
             raise ClientFailure("TRANSPORT") from exc
-        return Answer(status, content)
+        return Answer(status, content, sent, received)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -32,6 +32,7 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self._body: list[bytes] = []
+        self.received = 0  # bytes of the answer in flight so far (status line and headers too)
         self.usable = True  # False once closed, failed, or told `Connection: close`
 
     # -- asyncio.Protocol --------------------------------------------------------------
@@ -40,6 +41,7 @@ class _Connection(asyncio.Protocol):
         self._transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        self.received += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -73,6 +75,7 @@ class _Connection(asyncio.Protocol):
     def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
         assert self._transport is not None and self._waiter is None
         waiter = self._waiter = asyncio.get_running_loop().create_future()
+        self.received = 0
         self._transport.write(request)
         return waiter
 
@@ -116,6 +119,13 @@ class Http11Client:
         self._open: set[_Connection] = set()
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        status, content, _, _ = await self.post_counted(path, body, headers)
+        return status, content
+
+    async def post_counted(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, int, int]:
+        """As `post`, with the bytes on the wire: `(status, body, sent, received)`, sent
+        and received counting the request and the answer whole (request or status line,
+        headers, body; one request is in flight on a connection at a time)."""
         request = b"".join((
             b"POST ", self._prefix, path.encode(), b" HTTP/1.1\r\n", self._host_line,
             b"Content-Length: ", str(len(body)).encode(), b"\r\n",
@@ -132,11 +142,12 @@ class Http11Client:
                 if connection is not None:  # its state is unknown: never reuse it
                     self._drop(connection)
                 raise
+            received = connection.received
             if connection.usable:
                 self._idle.append(connection)
             else:
                 self._open.discard(connection)
-            return answer
+            return answer[0], answer[1], len(request), received
 
     async def _connection(self) -> _Connection:
         while self._idle:

@@ -32,6 +32,9 @@ class Sample:
     error: str | None = None  # an error code; None when the request succeeded
     calls: dict[str, int] | None = None  # source id -> calls (from `extensions.sources`)
     source_wait_ms: float | None = None  # the hub's wait on the sources (`extensions.sourceWaitMs`)
+    sent: int | None = None  # bytes on the wire: the whole request, and the whole answer
+    received: int | None = None  # (known with the lean client only, see bench.client)
+    body: int | None = None  # bytes of the request's JSON body alone
 
 
 @dataclass
@@ -205,14 +208,15 @@ def hub_runner(client: HubClient) -> Runner:
     """One GraphQL request over HTTP; the clock stops when the whole body is read."""
 
     async def run(op: Operation, pick: Pick) -> Sample:
-        body = {"query": op.query, "variables": pick.variables}
+        body = op.request_body(pick.variables)
+        body_bytes = len(orjson.dumps(body))
         started = time.perf_counter()
         try:
             response = await client.post(body, pick.headers)
         except ClientFailure as exc:
             return Sample((time.perf_counter() - started) * 1000, exc.code)
         ms = (time.perf_counter() - started) * 1000
-        return Sample(ms, *_outcome(response))
+        return Sample(ms, *_outcome(response), sent=response.sent, received=response.received, body=body_bytes)
 
     return run
 

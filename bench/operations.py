@@ -9,9 +9,10 @@ run of an operation fetch the same kinds of records.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bench.direct import DirectSources
@@ -51,6 +52,24 @@ class Operation:
     pick: Picker
     direct: DirectFetch
     root_field: str = ""  # the schema field the operation needs (empty: always there)
+    # a persisted variant: the run pushes `query` for this role (hub operations push)
+    # and the requests send its id (`documentId`) instead of the text
+    persisted_role: str | None = None
+
+    @property
+    def document_id(self) -> str:
+        """The id of the pushed document: its SHA-256, as Apollo's manifests name them."""
+        return hashlib.sha256(self.query.encode()).hexdigest()
+
+    def request_body(self, variables: dict[str, Any]) -> dict[str, Any]:
+        if self.persisted_role is not None:
+            return {"documentId": self.document_id, "variables": variables}
+        return {"query": self.query, "variables": variables}
+
+
+#: the client the persisted variants are pushed for (sent as `X-Client-Name`: a
+#: citizen's token names no client)
+BENCH_CLIENT = "simpul-bench"
 
 
 def _pick_citizen(samples: Samples, tokens: Tokens, rng: random.Random) -> Pick:
@@ -67,6 +86,11 @@ async def _direct_citizen(sources: DirectSources, key: Any) -> int:
         sources.complaints.complaints_by_reporter([key]),
     )
     return 1 + sum(map(len, applications.values())) + sum(map(len, complaints.values()))
+
+
+def _pick_citizen_persisted(samples: Samples, tokens: Tokens, rng: random.Random) -> Pick:
+    pick = _pick_citizen(samples, tokens, rng)
+    return Pick(pick.variables, {**pick.headers, "X-Client-Name": BENCH_CLIENT}, pick.key)
 
 
 def _pick_kelurahan_page(samples: Samples, tokens: Tokens, rng: random.Random) -> Pick:
@@ -144,20 +168,26 @@ async def _direct_listing(sources: DirectSources, key: Any) -> int:
     return len(page.items)
 
 
-def default_mix() -> list[Operation]:
-    return [
-        Operation(
-            name="citizen_by_nik",
-            pick=_pick_citizen,
-            direct=_direct_citizen,
-            title="citizen by NIK with applications and complaints (citizen, own NIK)",
-            weight=4,
-            depth={"population": 1, "licensing": 1, "complaints": 1},
-            query="""query BenchCitizen($nik: String!) { citizen(nik: $nik) {
+CITIZEN_QUERY = """query BenchCitizen($nik: String!) { citizen(nik: $nik) {
   nik fullName birthDate sex address rt rw kelurahan { code name }
   applications { number status permitType { code name } receivedAt dueDate overdue }
-  complaints { number category status submittedAt } } }""",
-        ),
+  complaints { number category status submittedAt } } }"""
+
+
+def default_mix() -> list[Operation]:
+    citizen = Operation(
+        name="citizen_by_nik",
+        pick=_pick_citizen,
+        direct=_direct_citizen,
+        title="citizen by NIK with applications and complaints (citizen, own NIK)",
+        weight=4,
+        depth={"population": 1, "licensing": 1, "complaints": 1},
+        query=CITIZEN_QUERY,
+    )
+    return [
+        citizen,
+        replace(citizen, name="citizen_persisted", pick=_pick_citizen_persisted, weight=2,
+                title="the same, as a pushed (persisted) operation sent by its id", persisted_role="citizen"),
         Operation(
             name="kelurahan_page",
             pick=_pick_kelurahan_page,

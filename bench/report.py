@@ -68,7 +68,24 @@ def summarise(op: Operation, samples: Sequence[Sample], seconds: float, *, with_
     if with_calls:
         summary["batching"] = batching(op, samples)
         summary.update(own_time(samples))
+        summary["wire"] = wire_bytes(samples)
     return summary
+
+
+def wire_bytes(samples: Sequence[Sample]) -> dict[str, float | None]:
+    """Mean bytes on the wire per answered request: the request whole (request line,
+    headers with the bearer token, body) and the answer whole (status line, headers,
+    body); None where the client does not count them."""
+    answered = [s for s in samples if s.error is None and s.sent is not None and s.received is not None]
+    bodies = [s.body for s in samples if s.error is None and s.body is not None]
+    body = _round(sum(bodies) / len(bodies), 1) if bodies else None
+    if not answered:
+        return {"request_bytes": None, "request_body_bytes": body, "response_bytes": None}
+    return {
+        "request_bytes": _round(sum(s.sent for s in answered) / len(answered), 1),  # type: ignore[misc]
+        "request_body_bytes": body,
+        "response_bytes": _round(sum(s.received for s in answered) / len(answered), 1),  # type: ignore[misc]
+    }
 
 
 def own_time(samples: Sequence[Sample]) -> dict[str, float | None]:
@@ -249,6 +266,12 @@ def table(results: dict[str, Any]) -> str:
             # the cores with the hub (see docs/performance.md)
             lines.append(f"sources' CPU per request ({', '.join(sources)}): {in_hub:.2f} ms in the hub phase, "
                          f"{in_direct:.2f} ms in the direct phase")
+    wire = {name: f["wire"] for name, f in hub["operations"].items() if (f.get("wire") or {}).get("request_bytes")}
+    if wire:
+        lines.append("bytes on the wire per request (request, of which its body / response; request and "
+                     "response each whole: line, headers, body): "
+                     + "; ".join(f"{name} {w['request_bytes']:.0f}, {w['request_body_bytes']:.0f} / "
+                                 f"{w['response_bytes']:.0f}" for name, w in wire.items()))
     for name, f in hub["operations"].items():
         if f["error_codes"]:
             lines.append(f"errors in {name}: {f['error_codes']}")

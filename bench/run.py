@@ -3,9 +3,11 @@
 1. sample data at the asked scale (generated once per data directory, then reused);
 2. the sample sources and the hub in its own process (uvicorn), as in production;
 3. keys sampled from the sources, tokens from the development issuer;
-4. one request per operation to check it works, then the hub phase under load;
+4. the persisted variants pushed into the hub's store (as `hub operations push`);
+   one request per operation to check it works, then the hub phase under load;
 5. with `--direct`, the same fetches straight against the sources (same SQL and HTTP);
-6. the table on stdout, everything as JSON, and the batching verdict.
+6. the table on stdout (with the bytes on the wire per request), everything as JSON,
+   and the batching verdict.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bench.direct import DirectSources
 from bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
 from bench.operations import Operation, default_mix
 from bench.options import BenchError, BenchOptions
+from bench.persisted import push_persisted
 from bench.report import RoundRatios, overhead, overhead_by_round, overhead_interval, phase_summary, table
 from bench.samples import Samples, Tokens, sample_keys
 from bench.stack import BenchStack, prepare_data, running_stack
@@ -103,7 +106,7 @@ async def _preflight(client: HubClient, operations: Sequence[Operation], samples
     rng = random.Random(seed)
     for op in operations:
         pick = op.pick(samples, tokens, rng)
-        response = await client.post({"query": op.query, "variables": pick.variables}, pick.headers)
+        response = await client.post(op.request_body(pick.variables), pick.headers)
         problem = first_error(response)
         if problem is not None:
             raise BenchError("OPERATION_FAILED", f"{op.name} failed on its first request: {problem}")
@@ -124,6 +127,8 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
     try:
         _say("Sampling keys from the sources ...")
         samples = await sampled(sources, seed=options.seed)
+        if await push_persisted(stack.settings, operations):
+            _say("  persisted variants pushed (hub operations push)")
         tokens = Tokens(stack.settings)
         client = hub_client(options.client, stack.url, connections=options.concurrency)
         try:

@@ -223,3 +223,35 @@ async def test_the_lean_client_refuses_header_injection() -> None:
     finally:
         await client.aclose()
         await server.stop()
+
+
+async def test_the_lean_client_counts_the_bytes_on_the_wire_of_each_request_and_answer() -> None:
+    received_raw: list[int] = []
+    sent_raw: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                body = await reader.readexactly(length)
+                received_raw.append(len(head) + len(body))
+                answer = b"x" * (10 * len(received_raw))  # a longer answer each time
+                raw = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer)
+                sent_raw.append(len(raw))
+                writer.write(raw)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = _Server(handle)
+    client = hub_client("http11", await server.start(), connections=1)
+    try:
+        answers = [await client.post({"query": "{ n }" * i}, {"Authorization": "Bearer t"}) for i in (1, 5)]
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert [a.sent for a in answers] == received_raw
+    assert [a.received for a in answers] == sent_raw
+    assert answers[1].sent - answers[0].sent == len("{ n }") * 4  # the body's growth, nothing else

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 
 from bench import default_mix
@@ -81,3 +82,21 @@ def test_each_process_cpu_is_recorded_per_request(results: dict) -> None:
 def test_data_is_reused_at_the_same_scale(results: dict) -> None:
     manifest = json.loads((Path(results["data_dir"]) / "manifest.json").read_text())
     assert manifest["residents"] == results["residents"] == 500
+
+
+def test_the_persisted_variant_sends_its_id_and_fewer_bytes_for_the_same_answer(results: dict) -> None:
+    figures = results["phases"]["hub"]["operations"]
+    ad_hoc, persisted = figures["citizen_by_nik"]["wire"], figures["citizen_persisted"]["wire"]
+    assert all(isinstance(v, float) and v > 0 for v in (*ad_hoc.values(), *persisted.values()))
+    mix = {op.name: op for op in default_mix()}
+    text, by_id = mix["citizen_by_nik"], mix["citizen_persisted"]
+    assert by_id.request_body({})["documentId"] == text.document_id and "query" not in by_id.request_body({})
+    # the body loses the document's text for its id ...
+    variables = {"nik": "1" * 16}  # every NIK has 16 digits
+    body_saved = len(orjson.dumps(text.request_body(variables))) - len(orjson.dumps(by_id.request_body(variables)))
+    assert ad_hoc["request_body_bytes"] - persisted["request_body_bytes"] == pytest.approx(body_saved, abs=0.5)
+    # ... and the request as a whole gains the client's header (Content-Length has a digit less or not)
+    saved = body_saved - len("X-Client-Name: simpul-bench\r\n")
+    assert ad_hoc["request_bytes"] - persisted["request_bytes"] == pytest.approx(saved, abs=1)
+    # the answers are the same kind (another NIK each time): within a tenth of each other
+    assert persisted["response_bytes"] == pytest.approx(ad_hoc["response_bytes"], rel=0.1)
