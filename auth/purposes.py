@@ -89,6 +89,17 @@ class PurposeRegistry:
         held = frozenset(roles)
         return tuple(p for _, p in sorted(self.purposes.items()) if p.roles & held)
 
+    def _open_to(self, principal: Principal) -> str:
+        """The purposes the caller may give, said in a refusal (the codes are configuration,
+        not secrets; only those of the caller's own roles are named)."""
+        if principal.purpose is not None:
+            return f"this client uses the purpose {principal.purpose!r}"
+        codes = [p.code + (f" (with X-Access-Case: the {p.case_kind} number)" if p.case_kind else "")
+                 for p in self.for_roles(principal.roles)]
+        if not codes:
+            return "no purpose is open to your roles: they may not read personal data"
+        return "purposes open to your roles: " + ", ".join(codes)
+
     def check(self, principal: Principal, purpose: str | None, case: str | None) -> PurposeDecision:
         """Decide whether `principal` may read personal data for `purpose` (the header,
         None when absent) in `case` (the case header, None when absent)."""
@@ -98,12 +109,12 @@ class PurposeRegistry:
             return _refuse(f"this client may only use the purpose {fixed!r}")
         code = given or fixed
         if code is None:
-            return _refuse("X-Access-Purpose is required for personal data")
+            return _refuse(f"X-Access-Purpose is required for personal data; {self._open_to(principal)}")
         found = self.purposes.get(code)
         if found is None:
-            return _refuse(f"unknown purpose {_shown(code)}")
+            return _refuse(f"unknown purpose {_shown(code)}; {self._open_to(principal)}")
         if not found.roles & principal.roles:
-            return _refuse(f"the purpose {code!r} is not open to the caller's roles")
+            return _refuse(f"the purpose {code!r} is not open to the caller's roles; {self._open_to(principal)}")
         case_number = (case or "").strip() or None
         if case_number is not None and (
             len(case_number) > MAX_CASE_LENGTH or not _CASE.fullmatch(case_number)

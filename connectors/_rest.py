@@ -130,8 +130,9 @@ class RestCollection(Generic[R]):
         except RECORD_ERRORS as exc:
             raise SourceUnavailable(
                 self.source_id,
-                f"unreadable record in the answer ({exc})",
+                "unreadable record in the answer",
                 operation=operation,
+                source_says=str(exc),
             ) from exc
 
     async def changes(self, cursor: str | None, limit: int) -> ChangeBatch:

@@ -24,6 +24,12 @@ Backends translate their own library's exceptions (SQLAlchemy, httpx) into these
 one boundary each and re-raise with ``from exc``. `message` is safe to show and
 `details` are the extensions beside `code`: the schema maps them into GraphQL errors
 in one place (schema.errors).
+
+A source's own words (its error text and codes, its status codes: Indonesian in the
+sample systems, e.g. `BERKAS_TIDAK_LENGKAP`, `[TRANSISI_TIDAK_VALID]`) never go into
+`message` or `details`: clients see the hub's vocabulary only. They are kept in
+`source_says`, for the log and the operator, and the schema turns the refusals it
+knows (a workflow transition) into errors in the hub's terms (schema.mutations).
 """
 
 from __future__ import annotations
@@ -46,11 +52,14 @@ class ConnectorPackageError(Exception):
 class ConnectorError(ConnectorPackageError):
     code = "SOURCE_UNAVAILABLE"
 
-    def __init__(self, source: str, message: str, *, operation: str | None = None) -> None:
+    def __init__(
+        self, source: str, message: str, *, operation: str | None = None, source_says: str | None = None
+    ) -> None:
         details = {"source": source} if operation is None else {"source": source, "operation": operation}
         super().__init__(message, details=details)
         self.source = source
         self.operation = operation
+        self.source_says = source_says  # the source's own words: logged, never shown (see above)
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}"

@@ -10,7 +10,8 @@ see `connectors._budget`) and turns every failure into a `connectors.errors` exc
     no answer within the timeout                  → SourceTimeout
     401 / 403 (API key rejected: configuration)   → SourceUnavailable
     404                                           → RecordNotFound
-    400 / 409 / 422 and other 4xx                 → SourceRejected ("pesan [kode]")
+    400 / 409 / 422 and other 4xx                 → SourceRejected
+    (the source's "pesan [kode]" goes to `source_says`, never into the message)
 
 Retries and a circuit breaker belong around `request` (one seam for all calls).
 
@@ -225,26 +226,24 @@ class SourceHttpClient:
 
     def _error(self, status: int, body: bytes, operation: str) -> ConnectorError:
         kode, pesan = _error_body(body)
-        detail = f"{pesan} [{kode}]" if kode else pesan
+        says = (f"{pesan} [{kode}]" if kode else pesan) or None
         src = self.source_id
         if status in (401, 403):
             return SourceUnavailable(
                 src,
                 f"API key rejected (HTTP {status}): check the configured api_key",
                 operation=operation,
+                source_says=says,
             )
         if status == 404:
             return RecordNotFound(
-                src, detail or "record not found", operation=operation
+                src, f"the {src} source has no such record", operation=operation, source_says=says
             )
         if status in (408, 429) or status >= 500 or status < 400:
-            return SourceUnavailable(
-                src,
-                f"HTTP {status}" + (f": {detail}" if detail else ""),
-                operation=operation,
-            )
+            return SourceUnavailable(src, f"HTTP {status}", operation=operation, source_says=says)
         return SourceRejected(
-            src, detail or f"request refused (HTTP {status})", operation=operation
+            src, f"the {src} source refused the request (HTTP {status})", operation=operation,
+            source_says=says,
         )
 
 

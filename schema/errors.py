@@ -34,6 +34,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from auth.errors import AuthPackageError
 from auth.masks import in_text
 from connectors.errors import ConnectorPackageError
+from schema.unavailable import for_the_role
 
 log = logging.getLogger("simpul.errors")
 
@@ -130,7 +131,7 @@ def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
             "code", "BAD_USER_INPUT" if error.path or error.original_error else "GRAPHQL_VALIDATION_FAILED"
         )
         formatted["extensions"] = extensions
-        formatted["message"] = in_text(formatted["message"])
+        formatted["message"] = in_text(for_the_role(formatted["message"]))
         return dict(formatted)
     extensions = error_extensions(original)
     formatted = dict(error.formatted)
@@ -144,7 +145,9 @@ def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
         formatted["message"] = f"Internal error; quote request id {request_id}"
         extensions = {"code": "INTERNAL", "requestId": request_id}
     else:
-        log.info("request %s: %s at %s: %s", request_id, extensions["code"], error.path, original)
+        says = getattr(original, "source_says", None)  # a source's own words: logged, never shown
+        log.info("request %s: %s at %s: %s%s", request_id, extensions["code"], error.path, original,
+                 f" (the source said: {in_text(says)})" if says else "")
     formatted["extensions"] = extensions
     formatted["message"] = in_text(formatted["message"])
     return formatted

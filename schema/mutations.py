@@ -3,8 +3,9 @@
 Every status change is recorded in the access ledger (action `write`, the change in
 `detail`) under the caller's declared purpose; where that purpose is bound to a case,
 the record changed must be that case (`schema.cases`), checked before the source is
-asked to change anything. Writes carry an idempotency key to the
-source, so a retried request changes nothing twice.
+asked to change anything. Writes carry an idempotency key to the source, so a retried
+request changes nothing twice. A status change the source refuses is answered in the
+hub's enum names, with the statuses the record may move to next (`schema.transitions`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from strawberry.types import Info
 
 from auth.policy import ReachedAs
 from connectors import records as r
+from connectors.errors import SourceRejected
 from connectors.protocols import ComplaintSource, LicensingSource
 from schema.cases import enter_case, require_in_case
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden, PurposeRequired
 from schema.inputs import checked_nik, checked_number
 from schema.quota import SUBMIT_COMPLAINT, spend
+from schema.transitions import refused_change
 from schema.types.application import Application
 from schema.types.common import (
     ApplicationStatus,
@@ -71,15 +74,18 @@ async def _update_status(
     type_name = shown_as.__name__
     number = checked_number(number)
     await _declared_purpose(ctx, type_name, number)
-    with ctx.trace.measure(source.source_id, "update_status") as measurement:
-        record = await source.update_status(
-            number,
-            status,  # type: ignore[arg-type]
-            note=_text(note, argument="note", maximum=MAX_NOTE),
-            actor=ctx.principal.subject,
-            idempotency_key=_key(idempotency_key),
-        )
-        measurement.fetched((record,))
+    try:
+        with ctx.trace.measure(source.source_id, "update_status") as measurement:
+            record = await source.update_status(
+                number,
+                status,  # type: ignore[arg-type]
+                note=_text(note, argument="note", maximum=MAX_NOTE),
+                actor=ctx.principal.subject,
+                idempotency_key=_key(idempotency_key),
+            )
+            measurement.fetched((record,))
+    except SourceRejected as exc:  # told in the hub's words, not the source's
+        raise await refused_change(ctx, source, shown_as, number, status) from exc
     ctx.note(type_name, record.number, {"status"}, action="write", detail=f"status={status.value}")
     shown = shown_as.of(record, ctx)  # type: ignore[arg-type]
     if shown is None:

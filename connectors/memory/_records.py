@@ -88,12 +88,13 @@ class WorkflowMemorySource(MemorySource, Generic[R, S]):
             raise RecordNotFound(
                 self.source_id, f"no {self.noun} {number}", operation=operation
             )
-        if status not in self.transitions[current.status]:
+        if status not in self.transitions[current.status]:  # answered like the real source
             raise SourceRejected(
                 self.source_id,
-                f"status change {current.source_status} → {self.status_codes[status]} "
-                "not allowed [TRANSISI_TIDAK_VALID]",
+                f"the {self.source_id} source refused the request",
                 operation=operation,
+                source_says=f"status change {current.source_status} → {self.status_codes[status]} "
+                "not allowed [TRANSISI_TIDAK_VALID]",
             )
         now = self._clock()
         code = self.status_codes[status]

@@ -79,8 +79,9 @@ class InMemoryComplaintSource(WorkflowMemorySource[ComplaintRecord, ComplaintSta
         if problem:
             raise SourceRejected(
                 self.source_id,
-                f"{problem} [PERMINTAAN_TIDAK_VALID]",
+                f"the {self.source_id} source refused the request",
                 operation=operation,
+                source_says=f"{problem} [PERMINTAAN_TIDAK_VALID]",
             )
         now = self._clock()
         number = f"LPR-{now.year}-" + "".join(

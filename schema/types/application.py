@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -133,6 +133,11 @@ class Application:
         }
 
     @classmethod
+    def facts(cls, record: ApplicationRecord) -> dict[str, Any]:
+        """What the policy's row rules read of an application."""
+        return {"applicant_nik": record.applicant_nik, "kelurahan_code": record.kelurahan_code}
+
+    @classmethod
     def of(
         cls, record: ApplicationRecord, ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
     ) -> Application | None:
@@ -141,8 +146,7 @@ class Application:
         case = ctx.checked_case
         if case is not None and not case.covers("Application", record.number):
             return None
-        facts = {"applicant_nik": record.applicant_nik, "kelurahan_code": record.kelurahan_code}
-        shaped = ctx.presenter.shape("Application", facts, cls.values(record, ctx), reached_as=reached_as)
+        shaped = ctx.presenter.shape("Application", cls.facts(record), cls.values(record, ctx), reached_as=reached_as)
         if shaped is None:
             return None
         ctx.record_access("Application", record.applicant_nik, shaped.row)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -119,6 +119,15 @@ class Complaint:
         }
 
     @classmethod
+    def facts(cls, record: ComplaintRecord) -> dict[str, Any]:
+        """What the policy's row rules read of a complaint."""
+        return {
+            "reporter_nik": record.reporter_nik,
+            "kelurahan_code": record.kelurahan_code,
+            "visibility": record.visibility.value,
+        }
+
+    @classmethod
     def of(
         cls, record: ComplaintRecord, ctx: Context, *, reached_as: ReachedAs = ReachedAs.ROOT
     ) -> Complaint | None:
@@ -127,12 +136,7 @@ class Complaint:
         case = ctx.checked_case
         if case is not None and not case.covers("Complaint", record.number):
             return None
-        facts = {
-            "reporter_nik": record.reporter_nik,
-            "kelurahan_code": record.kelurahan_code,
-            "visibility": record.visibility.value,
-        }
-        shaped = ctx.presenter.shape("Complaint", facts, cls.values(record, ctx), reached_as=reached_as)
+        shaped = ctx.presenter.shape("Complaint", cls.facts(record), cls.values(record, ctx), reached_as=reached_as)
         if shaped is None:
             return None
         if shaped.values["reporter_nik"] is not None:

@@ -273,3 +273,36 @@ def test_purpose_roles_are_checked_against_the_configured_set() -> None:
     with pytest.raises(PolicyError, match="unknown role 'auditor'"):
         parse_purposes(GOOD, roles={"clerk"})
     assert parse_purposes(GOOD, roles=None).purposes
+
+
+def _named(reason: str, registry: PurposeRegistry) -> set[str]:
+    return {code for code in registry.purposes if code in reason}
+
+
+@pytest.mark.parametrize("given", [None, "curiosity", "statistics"], ids=["missing", "unknown", "not-open"])
+def test_a_refused_purpose_names_exactly_the_purposes_open_to_the_callers_roles(
+    registry: PurposeRegistry, given: str | None
+) -> None:
+    """For every role of the default policy (and a pair of roles): the refusal lists the
+    purposes its roles may give, and no other (the one given aside)."""
+    roles = {role for p in registry.purposes.values() for role in p.roles} | {"anonymous", "operator"}
+    for held in [*({r} for r in sorted(roles)), {"licensing_officer", "population_officer"}]:
+        principal = who(*held)
+        open_to = {p.code for p in registry.for_roles(held)}
+        if given in open_to:
+            continue
+        decision = registry.check(principal, given, None)
+        assert not decision.allowed and decision.code == PURPOSE_REQUIRED
+        assert _named(decision.reason, registry) - {given} == open_to, (held, decision.reason)
+        if not open_to:
+            assert "may not read personal data" in decision.reason
+        for code in open_to:
+            case_kind = registry.purposes[code].case_kind
+            if case_kind:
+                assert f"{code} (with X-Access-Case: the {case_kind} number)" in decision.reason
+
+
+def test_a_client_with_a_fixed_purpose_is_told_that_one(registry: PurposeRegistry) -> None:
+    decision = registry.check(who("analyst", purpose="statistics"), "audit", None)
+    assert not decision.allowed and "statistics" in decision.reason
+    assert _named(decision.reason, registry) == {"statistics"}

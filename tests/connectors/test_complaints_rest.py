@@ -83,8 +83,9 @@ async def test_submit_posts_the_input_with_an_idempotency_key_once(
 async def test_a_refused_submission_is_source_rejected(source) -> None:
     from dataclasses import replace
 
-    with pytest.raises(SourceRejected, match="judul wajib diisi"):
+    with pytest.raises(SourceRejected, match="refused the request") as refused:
         await source.submit(replace(NEW, title=""))
+    assert "judul wajib diisi" in refused.value.source_says
 
 
 async def test_complaints_by_reporter_group_newest_first(source, service) -> None:
@@ -142,10 +143,11 @@ async def test_update_status_maps_404_and_409(source) -> None:
         await source.update_status(
             "LPR-0", ComplaintStatus.VERIFIED, note=None, actor="p"
         )
-    with pytest.raises(SourceRejected, match="TRANSISI_TIDAK_VALID"):
+    with pytest.raises(SourceRejected, match="refused the request") as refused:
         await source.update_status(
             "LPR-2025-000011", ComplaintStatus.VERIFIED, note=None, actor="p"
         )
+    assert "TRANSISI_TIDAK_VALID" in refused.value.source_says
 
 
 async def test_categories_health_and_outage(source, service) -> None:

@@ -164,10 +164,11 @@ async def test_an_unknown_status_skips_only_that_record(
 
 
 async def test_a_bad_cursor_is_rejected_by_the_service(source) -> None:
-    with pytest.raises(SourceRejected, match="PERMINTAAN_TIDAK_VALID"):
+    with pytest.raises(SourceRejected, match="refused the request") as refused:
         await source.list_applications(
             ApplicationFilter(), PageRequest(first=5, after="@@")
         )
+    assert "PERMINTAAN_TIDAK_VALID" in refused.value.source_says  # the source's words: for the log only
 
 
 async def test_a_page_size_above_the_services_limit_is_rejected(
@@ -207,13 +208,15 @@ async def test_update_status_of_a_missing_or_final_application(source) -> None:
         await source.update_status(
             "503/X/1-A", ApplicationStatus.DATA_ENTRY, note=None, actor="a"
         )
-    with pytest.raises(SourceRejected, match="TRANSISI_TIDAK_VALID"):
+    with pytest.raises(SourceRejected, match="refused the request") as refused:
         await source.update_status(
             "503/DPMPTSP/2025/000031-7Q4K",
             ApplicationStatus.DRAFT_DECREE,
             note=None,
             actor="a",
         )
+    assert "TRANSISI_TIDAK_VALID" in refused.value.source_says
+    assert "TRANSISI" not in refused.value.message
 
 
 async def test_permit_types_and_health(source) -> None:

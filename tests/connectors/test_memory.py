@@ -216,8 +216,9 @@ async def test_memory_licensing_follows_the_workflow_and_idempotency_keys() -> N
         )
         is updated
     )
-    with pytest.raises(SourceRejected, match="TRANSISI_TIDAK_VALID"):
+    with pytest.raises(SourceRejected, match="refused the request") as refused:
         await src.update_status(number, ApplicationStatus.ISSUED, note=None, actor="p")
+    assert "TRANSISI_TIDAK_VALID" in refused.value.source_says and "TRANSISI" not in refused.value.message
     with pytest.raises(RecordNotFound):
         await src.update_status(
             "nope", ApplicationStatus.CANCELLED, note=None, actor="p"
