@@ -248,8 +248,9 @@ async def test_memory_complaints_submit_filter_and_update() -> None:
     assert created.status is ComplaintStatus.RECEIVED and created.number.startswith(
         "LPR-"
     )
-    with pytest.raises(SourceRejected, match="10 digits"):
+    with pytest.raises(SourceRejected, match="refused the request") as refused:
         await src.submit(dataclasses.replace(new, kelurahan_code="14"))
+    assert "10 digits" in refused.value.source_says and "PERMINTAAN" not in refused.value.message
     confidential = await src.list_complaints(
         ComplaintFilter(visibilities=(ComplaintVisibility.CONFIDENTIAL,)),
         PageRequest(10),
