@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from demo.generator.complaints_data import categories, generate_complaints
 from demo.generator.errors import GeneratorInputError
@@ -26,13 +26,39 @@ from demo.generator.people import generate_families
 from demo.generator.regions import load_region
 from demo.generator.sample import ResidentSample
 from demo.generator.surveys_data import SURVEYS_FILE, write_surveys
+from demo.generator.volumes import (
+    APPLICATIONS_PER_1000_PER_YEAR,
+    COMPLAINTS_PER_1000_PER_YEAR,
+    answer_share,
+    count_over,
+    survey_sample,
+    yearly,
+)
 from demo.population import load_population
 
-APPLICATIONS_PER_RESIDENT = 0.04
-COMPLAINTS_PER_RESIDENT = 0.02
+YEARS = 2  # of activity up to the generation date
 MANIFEST = "manifest.json"
+T = TypeVar("T")
 
 Progress = Callable[[str], None]
+# (step, done, total) while a step runs: "population", "licensing", "complaints", "surveys"
+Counter = Callable[[str, int, int], None]
+COUNT_EVERY = 500
+
+
+def _counted(step: str, items: Iterable[T], total: int, counter: Counter | None) -> Iterator[T]:
+    """Pass `items` through, telling `counter` how many went by every COUNT_EVERY."""
+    if counter is None:
+        yield from items
+        return
+    done = 0
+    counter(step, 0, total)
+    for item in items:
+        yield item
+        done += 1
+        if done % COUNT_EVERY == 0:
+            counter(step, done, total)
+    counter(step, done, max(total, done))
 
 
 def build_demo_data(
@@ -44,6 +70,7 @@ def build_demo_data(
     population_url: str | None = None,
     today: date | None = None,
     progress: Progress | None = None,
+    counter: Counter | None = None,
 ) -> dict[str, Any]:
     """Generate residents, applications and complaints; return the manifest written."""
     if residents < 1:
@@ -55,8 +82,8 @@ def build_demo_data(
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MANIFEST).unlink(missing_ok=True)  # absent until the build is complete
-    application_count = round(residents * APPLICATIONS_PER_RESIDENT)
-    complaint_count = round(residents * COMPLAINTS_PER_RESIDENT)
+    application_count = count_over(residents, APPLICATIONS_PER_1000_PER_YEAR, YEARS)
+    complaint_count = count_over(residents, COMPLAINTS_PER_1000_PER_YEAR, YEARS)
 
     sample = ResidentSample(size=max(application_count, complaint_count, 100), seed=seed,
                             today=today)
@@ -73,7 +100,7 @@ def build_demo_data(
 
     url = population_url or f"sqlite:///{data_dir / 'population.db'}"
     say(f"population: generating {residents} residents into {_display(url)}")
-    loaded = load_population(url, rows())
+    loaded = load_population(url, _counted("population", rows(), residents, counter))
     say(f"population: {loaded} residents in {families} families "
         f"({time.perf_counter() - started:.1f} s)")
 
@@ -85,21 +112,27 @@ def build_demo_data(
     applications = licensing_storage.load(
         f"sqlite:///{data_dir / 'licensing.db'}",
         permit_types=permit_types(),
-        applications=generate_applications(applicants=applicants, count=application_count,
-                                           seed=seed, today=today),
+        applications=_counted("licensing", generate_applications(
+            applicants=applicants, count=application_count, seed=seed, today=today, years=YEARS,
+        ), application_count, counter),
     )
     say(f"licensing: {applications} applications ({time.perf_counter() - step:.1f} s)")
     step = time.perf_counter()
     complaints = complaint_storage.load(
         f"sqlite:///{data_dir / 'complaints.db'}",
         categories=categories(),
-        complaints=generate_complaints(region=region, reporters=applicants,
-                                       count=complaint_count, seed=seed, today=today),
+        complaints=_counted("complaints", generate_complaints(
+            region=region, reporters=applicants, count=complaint_count, seed=seed, today=today,
+            years=YEARS,
+        ), complaint_count, counter),
     )
     say(f"complaints: {complaints} complaints ({time.perf_counter() - step:.1f} s)")
     step = time.perf_counter()
     surveys = write_surveys(data_dir / SURVEYS_FILE, licensing_url=f"sqlite:///{data_dir / 'licensing.db'}",
-                            seed=seed, today=today)
+                            seed=seed, today=today,
+                            application_share=answer_share(yearly(residents, APPLICATIONS_PER_1000_PER_YEAR)),
+                            complaint_answers=round(YEARS * survey_sample(
+                                yearly(residents, COMPLAINTS_PER_1000_PER_YEAR))))
     say(f"surveys: {surveys} satisfaction-survey answers ({time.perf_counter() - step:.1f} s)")
 
     manifest = {

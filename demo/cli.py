@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from demo.generator.errors import DemoDataError
 
@@ -23,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=2026)
     generate.add_argument("--population-url", default=None,
                           help="SQLAlchemy URL for BIODATA_WNI (default: DIR/population.db)")
+    generate.add_argument("--progress", choices=("text", "json"), default="text",
+                          help="progress on stderr: lines of text, or JSON lines "
+                               '({"message": ...} and {"step", "done", "total"}) for a program')
     return parser
 
 
@@ -34,6 +38,18 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
     return value
+
+
+def _reporters(kind: str) -> dict[str, Any]:
+    def emit(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if kind == "text":
+        return {"progress": emit}
+    return {
+        "progress": lambda message: emit(json.dumps({"message": message})),
+        "counter": lambda step, done, total: emit(json.dumps({"step": step, "done": done, "total": total})),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             region_file=args.region_file,
             seed=args.seed,
             population_url=args.population_url,
-            progress=lambda message: print(message, file=sys.stderr, flush=True),
+            **_reporters(args.progress),
         )
     except errors as exc:
         code = getattr(exc, "code", "DATA_LOAD_FAILED")

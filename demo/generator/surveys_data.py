@@ -4,9 +4,10 @@
      "submitted_at": "2025-03-04T10:12:00+07:00", "age_group": "FROM_30_TO_39",
      "sex": "FEMALE", "education": "BACHELOR", "occupation": "ENTREPRENEUR"}
 
-About two in five applicants answer after their permit is issued or handed over (one
-answer per application, a few days later); complaint handling (`PENGADUAN`) gets
-unlinked answers spread over the period. Scores are plausible for a kecamatan office:
+As many applicants answer as PermenPANRB 14/2017's sample table asks for the year's
+service users (demo.generator.volumes), after their permit is issued or handed over (one
+answer per application, a few days later); complaint handling (`PENGADUAN`) gets as
+many unlinked answers as its own users call for, spread over the period. Scores are plausible for a kecamatan office:
 mostly 3, free services score high on cost (U4), completion time (U3) and complaint
 handling (U8) lower, and a slow permit type lower on completion time still. The hub
 imports the file into its own store when `hub demo` starts with an empty survey store;
@@ -27,8 +28,6 @@ from demo.generator.codes import Weighted
 
 SURVEYS_FILE = "surveys.jsonl"
 COMPLAINT_SERVICE = "PENGADUAN"
-ANSWER_SHARE = 0.4
-COMPLAINT_ANSWERS_PER_APPLICATION_ANSWER = 0.25
 
 # mean score per element U1..U9 for an average service
 ELEMENT_MEANS = (3.25, 3.15, 2.95, 3.7, 3.25, 3.2, 3.35, 2.9, 3.05)
@@ -82,24 +81,25 @@ def generate_surveys(
     finished: Iterable[tuple[str, str, datetime]],
     seed: int,
     today: date,
+    application_share: float,
+    complaint_answers: int,
     years: int = 2,
 ) -> Iterator[dict[str, Any]]:
-    """Answers for finished applications (number, permit type code, finished at, WIB or
-    naive local time), then unlinked complaint-handling answers over `years` up to `today`."""
+    """Answers for a share of the finished applications (number, permit type code,
+    finished at, WIB or naive local time), then `complaint_answers` unlinked
+    complaint-handling answers over `years` up to `today`."""
     rng = random.Random(f"{seed}:surveys")
-    linked = 0
     for number, service, finished_at in finished:
-        if rng.random() >= ANSWER_SHARE:
+        if rng.random() >= application_share:
             continue
         moment = finished_at if finished_at.tzinfo else finished_at.replace(tzinfo=WIB)
         day = moment.date() + timedelta(days=rng.choice((0, 0, 1, 1, 2, 3, 5)))
         if day > today:
             continue
-        linked += 1
         yield _answer(rng, service, max(moment, _office_time(rng, day)), number)
     start = date(today.year - years, today.month, min(today.day, 28))
     span = (today - start).days
-    for _ in range(round(linked * COMPLAINT_ANSWERS_PER_APPLICATION_ANSWER)):
+    for _ in range(complaint_answers):
         day = start + timedelta(days=rng.randrange(span + 1))
         yield _answer(rng, COMPLAINT_SERVICE, _office_time(rng, day), None)
 
@@ -125,13 +125,15 @@ def finished_applications(licensing_url: str) -> Iterator[tuple[str, str, dateti
         engine.dispose()
 
 
-def write_surveys(path: Path, *, licensing_url: str, seed: int, today: date) -> int:
+def write_surveys(path: Path, *, licensing_url: str, seed: int, today: date,
+                  application_share: float, complaint_answers: int) -> int:
     """Write the sample answers as JSON lines; returns how many."""
     count = 0
     temporary = path.with_suffix(".tmp")
     with temporary.open("w", encoding="utf-8") as out:
         for row in generate_surveys(finished=finished_applications(licensing_url), seed=seed,
-                                    today=today):
+                                    today=today, application_share=application_share,
+                                    complaint_answers=complaint_answers):
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
             count += 1
     temporary.replace(path)

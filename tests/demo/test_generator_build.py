@@ -33,7 +33,8 @@ def test_build_writes_all_three_sources_and_a_manifest(tmp_path):
     manifest = build_demo_data(tmp_path, residents=2500, region_file=REGION_FILE, seed=4,
                                today=TODAY)
     assert manifest["residents"] == 2500 == _population_count(tmp_path / "population.db")
-    assert manifest["applications"] == 100 and manifest["complaints"] == 50
+    # two years at 103.7 applications and 17.6 complaints per 1,000 residents a year
+    assert manifest["applications"] == 518 and manifest["complaints"] == 88
     assert 500 < manifest["families"] < 800
     assert manifest["seed"] == 4 and manifest["generation_date"] == "2026-03-02"
     assert read_manifest(tmp_path) == manifest
@@ -57,8 +58,8 @@ def test_built_applications_and_complaints_are_served_from_their_storage(tmp_pat
 def test_counts_scale_with_the_number_of_residents(tmp_path):
     small = build_demo_data(tmp_path / "s", residents=1000, region_file=REGION_FILE, today=TODAY)
     large = build_demo_data(tmp_path / "l", residents=5000, region_file=REGION_FILE, today=TODAY)
-    assert (small["applications"], small["complaints"]) == (40, 20)
-    assert (large["applications"], large["complaints"]) == (200, 100)
+    assert (small["applications"], small["complaints"]) == (207, 35)
+    assert (large["applications"], large["complaints"]) == (1037, 176)
     assert 4 < large["families"] / small["families"] < 6
 
 
@@ -103,6 +104,20 @@ def test_the_cli_prints_progress_and_the_manifest(tmp_path, capsys):
     assert code == 0
     assert json.loads(out)["residents"] == 400
     assert "population:" in err and "complaints:" in err
+
+
+def test_the_cli_counts_each_step_in_json_lines_for_a_program(tmp_path, capsys):
+    code = main(["generate", "--data-dir", str(tmp_path), "--residents", "1200",
+                 "--region-file", str(REGION_FILE), "--seed", "3", "--progress", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["residents"] == 1200
+    events = [json.loads(line) for line in err.splitlines()]
+    counts = [e for e in events if "step" in e]
+    population = [(e["done"], e["total"]) for e in counts if e["step"] == "population"]
+    assert population[0] == (0, 1200) and population[-1] == (1200, 1200)
+    assert [d for d, _ in population] == sorted(d for d, _ in population)  # it only moves forward
+    assert {e["step"] for e in counts} == {"population", "licensing", "complaints"}
+    assert any(e.get("message", "").startswith("surveys:") for e in events)
 
 
 def test_the_cli_reports_a_bad_region_file_with_a_code_and_no_traceback(tmp_path, capsys):
