@@ -6,34 +6,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hub.demo import DEMO_CONFIG
 from hub.operations_cli import add_operations_parser
 from hub.schema_diff import add_diff_parser
-from hub.settings import ConfigError, Settings, default_data_dir, load_settings
 
-EXAMPLE_QUERY = """{
-  citizens(first: 5, filter: {nameContains: "siti"}) {
-    totalCount
-    edges { node { nik fullName age kelurahan { name }
-      applications { number permitType { name } status dueDate overdue }
-      complaints { number category status } } }
-  }
-}"""
+if TYPE_CHECKING:
+    from hub.settings import Settings
+
+# Nothing heavy is imported here: `hub demo` says what it does from its first instant
+# (the settings, the app and their libraries load while it shows its progress).
+DEFAULT_RESIDENTS = 50_000  # hub.demo_run: enough for a month's public report (demo/VOLUMES.md)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML configuration file")
     parser.add_argument(
         "--data-dir", type=Path, default=None,
-        help=f"data directory (default: {default_data_dir()})",
+        help="data directory (default: $XDG_DATA_HOME/simpul, or ~/.local/share/simpul)",
     )
 
 
 def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
     """Settings from --config, or else from the demo's configuration in the data directory."""
+    from hub.demo import DEMO_CONFIG
+    from hub.settings import default_data_dir, load_settings
+
     config = args.config
     if config is None:
         demo_config = (args.data_dir or default_data_dir()) / DEMO_CONFIG
@@ -50,46 +49,9 @@ def _secure_files(settings: Settings) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hub.app import create_app
-    from hub.demo import demo_settings, demo_tokens, ensure_demo_data, start_demo_sources
-    from hub.demo_surveys import seed_demo_surveys
-    from hub.log_format import configure_logging
-    from hub.shutdown import graceful_server
+    from hub.demo_run import run_demo
 
-    base = load_settings(args.config, data_dir=args.data_dir)
-    data_dir = base.data_dir
-    started = time.perf_counter()
-    print(f"Sample data in {data_dir} ({args.residents} residents)", flush=True)
-    manifest = ensure_demo_data(data_dir, residents=args.residents, region_file=base.resolved_region_file)
-    print(
-        f"  {manifest.get('residents')} residents, {manifest.get('families')} families, "
-        f"{manifest.get('applications')} applications, {manifest.get('complaints')} complaints",
-        flush=True,
-    )
-    stack = start_demo_sources(data_dir)
-    try:
-        settings = demo_settings(stack, host=args.host, port=args.port, freeze_heap_after_start=True)
-        _secure_files(settings)
-        asyncio.run(seed_demo_surveys(settings))  # sample survey answers, once
-        app = create_app(settings)
-        configure_logging(settings.log_format, "warning")
-        server = graceful_server(app, host=args.host, port=args.port, log_level="warning")
-        url = f"http://{args.host}:{args.port}"
-        print(f"\nSimpul hub ready in {time.perf_counter() - started:.1f} s", flush=True)
-        print(f"  GraphQL (GraphiQL in a browser): {url}/graphql", flush=True)
-        print(f"  Health: {url}/healthz   Sources: {url}/readyz", flush=True)
-        for service in stack.services:
-            print(f"  Sample {service.name} service: {service.url}", flush=True)
-        tokens = asyncio.run(demo_tokens(settings))
-        print("\nTokens (send as `Authorization: Bearer <token>`; valid 8 hours;"
-              f" more with `hub token --role ROLE --data-dir {data_dir}`):", flush=True)
-        for role, token in tokens.items():
-            print(f"  {role}: {token}", flush=True)
-        print("\nTry:\n" + EXAMPLE_QUERY + "\n", flush=True)
-        server.run()
-    finally:
-        stack.stop()
-    return 0
+    return run_demo(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -110,6 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from hub.schemas import load_access, role_sdl
+    from hub.settings import ConfigError
 
     settings = _settings(args)
     policy, _ = load_access(settings)
@@ -122,6 +85,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_schema_diff(args: argparse.Namespace) -> int:
     from hub.schema_diff import run_schema_diff
     from hub.schemas import load_access, role_sdl
+    from hub.settings import ConfigError
 
     def current_sdl(role: str | None) -> str:
         policy, _ = load_access(_settings(args))
@@ -141,6 +105,7 @@ def cmd_operations(args: argparse.Namespace) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     from hub.identity import development_issuer
     from hub.schemas import load_access, require_grantable
+    from hub.settings import ConfigError
 
     settings = _settings(args)
     issuer = development_issuer(settings)
@@ -204,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(demo)
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--residents", type=int, default=10_000)
+    demo.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS)
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the hub from a configuration file")
@@ -301,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         return int(args.func(args) or 0)
-    except ConfigError as exc:
-        print(f"hub: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from hub.settings import ConfigError
+
+        if not isinstance(exc, ConfigError):
+            raise
+        print(f"hub: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

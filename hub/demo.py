@@ -6,14 +6,15 @@ import json
 import secrets
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hub.private_files import write_private
 from hub.processes import RunningService, start_service
 from hub.settings import Settings, SourceSettings, load_settings
 
-DEFAULT_RESIDENTS = 10_000
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -23,27 +24,72 @@ def read_manifest(data_dir: Path) -> dict | None:
         return None
 
 
-def ensure_demo_data(data_dir: Path, *, residents: int, region_file: Path, seed: int = 2026) -> dict:
-    """Generate the sample data unless the data directory already holds this many residents."""
+class DemoDataError(RuntimeError):
+    """The sample data could not be generated; the message has the generator's own words."""
+
+
+def demo_data_ready(data_dir: Path, residents: int) -> dict | None:
+    """The manifest of sample data of this size already in `data_dir`, or None."""
     manifest = read_manifest(data_dir)
-    if manifest is not None and manifest.get("residents") == residents:
+    return manifest if manifest is not None and manifest.get("residents") == residents else None
+
+
+def ensure_demo_data(
+    data_dir: Path,
+    *,
+    residents: int,
+    region_file: Path,
+    seed: int = 2026,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict:
+    """Generate the sample data unless the data directory already holds this many residents.
+
+    The generator runs as its own program (`python -m demo generate --progress json`);
+    `on_progress` gets each of its progress events ({"step", "done", "total"} or
+    {"message"}); anything else it says goes to stderr as it comes."""
+    manifest = demo_data_ready(data_dir, residents)
+    if manifest is not None:
         return manifest
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    subprocess.run(
+    process = subprocess.Popen(
         [
             sys.executable, "-m", "demo", "generate",
             "--data-dir", str(data_dir),
             "--residents", str(residents),
             "--region-file", str(region_file),
             "--seed", str(seed),
+            "--progress", "json",
         ],
-        check=True,
+        stdout=subprocess.DEVNULL,  # the manifest, read from its file below
+        stderr=subprocess.PIPE,
+        text=True,
         umask=0o077,  # the sample databases hold (synthetic) personal data: the hub user's only
     )
+    assert process.stderr is not None
+    said: list[str] = []
+    with process:
+        for line in process.stderr:
+            event = _progress_event(line)
+            if event is None:
+                said.append(line.rstrip())
+                print(line, end="", file=sys.stderr, flush=True)
+            elif on_progress is not None:
+                on_progress(event)
+    if process.returncode:
+        last = next((line for line in reversed(said) if line.strip()), "no message")
+        raise DemoDataError(f"sample data generation failed (exit {process.returncode}): {last}")
     manifest = read_manifest(data_dir)
     if manifest is None:
         raise RuntimeError(f"sample data generation wrote no manifest in {data_dir}")
     return manifest
+
+
+def _progress_event(line: str) -> dict[str, Any] | None:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def demo_api_key(data_dir: Path) -> str:
@@ -82,10 +128,21 @@ class DemoSources:
         self.services.clear()
 
 
-def start_demo_sources(data_dir: Path, *, host: str = "127.0.0.1", latency_ms: int = 0) -> DemoSources:
+SAMPLE_SERVICES = (("licensing", "demo.licensing"), ("complaints", "demo.complaints"))
+
+
+def start_demo_sources(
+    data_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    latency_ms: int = 0,
+    on_started: Callable[[RunningService], None] | None = None,
+) -> DemoSources:
+    """Start the sample services (SAMPLE_SERVICES) one after the other; `on_started` hears
+    of each as it is ready."""
     stack = DemoSources(data_dir=data_dir, api_key=demo_api_key(data_dir))
     try:
-        for name, module in (("licensing", "demo.licensing"), ("complaints", "demo.complaints")):
+        for name, module in SAMPLE_SERVICES:
             args = [
                 "--db", f"sqlite:///{data_dir / f'{name}.db'}",
                 f"--api-key={stack.api_key}",  # a key may start with "-"
@@ -94,6 +151,8 @@ def start_demo_sources(data_dir: Path, *, host: str = "127.0.0.1", latency_ms: i
                 "--latency-ms", str(latency_ms),
             ]
             stack.services.append(start_service(name, module, args))
+            if on_started is not None:
+                on_started(stack.services[-1])
     except BaseException:
         stack.stop()
         raise

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.settings import ConfigError
 
 if TYPE_CHECKING:  # graphql is imported when the command runs: `hub` starts faster
     from graphql import BreakingChange, DangerousChange, GraphQLSchema
@@ -33,6 +32,8 @@ def read_schema(path: Path) -> GraphQLSchema:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
+        from hub.settings import ConfigError  # here: `hub` builds its parser from this module, lightly
+
         raise ConfigError(f"cannot read the schema {path}: {exc.strerror or exc}") from exc
     return parse_schema(text, str(path))
 
@@ -43,6 +44,8 @@ def parse_schema(text: str, name: str) -> GraphQLSchema:
     try:
         return build_schema(text)
     except (GraphQLSyntaxError, GraphQLError, TypeError) as exc:
+        from hub.settings import ConfigError
+
         raise ConfigError(f"{name} is not a GraphQL schema (SDL): {exc}") from exc
 
 
