@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -23,6 +24,12 @@ class Region:
     city: str
     province: str
     kelurahan: dict[str, KelurahanInfo]
+    time_zone: str = "Asia/Jakarta"  # IANA name; the public page shows local times in it
+    time_zone_label: str = "WIB"  # how residents name it: WIB, WITA or WIT
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     def kelurahan_named(self, code: str) -> KelurahanInfo:
         """The kelurahan for a code; unknown codes (moved-in data) keep the code as name."""
@@ -47,6 +54,12 @@ def load_region(path: Path) -> Region:
             for key in ("valid_from", "valid_to"):
                 if key in item and not isinstance(item[key], date):
                     raise RegionError(f"{path}: kecamatan {item.get('name')}: {key} is not a date")
-        return Region(str(data["name"]), str(data["city"]), str(data["province"]), kelurahan)
+        zone = str(data.get("time_zone", "Asia/Jakarta"))
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise RegionError(f"{path}: time_zone {zone!r} is not a known IANA time zone") from exc
+        return Region(str(data["name"]), str(data["city"]), str(data["province"]), kelurahan,
+                      time_zone=zone, time_zone_label=str(data.get("time_zone_label", "WIB")))
     except (OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise RegionError(f"{path}: not a usable region file ({exc!r})") from exc

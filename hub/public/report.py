@@ -123,6 +123,7 @@ class Bar:
     value: float | None  # None: suppressed or unknown
     text: str  # the value as shown
     marker: float | None = None  # e.g. the 90th percentile beside the median
+    marker_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,10 @@ class Chart:
     note: str
     maximum: float
     bars: list[Bar]
+    # the table's column headers: the rows, their values, and the markers' values if any
+    row_header: str = "Kelompok"
+    value_header: str = "Nilai"
+    marker_header: str | None = None
 
 
 @dataclass
@@ -195,8 +200,9 @@ def report_from(data: dict[str, Any] | None, period: ReportPeriod) -> PageReport
             key="waktu", title="Waktu penyelesaian per jenis izin",
             note="Median (batang) dan persentil ke-90 (garis) dalam hari kerja sejak berkas lengkap.",
             maximum=_maximum(median + p90),
-            bars=[Bar(s.get("name") or s.get("code") or "", m, _days(m), q)
+            bars=[Bar(s.get("name") or s.get("code") or "", m, _days(m), q, _days(q))
                   for s, m, q in zip(services, median, p90)],
+            row_header="Jenis izin", value_header="Median", marker_header="Persentil ke-90",
         ))
         shares = [_value((s.get("applications") or {}).get("onTimeShare")) for s in services]
         page.charts.append(Chart(
@@ -204,6 +210,7 @@ def report_from(data: dict[str, Any] | None, period: ReportPeriod) -> PageReport
             note="Bagian permohonan yang selesai dalam waktu standar jenis izinnya.",
             maximum=1.0,
             bars=[Bar(s.get("name") or s.get("code") or "", v, _percent(v)) for s, v in zip(services, shares)],
+            row_header="Jenis izin", value_header="Selesai tepat waktu",
         ))
     categories = [c for c in report.get("complaintCategories") or [] if isinstance(c, dict)]
     if categories:
@@ -213,6 +220,7 @@ def report_from(data: dict[str, Any] | None, period: ReportPeriod) -> PageReport
             note="Jumlah pengaduan yang masuk pada periode ini.",
             maximum=_maximum(totals),
             bars=[Bar(c.get("category") or "", v, _count(v)) for c, v in zip(categories, totals)],
+            row_header="Kategori", value_header="Jumlah pengaduan",
         ))
     page.achievements = [f["message"] for f in report.get("achievements") or [] if f.get("message")]
     page.overdue_areas = [f["message"] for f in report.get("overdueAreas") or [] if f.get("message")]
@@ -233,4 +241,5 @@ def satisfaction_chart(index: dict[str, Any] | None) -> Chart | None:
                 else f"{e['nrr']:.2f} ({e.get('label')})".replace(".", ",", 1))
             for e in elements
         ],
+        row_header="Unsur pelayanan", value_header="Nilai rata-rata (1–4)",
     )

@@ -1,27 +1,30 @@
 """The public transparency page: `/` (track a case, the latest performance report with
 charts, the satisfaction index) and `/survei` (the satisfaction survey).
 
-Pages are rendered on the server with Jinja2 (charts are inline SVG; no framework, no
-CDN) and gzip-compressed. Report figures come from the public schema in-process, as the
-anonymous caller, so the page shows exactly what `/graphql` shows the public. Tracking
-and the survey post to `/graphql` from a few lines of inline JavaScript; the survey also
-works without it (a form post to `/survei`).
+Pages are rendered on the server with Jinja2 (charts are HTML tables with CSS bars; no
+framework, no CDN) and gzip-compressed. Report figures come from the public schema
+in-process, as the anonymous caller, so the page shows exactly what `/graphql` shows the
+public. Tracking (hub.public.tracking) is the form's GET, answered on the server; the
+survey is a form post to `/survei`, with a little inline JavaScript on top. Times are
+shown in the region's time zone, with its label (WIB).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from datetime import UTC
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from importlib.resources import files
 from typing import Any
 
 from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, select_autoescape
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp
 
@@ -37,11 +40,13 @@ from hub.public.report import (
     satisfaction_chart,
 )
 from hub.public.survey_form import DEMOGRAPHICS, QUESTIONS, SCALE, survey_input
+from hub.public.tracking import track, tracking_request
 from hub.public_limits import PAGE, SURVEY_FORM
 from hub.ratelimit import EntryPointLimitMiddleware, Limiter
 from hub.request_context import request_id_of
 from schema.analytics.surveys import SurveyService
 from schema.context import Environment
+from schema.region import Region
 
 log = logging.getLogger("simpul.public")
 
@@ -50,9 +55,34 @@ SUBMIT = ("mutation($i: SatisfactionSurveyInput!) { submitSatisfactionSurvey(inp
           "{ receiptNumber } }")
 
 
-def _templates() -> Templates:
-    return Templates(loader=PackageLoader("hub.public", "templates"),
-                     autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+REPORT_PARAMETERS = ("bulan", "tahun")
+
+
+def _templates(region: Region) -> Templates:
+    templates = Templates(loader=PackageLoader("hub.public", "templates"),
+                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    templates.filters["local_time"] = lambda moment: local_time(moment, region)
+    return templates
+
+
+def local_time(moment: datetime | str | None, region: Region) -> str:
+    """A moment as the region's residents read it: `2025-03-04 10:12 WIB`. A time without
+    a zone is taken as UTC (the hub's own clocks); text that is not a time is shown as is."""
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(region.zone):%Y-%m-%d %H:%M} {region.time_zone_label}"
+
+
+def _favicon() -> Response:
+    icon = files("hub.public").joinpath("static/favicon.svg").read_bytes()
+    return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 def _headers(nonce: str) -> dict[str, str]:
@@ -121,7 +151,7 @@ def public_routes(
     GraphQL view builder (the public page uses the anonymous role's schema). With a
     `limiter`, each route counts every request per address (`page`, `survey_form`).
     `ledger_checkpoint()` is the latest signed head of the access ledger, shown on `/`."""
-    templates = _templates()
+    templates = _templates(env.region)
     public = PublicSchema(build_view)
     execute = anonymous_executor(public, env)
     figures = _Figures(execute, public)
@@ -137,14 +167,21 @@ def public_routes(
         today = env.today()
         period = chosen_period(params, today=today)
         # the index of the last 365 days; of the 365 days up to a period asked for
-        until = min(period.last, today) if params else today
-        found = await figures.for_period(period, until, request_id_of(request.scope))
+        asked_period = any(name in params for name in REPORT_PARAMETERS)
+        until = min(period.last, today) if asked_period else today
+        request_id = request_id_of(request.scope)
+        tracked = None
+        wanted = tracking_request(params)
+        if wanted is not None:
+            address = request.client.host if request.client else None
+            tracked = await track(execute, *wanted, request_id, address)
+        found = await figures.for_period(period, until, request_id)
         previous = period.first - timedelta(days=1)
         satisfaction = found["satisfaction"]
         return render("index.html", report=found["report"], satisfaction=satisfaction,
                       satisfaction_chart=satisfaction_chart(satisfaction),
                       previous=f"{previous.year}-{previous.month:02d}",
-                      ledger=ledger_checkpoint())
+                      ledger=ledger_checkpoint(), tracked=tracked)
 
     async def services() -> list[SurveyService]:
         surveys = env.surveys
@@ -188,7 +225,14 @@ def public_routes(
     def limited(app: ASGIApp, name: str) -> ASGIApp:
         return app if limiter is None else EntryPointLimitMiddleware(app, limiter=limiter, name=name)
 
+    icon = _favicon()
+
+    async def favicon(request: Request) -> Response:
+        return icon
+
     return [
+        Route("/favicon.svg", favicon, methods=["GET", "HEAD"]),
+        Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
         Route("/", limited(GZipMiddleware(request_response(index), minimum_size=500), PAGE),
               methods=["GET", "HEAD"]),
         Route("/survei", limited(GZipMiddleware(request_response(survey), minimum_size=500), SURVEY_FORM),

@@ -1,10 +1,13 @@
 """The public page in headless Chromium (Debian's `chromium`, driven by Playwright's
-Python package): track an application, see its status, see the report's charts, answer
-the survey, and render on a phone-sized screen."""
+Python package): track an application (with and without JavaScript), see its status and
+times in WIB, see the report's charts with their tables, answer the survey, and render at
+1280 px and on a 390 px phone: chart text no larger than body text, "disembunyikan" inside
+its tile, nothing wider than the screen. Set SIMPUL_SCREENSHOTS=DIR to keep screenshots."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 from tests.hub.public.public_world import (
     ANSWERS,
+    COMPLAINT,
     ISSUED,
     RUNNING,
     public_settings,
@@ -85,14 +89,19 @@ def test_an_unknown_number_is_reported_not_found(page, hub_url: str) -> None:  #
                            timeout=10_000)
 
 
-def test_the_report_section_renders_its_charts_as_svg(page, hub_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_chart_is_a_table_of_its_values_with_bars(page, hub_url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(hub_url + "/")
-    charts = page.locator("#laporan svg, #kepuasan svg")
-    assert charts.count() >= 1
-    ikm = page.locator("#grafik-ikm svg")
-    assert ikm.locator("rect.bar").count() == 9
-    box = ikm.bounding_box()
-    assert box is not None and box["width"] > 200 and box["height"] > 100
+    figures = page.locator("figure")
+    assert figures.count() >= 1
+    assert page.locator("figure table.chart").count() == figures.count()
+    ikm = page.locator("#grafik-ikm")
+    table = page.get_by_role("table", name="Indeks kepuasan masyarakat per unsur")
+    assert table.count() == 1
+    assert table.get_by_role("row").count() == 10  # a header row and nine elements
+    assert table.get_by_role("rowheader", name="U1 Persyaratan").count() == 1
+    assert ikm.locator(".bar").count() == 9
+    box = ikm.locator(".bar").first.bounding_box()
+    assert box is not None and box["width"] > 20 and box["height"] > 5
     assert "84,26" in page.inner_text("#kepuasan")
 
 
@@ -121,3 +130,97 @@ def test_the_page_fits_a_phone_screen(browser, hub_url: str, tmp_path: Path) -> 
         assert shot.stat().st_size > 10_000
     finally:
         context.close()
+
+
+WIDTHS = [pytest.param(1280, id="1280px"), pytest.param(390, id="390px")]
+
+
+def _context(browser, width: int, **options):  # type: ignore[no-untyped-def]
+    phone = width < 500
+    return browser.new_context(viewport={"width": width, "height": 844 if phone else 900},
+                               device_scale_factor=2 if phone else 1, is_mobile=phone, has_touch=phone,
+                               locale="id-ID", **options)
+
+
+def _screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    folder = os.environ.get("SIMPUL_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chart_text_is_never_larger_than_body_text(browser, hub_url: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = _context(browser, width)
+    try:
+        page = context.new_page()
+        page.goto(hub_url + "/")
+        body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        sizes = page.evaluate("""[...document.querySelectorAll('figure table.chart th, figure table.chart td')]
+            .filter(e => e.getBoundingClientRect().width > 1)
+            .map(e => parseFloat(getComputedStyle(e).fontSize))""")
+        assert sizes and max(sizes) <= body, (sizes, body)
+        # and its rendered glyphs are that size: the chart is not a scaled picture
+        heights = page.evaluate("""[...document.querySelectorAll('figure table.chart td.nilai')]
+            .map(e => e.getBoundingClientRect().height)""")
+        assert heights and max(heights) <= body * 1.6
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+        _screenshot(page, f"public-{width}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_hidden_figures_fit_their_tiles(browser, hub_url: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = _context(browser, width)
+    try:
+        page = context.new_page()
+        page.goto(hub_url + "/")
+        tiles = page.evaluate("""[...document.querySelectorAll('.summary > div')].map(d => {
+            const b = d.querySelector('b'), t = d.getBoundingClientRect(), v = b.getBoundingClientRect();
+            return {text: b.textContent, inside: v.left >= t.left - 0.5 && v.right <= t.right + 0.5,
+                    clipped: b.scrollWidth > b.clientWidth + 0.5};
+        })""")
+        hidden = [tile for tile in tiles if tile["text"] == "disembunyikan"]
+        assert hidden, tiles  # the small world hides some of its figures
+        for tile in tiles:
+            assert tile["inside"] and not tile["clipped"], tile
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_tracking_works_without_javascript(browser, hub_url: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = _context(browser, width, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(hub_url + "/")
+        assert page.evaluate("1 + 1") == 2  # Playwright's own evaluation still works; the page's scripts do not
+        page.fill("#nomor", ISSUED)
+        page.click("#form-lacak button[type=submit]")
+        page.wait_for_selector("#hasil #status", timeout=10_000)
+        result = page.inner_text("#hasil")
+        assert "Status: Izin terbit" in result and "Persetujuan Bangunan Gedung" in result
+        times = page.locator("#hasil time")
+        assert times.count() == 3 and all(t.endswith(" WIB") for t in times.all_inner_texts())
+        assert "nomor=" in page.url
+        _screenshot(page, f"tracking-nojs-{width}")
+    finally:
+        context.close()
+
+
+def test_a_complaint_number_in_the_application_tab_is_recognised(page, hub_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(hub_url + "/")
+    page.check("input[name=jenis][value=permohonan]")
+    track(page, COMPLAINT)
+    result = page.inner_text("#hasil")
+    assert "Nomor ini adalah nomor pengaduan" in result and COMPLAINT in result
+
+
+def test_the_page_has_a_favicon(page, hub_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(hub_url + "/")
+    href = page.get_attribute("link[rel=icon]", "href")
+    assert href == "/favicon.svg"
+    icon = page.request.get(hub_url + href)
+    assert icon.ok and icon.headers["content-type"].startswith("image/svg+xml")

@@ -6,8 +6,9 @@ import asyncio
 import gzip
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from graphql import (
@@ -18,7 +19,14 @@ from graphql import (
     GraphQLNonNull,
     GraphQLString,
 )
-from tests.hub.public.public_world import ANSWERS, public_settings, public_sources, seed_surveys
+from tests.hub.public.public_world import (
+    ANSWERS,
+    COMPLAINT,
+    ISSUED,
+    public_settings,
+    public_sources,
+    seed_surveys,
+)
 from starlette.testclient import TestClient
 
 from hub.app import create_app
@@ -46,14 +54,20 @@ def test_the_page_is_in_indonesian_with_tracking_report_and_survey_link(client: 
     assert 'href="/survei"' in html
 
 
-def test_the_satisfaction_index_is_drawn_per_element_as_inline_svg(client: TestClient) -> None:
+def test_the_satisfaction_index_is_a_table_of_its_elements_drawn_as_bars(client: TestClient) -> None:
     html = client.get("/").text
     # 3 answers: sums 11 10 10 11 10 10 11 8 10 = 91; 91 / 27 x 25 = 84.26, B
     assert "84,26" in html and "mutu B (Baik)" in html and "3 responden" in html
     chart = re.search(r'<figure id="grafik-ikm">(.*?)</figure>', html, re.DOTALL)
     assert chart is not None
-    assert chart.group(1).count('class="bar"') == 9
-    assert "U1 Persyaratan" in chart.group(1)
+    body = chart.group(1)
+    assert body.count('class="bar"') == 9
+    assert '<table class="chart" role="table" aria-labelledby="judul-ikm"' in body
+    rows = re.findall(r'<th role="rowheader" scope="row">([^<]*)</th>\s*<td role="cell" class="nilai">([^<]*)</td>', body)
+    assert len(rows) == 9 and rows[0][0] == "U1 Persyaratan" and rows[0][1].startswith("3,67")
+    assert '<th role="columnheader" scope="col">Unsur pelayanan</th>' in body
+    assert '<td class="batang" aria-hidden="true">' in body  # the bars are not read out
+    assert "<svg" not in html
 
 
 def test_the_page_is_small_and_compressed_and_loads_nothing_from_elsewhere(client: TestClient) -> None:
@@ -65,8 +79,10 @@ def test_the_page_is_small_and_compressed_and_loads_nothing_from_elsewhere(clien
     assert not re.search(r'(src|href)="(https?:)?//', raw.text)
     csp = raw.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src 'nonce-" in csp
-    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)  # type: ignore[union-attr]
-    assert f'<script nonce="{nonce}">' in raw.text
+    assert "<script" not in raw.text  # tracking is the form's GET: the page runs no script
+    survey = client.get("/survei", headers={"Accept-Encoding": "identity"})
+    nonce = re.search(r"'nonce-([^']+)'", survey.headers["content-security-policy"]).group(1)  # type: ignore[union-attr]
+    assert f'<script nonce="{nonce}">' in survey.text
 
 
 def test_a_month_is_chosen_by_query_parameter(client: TestClient) -> None:
@@ -153,3 +169,48 @@ def test_suppressed_figures_show_as_hidden_not_as_zero() -> None:
 def test_a_missing_or_failed_report_leaves_the_page_without_it() -> None:
     assert report_from(None, ReportPeriod(2025, 7)).available is False
     assert report_from({"performanceReport": None}, ReportPeriod(2025, 7)).charts == []
+
+
+def test_tracking_is_answered_by_the_forms_get_without_javascript(client: TestClient) -> None:
+    html = client.get("/", params={"jenis": "permohonan", "nomor": ISSUED}).text
+    result = re.search(r'<div id="hasil" class="result ok">(.*?)</div>', html, re.DOTALL)
+    assert result is not None, html
+    assert ISSUED in result.group(1) and "Persetujuan Bangunan Gedung" in result.group(1)
+    assert "Status: <b>Izin terbit</b>" in result.group(1)
+    assert result.group(1).count("<li>") == 3
+    assert "Budi" not in html and "1471080101800001" not in html  # no personal data
+    assert 'value="' + ISSUED + '"' in html  # the form keeps the number
+
+
+def test_times_are_shown_in_the_regions_time_zone_with_its_label(client: TestClient) -> None:
+    html = client.get("/", params={"nomor": ISSUED}).text
+    times = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', html)
+    assert times
+    for stamp, shown in times:
+        local = datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Jakarta"))
+        assert shown == f"{local:%Y-%m-%d %H:%M} WIB"
+    assert " UTC" not in html
+
+
+def test_a_complaint_number_typed_as_an_application_is_recognised(client: TestClient) -> None:
+    html = client.get("/", params={"jenis": "permohonan", "nomor": COMPLAINT}).text
+    assert 'id="jenis-lain"' in html and "Nomor ini adalah nomor pengaduan" in html
+    assert 'id="status"' in html and COMPLAINT in html
+    html = client.get("/", params={"jenis": "pengaduan", "nomor": ISSUED}).text
+    assert "Nomor ini adalah nomor permohonan izin" in html and "Izin terbit" in html
+
+
+def test_an_unknown_or_overlong_number_is_reported_not_found(client: TestClient) -> None:
+    html = client.get("/", params={"nomor": "503/DPMPTSP/2025/999999-ZZZZ"}).text
+    assert "tidak ditemukan" in html and 'class="result warn"' in html
+    html = client.get("/", params={"nomor": "9" * 500}).text
+    assert "Nomor terlalu panjang" in html and "9" * 65 not in html
+
+
+def test_the_favicon_is_served_from_the_package(client: TestClient) -> None:
+    html = client.get("/").text
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in html
+    for path in ("/favicon.svg", "/favicon.ico"):
+        icon = client.get(path)
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.content.startswith(b"<svg")
