@@ -115,6 +115,9 @@ class _Figures:
             return cached[1]
         figures = {"report": await self._report(period, request_id),
                    "satisfaction": await self._satisfaction(index_until, request_id)}
+        report = figures["report"]
+        if report.available and report.as_of is None:
+            return figures  # the hub's first refresh of its metrics is still running: ask again next time
         if len(self._cache) > 64:
             self._cache.clear()
         self._cache[key] = (self._clock() + CACHE_SECONDS, figures)

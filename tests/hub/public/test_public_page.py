@@ -214,3 +214,35 @@ def test_the_favicon_is_served_from_the_package(client: TestClient) -> None:
         icon = client.get(path)
         assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
         assert icon.content.startswith(b"<svg")
+
+
+class _Public:
+    def has_root_field(self, name: str) -> bool:
+        return True
+
+    def root_field_arguments(self, name: str) -> dict:
+        return {"year": GraphQLArgument(GraphQLNonNull(GraphQLInt)), "month": GraphQLArgument(GraphQLInt)}
+
+
+def test_figures_from_before_the_first_metrics_refresh_are_not_kept() -> None:
+    from hub.public.routes import _Figures
+
+    answers: list[str | None] = [None, None, "2025-08-01T00:00:00+07:00"]
+    calls = []
+
+    async def execute(query, variables, request_id, address):  # type: ignore[no-untyped-def]
+        if "performanceReport" not in query:
+            return {"data": {"satisfactionIndex": None}}
+        calls.append(query)
+        return {"data": {"performanceReport": {"asOf": answers[min(len(calls), 3) - 1]}}}
+
+    figures = _Figures(execute, _Public())  # type: ignore[arg-type]
+    july = ReportPeriod(2025, 7)
+
+    async def twice() -> list[object]:
+        return [(await figures.for_period(july, date(2025, 8, 1), "r"))["report"].as_of for _ in range(4)]
+
+    seen = asyncio.run(twice())
+    # not yet refreshed: asked again each time; once fresh, kept (no further calls)
+    assert seen == [None, None, "2025-08-01T00:00:00+07:00", "2025-08-01T00:00:00+07:00"]
+    assert len(calls) == 3
