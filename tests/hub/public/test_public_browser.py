@@ -10,6 +10,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -135,11 +136,19 @@ def test_the_page_fits_a_phone_screen(browser, hub_url: str, tmp_path: Path) -> 
 WIDTHS = [pytest.param(1280, id="1280px"), pytest.param(390, id="390px")]
 
 
-def _context(browser, width: int, **options):  # type: ignore[no-untyped-def]
+@contextmanager
+def _page_at(browser, width: int, url: str, **options):  # type: ignore[no-untyped-def]
+    """A page `width` px wide (a phone below 500 px) that has opened `url`."""
     phone = width < 500
-    return browser.new_context(viewport={"width": width, "height": 844 if phone else 900},
-                               device_scale_factor=2 if phone else 1, is_mobile=phone, has_touch=phone,
-                               locale="id-ID", **options)
+    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 900},
+                                  device_scale_factor=2 if phone else 1, is_mobile=phone, has_touch=phone,
+                                  locale="id-ID", **options)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        yield page
+    finally:
+        context.close()
 
 
 def _screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -151,10 +160,7 @@ def _screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_chart_text_is_never_larger_than_body_text(browser, hub_url: str, width: int) -> None:  # type: ignore[no-untyped-def]
-    context = _context(browser, width)
-    try:
-        page = context.new_page()
-        page.goto(hub_url + "/")
+    with _page_at(browser, width, hub_url + "/") as page:
         body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         sizes = page.evaluate("""[...document.querySelectorAll('figure table.chart th, figure table.chart td')]
             .filter(e => e.getBoundingClientRect().width > 1)
@@ -167,16 +173,11 @@ def test_chart_text_is_never_larger_than_body_text(browser, hub_url: str, width:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than the screen"
         _screenshot(page, f"public-{width}")
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_hidden_figures_fit_their_tiles(browser, hub_url: str, width: int) -> None:  # type: ignore[no-untyped-def]
-    context = _context(browser, width)
-    try:
-        page = context.new_page()
-        page.goto(hub_url + "/")
+    with _page_at(browser, width, hub_url + "/") as page:
         tiles = page.evaluate("""[...document.querySelectorAll('.summary > div')].map(d => {
             const b = d.querySelector('b'), t = d.getBoundingClientRect(), v = b.getBoundingClientRect();
             return {text: b.textContent, inside: v.left >= t.left - 0.5 && v.right <= t.right + 0.5,
@@ -186,17 +187,11 @@ def test_hidden_figures_fit_their_tiles(browser, hub_url: str, width: int) -> No
         assert hidden, tiles  # the small world hides some of its figures
         for tile in tiles:
             assert tile["inside"] and not tile["clipped"], tile
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_tracking_works_without_javascript(browser, hub_url: str, width: int) -> None:  # type: ignore[no-untyped-def]
-    context = _context(browser, width, java_script_enabled=False)
-    try:
-        page = context.new_page()
-        page.goto(hub_url + "/")
-        assert page.evaluate("1 + 1") == 2  # Playwright's own evaluation still works; the page's scripts do not
+    with _page_at(browser, width, hub_url + "/", java_script_enabled=False) as page:
         page.fill("#nomor", ISSUED)
         page.click("#form-lacak button[type=submit]")
         page.wait_for_selector("#hasil #status", timeout=10_000)
@@ -206,8 +201,6 @@ def test_tracking_works_without_javascript(browser, hub_url: str, width: int) ->
         assert times.count() == 3 and all(t.endswith(" WIB") for t in times.all_inner_texts())
         assert "nomor=" in page.url
         _screenshot(page, f"tracking-nojs-{width}")
-    finally:
-        context.close()
 
 
 def test_a_complaint_number_in_the_application_tab_is_recognised(page, hub_url: str) -> None:  # type: ignore[no-untyped-def]
