@@ -37,21 +37,23 @@ class PortUnavailable(Exception):
     pass
 
 
-def seconds_since_launch() -> Callable[[], float]:
-    """A clock of the seconds since this process was started, so that the time reported
-    counts the interpreter's start and every import, not just the work after them. On
-    Linux from the process's start tick (/proc/self/stat) and the boot clock, exact to a
-    tick; elsewhere from psutil (its boot time is whole seconds)."""
+# where /proc is missing: the clock starts when this module is first imported
+_IMPORTED = time.monotonic()
+
+
+def seconds_since_launch() -> tuple[Callable[[], float], bool]:
+    """A clock of the seconds since this process was started, and whether it is exactly
+    that. On Linux from the process's start tick (/proc/self/stat) and the boot clock, so
+    it counts the interpreter's start and every import; elsewhere from this module's
+    import, which leaves Python's own start-up out (and says so)."""
     try:
         with open("/proc/self/stat", encoding="ascii") as stat:
             ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
         started = ticks / os.sysconf("SC_CLK_TCK")
-        return lambda: time.clock_gettime(time.CLOCK_BOOTTIME) - started
+        boot = time.CLOCK_BOOTTIME
+        return (lambda: time.clock_gettime(boot) - started), True
     except (OSError, ValueError, IndexError, AttributeError):
-        import psutil
-
-        created = psutil.Process().create_time()
-        return lambda: time.time() - created
+        return (lambda: time.monotonic() - _IMPORTED), False
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -146,7 +148,7 @@ def _generation_listener(steps: _Steps) -> Callable[[dict[str, Any]], None]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    elapsed = seconds_since_launch()
+    elapsed, from_launch = seconds_since_launch()
     print(f"Simpul demo: starting on http://{args.host}:{args.port} …", flush=True)
     try:
         listener = reserve_port(args.host, args.port)
@@ -154,10 +156,11 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"hub demo: {exc}", file=sys.stderr, flush=True)
         return 2
     with listener, _Steps() as steps:
-        return _run(args, steps, listener, elapsed)
+        return _run(args, steps, listener, elapsed, from_launch)
 
 
-def _run(args: argparse.Namespace, steps: _Steps, listener: socket.socket, elapsed: Callable[[], float]) -> int:
+def _run(args: argparse.Namespace, steps: _Steps, listener: socket.socket, elapsed: Callable[[], float],
+         from_launch: bool) -> int:
     loading = steps.begin("Loading the hub")
     from hub.demo import demo_data_ready, demo_settings, ensure_demo_data, start_demo_sources
     from hub.settings import load_settings
@@ -199,7 +202,7 @@ def _run(args: argparse.Namespace, steps: _Steps, listener: socket.socket, elaps
         def on_ready() -> None:
             steps.end(hub_task, "hub started")
             steps.stop()
-            _print_ready(url, stack.services, tokens, data_dir, elapsed())
+            _print_ready(url, stack.services, tokens, data_dir, elapsed(), from_launch)
 
         _serve(settings, listener, on_ready)
     finally:
@@ -234,10 +237,11 @@ def _serve(settings: Settings, listener: socket.socket, on_ready: Callable[[], N
 
 
 def _print_ready(url: str, services: list[RunningService], tokens: dict[str, str], data_dir: object,
-                 seconds: float) -> None:
+                 seconds: float, from_launch: bool) -> None:
+    since = "`hub demo` was launched" if from_launch else "`hub demo` started (Python's own start-up not counted)"
     lines = [
         "",
-        f"Simpul hub ready, {seconds:.1f} s after `hub demo` was launched",
+        f"Simpul hub ready, {seconds:.1f} s after {since}",
         f"  GraphQL (GraphiQL in a browser): {url}/graphql",
         f"  Public page:                     {url}/",
         f"  Health: {url}/healthz   Sources: {url}/readyz",
