@@ -222,18 +222,24 @@ def _prepare_hub(settings: Settings) -> dict[str, str]:
 
 
 def _serve(settings: Settings, listener: socket.socket, on_ready: Callable[[], None]) -> None:
-    import uvicorn
-
+    """Serve until Ctrl+C, with the hub's graceful shutdown (hub.shutdown); `on_ready` is
+    called once the server listens and the app's start-up has run."""
     from hub.app import create_app
+    from hub.log_format import configure_logging
+    from hub.shutdown import graceful_server
 
-    class _Server(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started and not self.should_exit:
-                on_ready()
+    app = create_app(settings)
+    configure_logging(settings.log_format, "warning")
+    server = graceful_server(app, host=settings.host, port=settings.port, log_level="warning")
+    startup = server.startup
 
-    config = uvicorn.Config(create_app(settings), log_level="warning")
-    _Server(config).run(sockets=[listener])
+    async def startup_then_ready(sockets: list[socket.socket] | None = None) -> None:
+        await startup(sockets=sockets)
+        if server.started and not server.should_exit:
+            on_ready()
+
+    server.startup = startup_then_ready  # type: ignore[method-assign]
+    server.run(sockets=[listener])
 
 
 def _print_ready(url: str, services: list[RunningService], tokens: dict[str, str], data_dir: object,
