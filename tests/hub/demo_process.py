@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -15,14 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.hub_process import free_port
+
+__all__ = ["DemoRun", "free_port", "run_curl", "start_demo"]
+
 READY = re.compile(r"^Simpul hub ready, ([0-9.]+) s after `hub demo` was launched$")
 LAST_LINE = "Stop with Ctrl+C."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
