@@ -53,6 +53,7 @@ from hub.settings import Settings
 from hub.shutdown import ShutdownHooks
 from hub.store import create_store_engine
 from hub.switching import switch_interval
+from hub.telemetry import Telemetry, start_telemetry
 from schema.sources import Sources
 
 MAX_BODY_BYTES = 256 * 1024
@@ -63,7 +64,13 @@ def create_app(
     *,
     sources: Sources | None = None,
     authenticate: Authenticate | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Starlette:
+    """`telemetry`: traces to a given exporter (tests); else as the settings say (hub.telemetry)."""
+    if telemetry is not None:
+        telemetry.instrument()
+    else:  # before the sources' clients and the store's engine are made, so that they are traced
+        telemetry = start_telemetry(settings)
     sources = sources or build_sources(settings)
     store = create_store_engine(settings.resolved_store_url)
     metrics = HubMetrics()
@@ -153,6 +160,8 @@ def create_app(
             await ledger_writer.aclose()
             await anchor.stop()  # the head after the last commit
             await store.dispose()
+            if telemetry is not None:
+                telemetry.shutdown()  # the last spans exported
 
     app = Starlette(
         routes=[
@@ -167,6 +176,7 @@ def create_app(
             *public_routes(build_view, env, limiter, ledger_checkpoint=lambda: anchor.latest),
         ],
         middleware=[
+            *([telemetry.middleware()] if telemetry is not None else []),  # the request's server span
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(UnexpectedErrorMiddleware),  # any exception: 500 INTERNAL as JSON
@@ -176,4 +186,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.shutdown_hooks = shutdown_hooks
+    app.state.telemetry = telemetry  # None when tracing is off
     return app

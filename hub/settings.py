@@ -253,6 +253,9 @@ class Settings(BaseSettings):
     # line, with request_id and trace_id) for a log pipeline; and the lowest level shown
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # OpenTelemetry traces (hub.telemetry; the `telemetry` extra): request, source-call and
+    # SQL spans exported over OTLP as the standard OTEL_* variables say; off costs nothing
+    tracing: bool = False
     # Prometheus' /metrics (hub.metrics_access): with `metrics_port` it is served on that
     # port only (on `metrics_host`, default: `host`; 0 picks a free port) and the main port
     # answers 404 for it; with `metrics_token` it wants `Authorization: Bearer <token>`

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+import sqlalchemy.ext.asyncio as sqlalchemy_asyncio
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from auth.clients import metadata as clients_metadata
 from auth.ledger import ledger_metadata, prepare_engine
@@ -53,9 +54,10 @@ def create_store_engine(url: str) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:" and not parsed.query.get("uri"):
             create_private_file(Path(database))  # 0600 before SQLite opens it (its -wal too)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # through the module: hub.telemetry's SQLAlchemy instrumentation patches it there
+        engine = sqlalchemy_asyncio.create_async_engine(url, connect_args={"timeout": 30})
     else:
-        engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = sqlalchemy_asyncio.create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     # WAL, busy timeout, durable commits and BEGIN IMMEDIATE for ledger writers (SQLite)
     prepare_engine(engine)
     return engine

@@ -27,7 +27,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import create_async_engine
+import sqlalchemy.ext.asyncio as sqlalchemy_asyncio
 
 from connectors._codes import UnknownCode
 from connectors._support import (
@@ -86,7 +86,8 @@ class SqlPopulationSource:
         self._timeout = timeout
         self._tz = tz
         self._postgres = db_url.get_backend_name() == "postgresql"
-        self._engine = create_async_engine(
+        # through the module, where tracing instrumentation (hub.telemetry) patches it
+        self._engine = sqlalchemy_asyncio.create_async_engine(
             db_url, **engine_options(db_url, pool_size=pool_size, timeout=timeout)
         )
         self._bind = (
