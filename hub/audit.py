@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 from auth.issuer import DevelopmentIssuer
 from auth.ledger import LedgerUnavailable, prune, verify
 from hub.audit_checkpoints import CheckpointReport, check_checkpoints, load_keys
+from hub.cli_config import find_config, missing_store
 from hub.identity import hub_issuer
 from hub.migrations import prepare_store
 from hub.settings import ConfigError, Settings
@@ -62,6 +63,12 @@ def _print_anchors(report: CheckpointReport) -> None:
 
 
 async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int:
+    missing = await missing_store(settings)  # checked first: opening a store would create it
+    if missing is not None:
+        lookup = find_config(args.config, args.data_dir)
+        raise ConfigError(f"{missing}, so no access ledger to {args.audit_command} (nothing was created); "
+                          f"{lookup.describe()}. `hub demo` or `hub serve` creates the store; or pass "
+                          "--config / --data-dir")
     engine = create_store_engine(settings.resolved_store_url)
     issuer = hub_issuer(settings)
     try:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hub.cli_help import purposes_help, roles_help
 from hub.operations_cli import add_operations_parser
 from hub.schema_diff import add_diff_parser
 
@@ -21,7 +22,9 @@ DEFAULT_RESIDENTS = 50_000  # hub.demo_run: enough for a month's public report (
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="TOML configuration file")
+    parser.add_argument("--config", type=Path,
+                        help="TOML configuration file (default: hub.toml in the data directory, which "
+                             "`hub demo` writes, when it is there)")
     parser.add_argument(
         "--data-dir", type=Path, default=None,
         help="data directory (default: $XDG_DATA_HOME/simpul, or ~/.local/share/simpul)",
@@ -30,14 +33,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
     """Settings from --config, or else from the demo's configuration in the data directory."""
-    from hub.demo import DEMO_CONFIG
-    from hub.settings import default_data_dir, load_settings
+    from hub.cli_config import find_config
+    from hub.settings import load_settings
 
-    config = args.config
-    if config is None:
-        demo_config = (args.data_dir or default_data_dir()) / DEMO_CONFIG
-        config = demo_config if demo_config.is_file() else None
-    return load_settings(config, data_dir=args.data_dir, **overrides)
+    return load_settings(find_config(args.config, args.data_dir).path, data_dir=args.data_dir, **overrides)
 
 
 def _secure_files(settings: Settings) -> None:
@@ -103,26 +102,10 @@ def cmd_operations(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from hub.identity import development_issuer
-    from hub.schemas import load_access, require_grantable
-    from hub.settings import ConfigError
+    from hub.cli_config import find_config
+    from hub.token_cli import run_token_command
 
-    settings = _settings(args)
-    issuer = development_issuer(settings)
-    require_grantable(load_access(settings)[0], [args.role])
-    try:
-        token = issuer.issue(
-            subject=args.sub or f"demo-{args.role}",
-            roles=[args.role],
-            ttl_seconds=args.ttl,
-            kelurahan=args.kelurahan,
-            nik=args.nik,
-            department=args.department,
-        )
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    print(token)
-    return 0
+    return run_token_command(_settings(args), find_config(args.config, args.data_dir), args)
 
 
 def cmd_client(args: argparse.Namespace) -> int:
@@ -167,15 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the hub on sample data with the sample sources")
     _common(demo)
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS)
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="port of the hub (default 8000)")
+    demo.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS,
+                      help=f"residents of the sample data, when it is generated (default {DEFAULT_RESIDENTS})")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the hub from a configuration file")
     _common(serve)
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--host", default=None, help="address to listen on (setting host)")
+    serve.add_argument("--port", type=int, default=None, help="port to listen on (setting port)")
     serve.add_argument("--metrics-port", type=int, default=None,
                        help="serve /metrics on this port only, not on --port (setting metrics_port)")
     serve.add_argument("--log-format", choices=["text", "json"], default=None,
@@ -184,17 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the SDL a role sees")
     _common(schema)
-    schema.add_argument("--role", default=None)
+    schema.add_argument("--role", default=None, help=roles_help("the role whose SDL to print (default: every field)"))
     schema.set_defaults(func=cmd_schema)
     add_diff_parser(schema, _common, cmd_schema_diff)
 
     token = sub.add_parser("token", help="print a token from the development issuer")
     _common(token)
-    token.add_argument("--role", required=True)
-    token.add_argument("--sub", default=None)
-    token.add_argument("--nik", default=None)
-    token.add_argument("--kelurahan", default=None)
-    token.add_argument("--department", default=None)
+    token.add_argument("--role", action="append", required=True, dest="roles", metavar="ROLE",
+                       help=roles_help("a role the token carries; repeat it for several roles"))
+    token.add_argument("--sub", default=None, help="the token's subject (default: demo-ROLE)")
+    token.add_argument("--nik", default=None,
+                       help="the citizen's NIK (16 digits): required by roles whose rows are the caller's own")
+    token.add_argument("--kelurahan", default=None,
+                       help="a kelurahan code of the region (10 digits): required by roles whose rows are "
+                            "one kelurahan's")
+    token.add_argument("--department", default=None, help="the department claim (shown in the ledger)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     token.set_defaults(func=cmd_token)
 
@@ -202,18 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
     client_sub = client.add_subparsers(dest="client_command", required=True)
     add = client_sub.add_parser("add", help="register a client; prints its id and secret once")
     _common(add)
-    add.add_argument("--name", default="")
-    add.add_argument("--role", action="append", required=True, dest="roles")
-    add.add_argument("--scope", action="append", default=[], dest="scopes")
-    add.add_argument("--purpose", default=None)
-    add.add_argument("--token-lifetime", type=int, default=300)
+    add.add_argument("--name", default="", help="a name to recognise the client by")
+    add.add_argument("--role", action="append", required=True, dest="roles", metavar="ROLE",
+                     help=roles_help("a role the client's tokens carry; repeat it for several roles"))
+    add.add_argument("--scope", action="append", default=[], dest="scopes", metavar="SCOPE",
+                     help="a scope the client's tokens carry (repeatable)")
+    add.add_argument("--purpose", default=None,
+                     help=purposes_help("the one purpose its tokens may use, open to one of its roles"))
+    add.add_argument("--token-lifetime", type=int, default=300, help="seconds a token lives (default 300)")
     add.set_defaults(func=cmd_client)
     listing = client_sub.add_parser("list", help="list clients")
     _common(listing)
     listing.set_defaults(func=cmd_client)
     revoke = client_sub.add_parser("revoke", help="revoke a client")
     _common(revoke)
-    revoke.add_argument("client_id")
+    revoke.add_argument("client_id", help="the client's id (see `hub client list`)")
     revoke.set_defaults(func=cmd_client)
 
     add_operations_parser(sub, _common, cmd_operations)
@@ -235,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_audit)
     retention = audit_sub.add_parser("prune", help="remove entries older than N days, leaving a signed checkpoint")
     _common(retention)
-    retention.add_argument("--days", type=int, required=True)
+    retention.add_argument("--days", type=int, required=True, help="remove entries older than this many days")
     retention.set_defaults(func=cmd_audit)
 
     migrate = sub.add_parser("migrate", help="migrate the hub store to this release's schema (Alembic)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from auth.clients import add_client, list_clients, revoke_client
+from auth.purposes import PurposeRegistry
+from hub.cli_config import find_config, missing_store
 from hub.migrations import prepare_store
 from hub.revocation import announce_revocation
 from hub.schemas import load_access, require_grantable
@@ -12,9 +14,27 @@ from hub.settings import ConfigError, Settings
 from hub.store import create_store_engine, write_transaction
 
 
+def _require_purpose(purposes: PurposeRegistry, roles: list[str], purpose: str | None) -> None:
+    """A client's fixed purpose must be a configured one open to one of its roles."""
+    if purpose is None:
+        return
+    open_to = [p.code for p in purposes.for_roles(roles)]
+    if purpose not in open_to:
+        listed = ", ".join(open_to) or "none: they may not read personal data"
+        raise ConfigError(f"--purpose {purpose[:40]!r} is not a purpose open to the client's roles "
+                          f"({purposes.source}); open to {', '.join(roles)}: {listed}")
+
+
 async def run_client_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.client_command == "add":  # roles the policy does not know would grant nothing
-        require_grantable(load_access(settings)[0], args.roles)
+        policy, purposes = load_access(settings)
+        require_grantable(policy, args.roles)
+        _require_purpose(purposes, args.roles, args.purpose)
+    elif args.client_command == "list":  # listing does not create a store
+        missing = await missing_store(settings)
+        if missing is not None:
+            print(f"no service accounts: {missing}; {find_config(args.config, args.data_dir).describe()}")
+            return 0
     engine = create_store_engine(settings.resolved_store_url)
     try:
         await prepare_store(engine, settings.store_migrations)
@@ -34,7 +54,10 @@ async def run_client_command(settings: Settings, args: argparse.Namespace) -> in
                 print(f"client_id: {client_id}\nclient_secret: {secret}\n"
                       "(the secret is shown once; the hub keeps only its hash)")
             elif args.client_command == "list":
-                for client in await list_clients(conn):
+                clients = await list_clients(conn)
+                if not clients:
+                    print("no service accounts registered; add one with `hub client add --role ROLE`")
+                for client in clients:
                     state = "revoked" if client.revoked else "active"
                     print(f"{client.client_id}\t{state}\troles={','.join(sorted(client.roles))}"
                           f"\tscopes={','.join(sorted(client.scopes))}\tpurpose={client.purpose or '-'}"
