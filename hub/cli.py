@@ -56,14 +56,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from hub import shutdown
     from hub.app import create_app
+    from hub.cli_config import find_config
     from hub.log_format import configure_logging
     from hub.migrations.migrate_cli import ready_store
+    from hub.workers import check_workers, serve_workers
 
-    settings = _settings(args, host=args.host, port=args.port, metrics_port=args.metrics_port,
-                         log_format=args.log_format, freeze_heap_after_start=True)
+    overrides = {"host": args.host, "port": args.port, "metrics_port": args.metrics_port,
+                 "log_format": args.log_format, "freeze_heap_after_start": True}
+    settings = _settings(args, **overrides)
+    check_workers(settings, args.workers)
     configure_logging(settings.log_format, settings.log_level)
     _secure_files(settings)
     asyncio.run(ready_store(settings))  # migrated or refused here, with a message, not in the server
+    if args.workers > 1:
+        config = find_config(args.config, args.data_dir).path
+        return serve_workers(settings, args.workers, config=config, data_dir=args.data_dir, overrides=overrides)
     shutdown.serve(create_app(settings), host=settings.host, port=settings.port,  # graceful on SIGTERM
                    log_level=settings.log_level)
     return 0
@@ -164,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="serve /metrics on this port only, not on --port (setting metrics_port)")
     serve.add_argument("--log-format", choices=["text", "json"], default=None,
                        help="log lines for people (text) or a log pipeline (json) (setting log_format)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="hub processes on the port, e.g. one per core (more than one needs the "
+                            "store on PostgreSQL; see hub.workers)")
     serve.set_defaults(func=cmd_serve)
 
     schema = sub.add_parser("schema", help="print the SDL a role sees")
