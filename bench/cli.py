@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated operation names (default: the whole mix)")
     parser.add_argument("--hub-setting", action="append", default=[], metavar="KEY=VALUE",
                         help="a TOML `key = value` line for the hub's configuration (repeatable)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="run the hub as `hub serve --workers N` and report each worker's CPU and RSS "
+                             "(more than one needs --store-url on PostgreSQL)")
+    parser.add_argument("--store-url", default=None,
+                        help="the hub store's URL (default: a fresh SQLite file per run)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -49,5 +54,6 @@ def main(argv: Sequence[str]) -> int:
         duration=args.duration, warmup=args.warmup, direct=args.direct, check_batching=args.check_batching,
         json_path=args.json, operations=tuple(n for n in (args.operations or "").split(",") if n),
         hub_settings=tuple(args.hub_setting), progress=not args.quiet, rounds=args.rounds, client=args.client,
+        workers=args.workers, store_url=args.store_url,
     )
     return run_main(options, hub_data_dir=base.data_dir, region_file=base.resolved_region_file)

@@ -46,6 +46,10 @@ class BenchOptions:
     # `ROUND_SECONDS` of --duration, at least 3 (see docs/performance.md)
     rounds: int | None = None
     client: str = CLIENTS[0]  # the load generator's HTTP client (see bench.client)
+    # run the hub as `hub serve --workers N` (N processes on one port) instead of one
+    # bench server process; more than one needs `store_url` on PostgreSQL
+    workers: int | None = None
+    store_url: str | None = None  # the hub store (default: a fresh SQLite file per run)
 
     def checked(self) -> BenchOptions:
         """These options with the round count settled, or `BenchError` (BAD_ARGUMENT)."""
@@ -61,6 +65,11 @@ class BenchOptions:
             raise BenchError("BAD_ARGUMENT", "--rounds must be between 1 and 100, each at least 0.5 s of --duration")
         if self.client not in CLIENTS:
             raise BenchError("BAD_ARGUMENT", f"--client must be one of {', '.join(CLIENTS)}")
+        if self.workers is not None and not 1 <= self.workers <= 64:
+            raise BenchError("BAD_ARGUMENT", "--workers must be between 1 and 64")
+        if (self.workers or 1) > 1 and not (self.store_url or "").startswith("postgresql"):
+            raise BenchError("BAD_ARGUMENT", f"--workers {self.workers} needs --store-url on PostgreSQL "
+                                             "(the SQLite store serves one process)")
         if not 0 <= self.warmup <= 600:
             raise BenchError("BAD_ARGUMENT", "--warmup must be between 0 and 600 seconds")
         for line in self.hub_settings:

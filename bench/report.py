@@ -217,6 +217,19 @@ def _calls(entry: dict[str, Any]) -> str:
     return " ".join(parts) or "none"
 
 
+def workers_lines(hub: dict[str, Any], workers: Sequence[str], rps: float) -> list[str]:
+    """`hub serve --workers N`: each worker's RSS and CPU per request, the hub's total
+    (workers and supervisor) and the sources', at the measured throughput."""
+    processes, per_request = hub["processes"], hub.get("cpu_ms_per_request") or {}
+    lines = [f"{name}: peak RSS {processes[name]['peak_rss_mb']:.0f} MB, CPU {_ms(per_request.get(name))} ms per request"
+             for name in workers]
+    hub_total = sum(per_request.get(n) or 0.0 for n in processes if n.startswith("hub"))
+    sources = sum(per_request.get(n) or 0.0 for n in processes if not n.startswith("hub"))
+    lines.append(f"{len(workers)} workers: {rps:.1f} requests/s; CPU per request: hub {hub_total:.2f} ms "
+                 f"(workers and supervisor), sources {sources:.2f} ms")
+    return lines
+
+
 def table(results: dict[str, Any]) -> str:
     """The human-readable report."""
     lines = []
@@ -253,11 +266,15 @@ def table(results: dict[str, Any]) -> str:
                  "sources; calls: mean source calls per request / nesting depth"
                  + (f"; {column}: {_SPAN_LEGEND[column]})" if spread else ")"))
     processes = hub.get("processes") or {}
+    per_process = hub.get("cpu_ms_per_request") or {}
     if "hub" in processes:
-        per_request = (hub.get("cpu_ms_per_request") or {}).get("hub")
-        lines.append(f"hub peak RSS {processes['hub']['peak_rss_mb']:.0f} MB; hub CPU {_ms(per_request)} ms per request; "
-                     "CPU seconds while measured: " + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in processes.items()))
-    sources = [name for name in processes if name != "hub"]
+        lines.append(f"hub peak RSS {processes['hub']['peak_rss_mb']:.0f} MB; hub CPU {_ms(per_process.get('hub'))} ms "
+                     "per request; CPU seconds while measured: "
+                     + ", ".join(f"{n} {p['cpu_seconds']:.1f}" for n, p in processes.items()))
+    workers = [name for name in processes if name.startswith("hub worker")]
+    if workers:
+        lines.extend(workers_lines(hub, workers, total))
+    sources = [name for name in processes if not name.startswith("hub")]
     if direct and sources:
         in_hub, in_direct = sources_cpu(hub, sources), sources_cpu(direct, sources)
         if in_hub is not None and in_direct is not None:

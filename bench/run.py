@@ -140,7 +140,8 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
                 await _preflight(client, operations, samples, tokens, options.seed)
             except ClientFailure as exc:
                 raise BenchError("HUB_UNREACHABLE", f"the hub at {stack.url} did not answer ({exc.code})") from exc
-            hub_pids = {"hub": stack.hub_pid, **{s.name: s.process.pid for s in stack.sources.services}}
+            workers = {f"hub worker {n}": pid for n, pid in enumerate(stack.worker_pids, 1)}
+            hub_pids = {"hub": stack.hub_pid, **workers, **{s.name: s.process.pid for s in stack.sources.services}}
             direct_pids = {"bench (direct)": os.getpid(), **{s.name: s.process.pid for s in stack.sources.services}}
             rounds = (options.rounds or 1) if options.direct else 1
             share = options.duration / rounds
@@ -224,7 +225,8 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
     manifest = prepare_data(data_dir, residents=options.residents, region_file=region_file)
     _say(f"  ready in {time.perf_counter() - began:.1f} s: {manifest.get('residents')} residents, "
          f"{manifest.get('applications')} applications, {manifest.get('complaints')} complaints")
-    with running_stack(data_dir, manifest=manifest, extra_settings=options.hub_settings) as stack:
+    with running_stack(data_dir, manifest=manifest, extra_settings=options.hub_settings,
+                       workers=options.workers, store_url=options.store_url) as stack:
         _say(f"Hub at {stack.url} (pid {stack.hub_pid})")
         sdl = _schema_sdl(stack.settings)
         operations, notices = select_operations(options.operations, schema_sdl=sdl)
@@ -247,6 +249,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
             "concurrency": options.concurrency, "duration": options.duration, "warmup": options.warmup,
             "direct": options.direct, "seed": options.seed, "hub_settings": list(options.hub_settings),
             "rounds": options.rounds if options.direct else 1, "client": options.client,
+            "workers": options.workers, "store": (options.store_url or "sqlite").split(":", 1)[0],
         },
         "environment": _environment(),
         "samples": {"citizens": len(samples.citizen_niks), "applications": len(samples.application_numbers),

@@ -9,9 +9,11 @@ source traces on so every response tells which source calls it made, pages of up
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.options import BenchError
@@ -31,6 +33,7 @@ class BenchStack:
     sources: DemoSources
     hub: RunningService
     settings: Settings  # the hub's settings, as its process reads them
+    worker_pids: list[int] = field(default_factory=list)  # `hub serve --workers N`'s workers
 
     @property
     def url(self) -> str:
@@ -63,7 +66,7 @@ def _rate_limits_off(given: Sequence[str]) -> list[str]:
     return lines
 
 
-def write_bench_config(sources: DemoSources, *, extra: Sequence[str] = ()) -> Path:
+def write_bench_config(sources: DemoSources, *, extra: Sequence[str] = (), store_url: str | None = None) -> Path:
     """The hub's configuration for the run; `extra` lines (`key = value`) come first so
     they may set any top-level setting, e.g. a rate limiter's limits."""
     data_dir = sources.data_dir
@@ -72,7 +75,7 @@ def write_bench_config(sources: DemoSources, *, extra: Sequence[str] = ()) -> Pa
         *_rate_limits_off(extra),
         *extra,
         f"data_dir = {json.dumps(str(data_dir))}",
-        f"store_url = {json.dumps('sqlite+aiosqlite:///' + str(_fresh_store(data_dir)))}",
+        f"store_url = {json.dumps(store_url or 'sqlite+aiosqlite:///' + str(_fresh_store(data_dir)))}",
         "trace_sources = true",
         f"max_page_size = {MAX_PAGE_SIZE}",
         "",
@@ -99,7 +102,8 @@ def prepare_data(data_dir: Path, *, residents: int, region_file: Path) -> dict:
 
 @contextmanager
 def running_stack(
-    data_dir: Path, *, manifest: dict, extra_settings: Sequence[str] = ()
+    data_dir: Path, *, manifest: dict, extra_settings: Sequence[str] = (), workers: int | None = None,
+    store_url: str | None = None,
 ) -> Iterator[BenchStack]:
     """Start the sample sources and the hub; stop them all on the way out."""
     try:
@@ -108,17 +112,67 @@ def running_stack(
         raise BenchError("SOURCE_START_FAILED", str(exc)) from exc
     hub: RunningService | None = None
     try:
-        config = write_bench_config(sources, extra=extra_settings)
+        config = write_bench_config(sources, extra=extra_settings, store_url=store_url)
         try:
             settings = load_settings(config)
         except ConfigError as exc:
             raise BenchError("BAD_HUB_SETTING", str(exc)) from exc
+        worker_pids: list[int] = []
         try:
-            hub = start_service("hub", "bench.server", ["--config", str(config)], timeout=300)
+            if workers is None:
+                hub = start_service("hub", "bench.server", ["--config", str(config)], timeout=300)
+            else:
+                hub, worker_pids = start_hub_serve(config, workers)
         except ServiceStartError as exc:
             raise BenchError("HUB_START_FAILED", str(exc)) from exc
-        yield BenchStack(data_dir=data_dir, manifest=manifest, sources=sources, hub=hub, settings=settings)
+        yield BenchStack(data_dir=data_dir, manifest=manifest, sources=sources, hub=hub, settings=settings,
+                         worker_pids=worker_pids)
     finally:
         if hub is not None:
             hub.stop(timeout=15)
         sources.stop()
+
+
+def start_hub_serve(config: Path, workers: int, *, timeout: float = 300) -> tuple[RunningService, list[int]]:
+    """`hub serve --config FILE --workers N` as a deployment runs it; ready once `/healthz`
+    answers and its N workers run (with one worker the process serves itself)."""
+    import socket
+    import sys
+    import time
+
+    import httpx
+    import psutil
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    service = RunningService("hub", process, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceStartError(f"hub serve exited with {process.returncode}: {process.stderr.read()[-2000:]}")
+        pids = [c.pid for c in psutil.Process(process.pid).children()
+                if "spawn_main" in " ".join(c.cmdline())] if workers > 1 else []
+        try:
+            if len(pids) == (workers if workers > 1 else 0) and \
+                    httpx.get(f"{service.url}/healthz", timeout=2).status_code == 200:
+                threading.Thread(target=_drain, args=(process.stderr,), daemon=True).start()
+                return service, pids
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    service.stop()
+    raise ServiceStartError(f"hub serve was not ready within {timeout:.0f} s")
+
+
+def _drain(stream: object) -> None:
+    try:
+        for _ in stream:  # type: ignore[attr-defined]
+            pass
+    except (OSError, ValueError):
+        pass
