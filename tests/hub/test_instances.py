@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import signal
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -91,10 +93,18 @@ def test_three_workers_share_the_load_and_keep_one_unforked_ledger_chain(config:
         assert all(status == 200 and body["data"]["citizen"]["nik"] for status, body in answers), answers[:3]
         busy = [pid for pid in workers if sum(psutil.Process(pid).cpu_times()[:2]) - cpu_before[pid] > 0.05]
         assert len(busy) >= 2, "the load was served by more than one worker"
+
+        os.kill(workers[0], signal.SIGKILL)  # a worker dies: the supervisor starts another
+        deadline = time.monotonic() + 60
+        while len(set(hub.worker_pids()) - set(workers)) < 1 or len(hub.worker_pids()) < 3:
+            assert time.monotonic() < deadline, hub.output()
+            time.sleep(0.2)
+        answers = [ask(hub.url, headers, nik) for nik in keys[:12]]
+        assert all(status == 200 for status, _ in answers), answers
     finally:
         assert hub.stop() in STOPPED, hub.output()
     report = verify(config, tmp_path)
-    assert report["ok"] and report["entries"] >= 240 + len(keys)
+    assert report["ok"] and report["entries"] >= 240 + 12 + len(keys)
 
 
 def test_two_instances_share_the_store_and_redis_and_one_killed_mid_load_leaves_the_other_serving(
