@@ -78,7 +78,22 @@ class CircuitOpen(SourceUnavailable):
 
 
 class SourceRejected(ConnectorError):
+    """`source_code` is the source's own error code (`kode`, e.g. a reused idempotency
+    key), for the schema to tell refusals apart; like `source_says`, never shown."""
+
     code = "BAD_USER_INPUT"
+
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        *,
+        operation: str | None = None,
+        source_says: str | None = None,
+        source_code: str = "",
+    ) -> None:
+        super().__init__(source, message, operation=operation, source_says=source_says)
+        self.source_code = source_code
 
 
 class RecordNotFound(ConnectorError):

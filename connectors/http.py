@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx2 as httpx
@@ -128,8 +129,15 @@ class SourceHttpClient:
         json: Any = None,
         params: Mapping[str, str | int | None] | None = None,
         idempotency_key: str | None = None,
+        form: Mapping[str, str] | None = None,
+        files: Sequence[tuple[str, tuple[str, BinaryIO, str]]] | None = None,
+        timeout: float | None = None,
     ) -> Any:
-        """Send one request; the decoded JSON body of a 2xx answer, else a connector error."""
+        """Send one request; the decoded JSON body of a 2xx answer, else a connector error.
+
+        With `files` the body is multipart/form-data (`form` fields, then the files),
+        streamed from the file objects in chunks: never held whole in memory. `timeout`
+        replaces the configured one for this call (an upload takes longer)."""
         headers: dict[str, str] = {}
         if idempotency_key is not None:
             headers[IDEMPOTENCY_HEADER] = idempotency_key
@@ -138,14 +146,20 @@ class SourceHttpClient:
             content = orjson.dumps(json)
             headers["Content-Type"] = "application/json"
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        seconds = remaining(self.timeout)
+        seconds = remaining(timeout or self.timeout)
         client = self._client
         self._in_flight += 1
         try:
-            response = await client.request(
-                method, path, content=content, params=query, headers=headers,
-                timeout=httpx.Timeout(seconds),
-            )
+            if files is not None:  # streamed from the files, in chunks
+                response = await client.request(
+                    method, path, data=dict(form or {}), files=list(files), params=query, headers=headers,
+                    timeout=httpx.Timeout(seconds),
+                )
+            else:
+                response = await client.request(
+                    method, path, content=content, params=query, headers=headers,
+                    timeout=httpx.Timeout(seconds),
+                )
         except httpx.PoolTimeout as exc:
             self._in_flight -= 1
             await self._heal(client)
@@ -204,6 +218,29 @@ class SourceHttpClient:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
+    @asynccontextmanager
+    async def stream(self, path: str, *, operation: str) -> AsyncIterator[httpx.Response]:
+        """`GET path` with the body left unread: iterate `response.aiter_bytes()`.
+        A non-2xx answer raises the connector error `request` would. Bounded by the
+        client's own timeouts (per read), never cancelled from outside."""
+        seconds = remaining(self.timeout)
+        request = self._client.build_request("GET", path, timeout=httpx.Timeout(seconds))
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise SourceTimeout(self.source_id, f"no answer within {seconds:.3g} s", operation=operation) from exc
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(
+                self.source_id, f"cannot reach the source ({type(exc).__name__})", operation=operation
+            ) from exc
+        try:
+            if not 200 <= response.status_code < 300:
+                body = await response.aread()
+                raise self._error(response.status_code, body, operation)
+            yield response
+        finally:
+            await response.aclose()
+
     async def aclose(self) -> None:
         await self._client.aclose()
         if self._closing:
@@ -243,7 +280,7 @@ class SourceHttpClient:
             return SourceUnavailable(src, f"HTTP {status}", operation=operation, source_says=says)
         return SourceRejected(
             src, f"the {src} source refused the request (HTTP {status})", operation=operation,
-            source_says=says,
+            source_says=says, source_code=kode,
         )
 
 

@@ -8,7 +8,8 @@ exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
 from connectors.records import (
@@ -25,6 +26,12 @@ from connectors.records import (
     Page,
     PageRequest,
     PermitType,
+)
+from connectors.records import (
+    DocumentRecord,
+    DocumentUpload,
+    NewApplication,
+    PermitRequirement,
 )
 
 
@@ -82,6 +89,35 @@ class LicensingSource(Source, Protocol):
     ) -> ApplicationRecord: ...
 
     async def changes_since(self, cursor: str | None, limit: int = 1000) -> ChangeBatch: ...
+
+
+@runtime_checkable
+class ApplicationIntake(Protocol):
+    """A licensing source that takes applications online, with their documents. A
+    write is all or nothing at the source; a repeated idempotency key answers the first
+    result."""
+
+    async def requirements(self) -> dict[str, list[PermitRequirement]]:
+        """Permit type code -> what it asks the applicant to upload."""
+
+    async def submit_application(
+        self, new: NewApplication, documents: Sequence[DocumentUpload], *, idempotency_key: str | None = None
+    ) -> ApplicationRecord: ...
+
+    async def add_documents(
+        self, number: str, documents: Sequence[DocumentUpload], *, idempotency_key: str | None = None
+    ) -> ApplicationRecord:
+        """Add or replace documents; the last missing one of an incomplete file sends it
+        back to SUBMITTED."""
+
+    async def mark_incomplete(
+        self, number: str, missing: Sequence[str], *, note: str | None, actor: str, idempotency_key: str | None = None
+    ) -> ApplicationRecord: ...
+
+    async def documents(self, number: str) -> list[DocumentRecord]: ...
+
+    def open_document(self, number: str, document_id: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """The content, as chunks; `RecordNotFound` unless the document is the application's."""
 
 
 @runtime_checkable

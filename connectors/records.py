@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
 
 class Sex(enum.Enum):
@@ -172,6 +172,8 @@ class PermitType:
 class Requirement:
     name: str
     fulfilled: bool
+    code: str | None = None  # the permit type's requirement code (PermitRequirement.code)
+    requested: bool = False  # an officer asked for it (the file is incomplete without it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,3 +337,56 @@ class SourceHealth:
     detail: str | None = None
     checked_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# -- online applications (issue 24) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PermitRequirement:
+    """What a permit type asks the applicant to upload, as its source defines it."""
+
+    code: str
+    name: str
+    mandatory: bool
+    media_types: tuple[str, ...]  # accepted, by content
+    max_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewApplication:
+    """An application as a citizen submits it through the hub."""
+
+    applicant_nik: str
+    applicant_name: str
+    permit_type: str
+    kelurahan_code: str
+    request_kind: RequestKind = RequestKind.NEW
+    applicant_kind: ApplicantKind = ApplicantKind.PERSON
+    company_name: str | None = None
+    business_address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentUpload:
+    """One document on its way to the source: `file` is read in chunks, from the start,
+    on every attempt (a seekable binary file, e.g. a spooled upload)."""
+
+    requirement: str
+    filename: str
+    file: BinaryIO
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """One stored document of an application (its content stays at the source)."""
+
+    id: str
+    application_number: str
+    requirement: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime

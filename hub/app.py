@@ -29,11 +29,13 @@ from auth.ledger import CheckpointFile, LedgerWriter
 from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.body_limit import BodyLimitMiddleware
+from hub.document_download import download_document
 from hub.environment import build_environment, build_sources
 from hub.graphiql import ASSETS_PATH, graphiql_assets
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.heap import settle_heap
 from hub.identity import build_identity, cursor_key
+from hub.uploads import MAX_UPLOAD_BYTES
 from hub.json_errors import UnexpectedErrorMiddleware, http_error
 from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
@@ -173,6 +175,9 @@ def create_app(
             Route("/oauth/token", oauth, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
             Route(CHECKPOINT_PATH, anchor.endpoint),
+            Route("/documents/{token}", AuthenticationMiddleware(
+                request_response(download_document), authenticate=authenticate or identity.authenticate
+            ), methods=["GET"]),
             *public_routes(build_view, env, limiter, ledger_checkpoint=lambda: anchor.latest),
         ],
         middleware=[
@@ -180,7 +185,8 @@ def create_app(
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(UnexpectedErrorMiddleware),  # any exception: 500 INTERNAL as JSON
-            Middleware(BodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),  # 413 as JSON
+            Middleware(BodyLimitMiddleware, max_body_size=MAX_BODY_BYTES,  # 413 as JSON
+                       upload_limits={"/graphql": MAX_UPLOAD_BYTES}),  # documents (hub.uploads)
         ],
         exception_handlers={HTTPException: http_error},  # 404, 405, ... as JSON
         lifespan=lifespan,

@@ -14,17 +14,22 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_size: int) -> None:
+    """`upload_limits` maps a path to the larger limit of its multipart/form-data
+    requests (documents sent with a GraphQL operation: hub.uploads)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_size: int, upload_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body_size = max_body_size
+        self.upload_limits = dict(upload_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_size:
-            await self._refuse(scope, send)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, send, limit)
             return
         received = 0
         started = False
@@ -34,7 +39,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_size:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -49,16 +54,25 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    def _limit(self, scope: Scope) -> int:
+        upload = self.upload_limits.get(scope.get("path", ""))
+        if upload is None:
+            return self.max_body_size
+        for name, value in scope.get("headers") or ():
+            if name == b"content-type":
+                return upload if value.split(b";")[0].strip().lower() == b"multipart/form-data" else self.max_body_size
+        return self.max_body_size
+
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         await send_json_error(
             scope,
             send,
             "PAYLOAD_TOO_LARGE",
-            f"The request body is larger than {self.max_body_size} bytes",
+            f"The request body is larger than {limit} bytes",
             headers={"connection": "close"},
-            maximum=self.max_body_size,
+            maximum=limit,
         )
 
 

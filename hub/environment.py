@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from auth.document_links import DocumentLinks
 from auth.ledger import LedgerEntry, LedgerWriter, query_entries
 from auth.policy import Policy
 from auth.purposes import PurposeRegistry
@@ -72,6 +73,7 @@ def build_environment(
         default_page_size=settings.default_page_size,
         trace_sources=settings.trace_sources,
         cursors=CursorCodec(cursor_key),
+        document_links=DocumentLinks(cursor_key),  # its own key, derived (auth.document_links)
         surveys=Surveys(SurveyStore(store)),
         quota=quota,
         metrics=MetricsService(view=MetricsView(store), min_group_size=settings.report_min_group_size),

@@ -43,6 +43,7 @@ from hub.graphql_http import (
     response_media_type,
 )
 from hub.json_errors import internal_message, json_error
+from hub.uploads import current_upload, is_multipart, read_multipart
 from hub.metrics import HubMetrics
 from hub.persisted.documents import DocumentRefused, PersistedDocuments
 from hub.request_context import principal_of, request_id_of
@@ -58,6 +59,7 @@ _STATUS_KEY = "simpul.graphql.status"
 _CONTEXT_KEY = "simpul.graphql.context"
 _REFUSED_KEY = "simpul.graphql.refused"
 _RETRY_KEY = "simpul.graphql.retry_after"
+_FORM_KEY = "simpul.graphql.upload_form"
 
 
 class HubGraphQL(GraphQL):
@@ -98,6 +100,9 @@ class HubGraphQL(GraphQL):
                 response = self._refusal(scope, HttpError(500, "INTERNAL", internal_message(request_id)))
             await response(scope, receive, send)
         finally:  # the request is over (answered, or failed)
+            form = scope.pop(_FORM_KEY, None)
+            if form is not None:  # the spooled files of an upload
+                await form.close()
             context = scope.pop(_CONTEXT_KEY, None)  # the scope must not keep it alive either
             if isinstance(context, Context):
                 context.release()  # see Context.release
@@ -126,7 +131,15 @@ class HubGraphQL(GraphQL):
                 406, "NOT_ACCEPTABLE", f"Accept {GRAPHQL_RESPONSE} or {JSON}; got {(accept or '')[:80]!r}"
             )
         request.scope[_MEDIA_KEY] = media
-        response = await super().run(request, context, root_value)
+        token = None
+        if request.method == "POST" and is_multipart(request.headers.get("content-type")):
+            upload, request.scope[_FORM_KEY] = await read_multipart(request)
+            token = current_upload.set(upload)
+        try:
+            response = await super().run(request, context, root_value)
+        finally:
+            if token is not None:
+                current_upload.reset(token)
         response = await self._once_ledgered(request, response)
         if isinstance(response, Response) and response.media_type == JSON:
             response.headers["content-type"] = media if media == JSON else f"{media}; charset=utf-8"
@@ -159,6 +172,9 @@ class HubGraphQL(GraphQL):
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:  # type: ignore[override]
         if request.method == "GET":
             return read_get(request.query_params)
+        upload = current_upload.get()
+        if upload is not None:  # a multipart request, read by `run` (hub.uploads)
+            return upload
         return read_post(request.content_type, await request.get_body())
 
     async def execute_single(  # type: ignore[override]  # noqa: PLR0917

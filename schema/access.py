@@ -30,7 +30,7 @@ from schema.inputs import FILTER_READS, searchable_inputs
 PERSONAL_FIELDS: Mapping[str, frozenset[str] | None] = {
     "Citizen": None,
     "Family": frozenset({"number", "head", "members", "address"}),
-    "Application": frozenset({"applicantNik", "applicantName", "applicant", "businessAddress"}),
+    "Application": frozenset({"applicantNik", "applicantName", "applicant", "businessAddress", "documents"}),
     "Complaint": frozenset({"reporter", "reporterNik"}),
     "CitizenVerification": None,
 }

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from auth.document_links import DocumentLinks
 from auth.ledger import LedgerEntry
 from auth.policy import RowAccess
 from auth.principal import Principal
@@ -18,6 +19,7 @@ from schema.analytics.service import MetricsService
 from schema.analytics.surveys import Surveys
 from schema.cases import Case
 from schema.cursors import CursorCodec
+from schema.intake.catalogue import RequirementCatalogue
 from schema.ledger_writes import LedgerWriter, LedgerWrites, drafts_of
 from schema.loaders import Loaders
 from schema.quota import Quota
@@ -54,6 +56,9 @@ class Environment:
     today: Callable[[], date] = _today
     # seals the listings' cursors; the hub passes one keyed alike on every instance
     cursors: CursorCodec = field(default_factory=CursorCodec.ephemeral)
+    # signs the documents' download links (keyed alike on every instance); None: no links
+    document_links: DocumentLinks | None = None
+    requirements: RequirementCatalogue = field(default_factory=RequirementCatalogue)
 
 
 @dataclass(slots=True)

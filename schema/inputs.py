@@ -256,6 +256,17 @@ ARGUMENTS: Mapping[tuple[str, str, str], str] = MappingProxyType({
     ("Mutation", "submitComplaint", "input"): VALUE,
     ("Mutation", "submitComplaint", "idempotencyKey"): VALUE,
     ("Mutation", "submitSatisfactionSurvey", "input"): VALUE,
+    # online applications (schema.intake): the applicant is always the caller's NIK
+    ("Mutation", "submitApplication", "input"): VALUE,
+    ("Mutation", "submitApplication", "documents"): VALUE,
+    ("Mutation", "submitApplication", "idempotencyKey"): VALUE,
+    ("Mutation", "completeApplication", "number"): KEY,  # NOT_FOUND alike for others' and absent ones
+    ("Mutation", "completeApplication", "documents"): VALUE,
+    ("Mutation", "completeApplication", "idempotencyKey"): VALUE,
+    ("Mutation", "markApplicationIncomplete", "number"): KEY,
+    ("Mutation", "markApplicationIncomplete", "missing"): VALUE,
+    ("Mutation", "markApplicationIncomplete", "note"): VALUE,
+    ("Mutation", "markApplicationIncomplete", "idempotencyKey"): VALUE,
 })
 
 

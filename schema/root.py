@@ -6,6 +6,8 @@ from strawberry.tools import merge_types
 
 from schema.analytics.query import MetricsQuery
 from schema.analytics.satisfaction import SatisfactionMutation, SatisfactionQuery
+from schema.intake.fields import IntakeQuery
+from schema.intake.mutations import IntakeMutation
 from schema.ledger import LedgerQuery
 from schema.mutations import CoreMutation
 from schema.queries import CoreQuery
@@ -13,8 +15,8 @@ from schema.tracking import TrackingQuery
 from schema.verification import VerificationQuery
 
 QUERY_PARTS: tuple[type, ...] = (CoreQuery, VerificationQuery, TrackingQuery, LedgerQuery,
-                                    SatisfactionQuery, MetricsQuery)
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation, SatisfactionMutation)
+                                    SatisfactionQuery, MetricsQuery, IntakeQuery)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation, SatisfactionMutation, IntakeMutation)
 
 Query = merge_types("Query", QUERY_PARTS)
 Mutation = merge_types("Mutation", MUTATION_PARTS) if MUTATION_PARTS else None

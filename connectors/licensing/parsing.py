@@ -51,7 +51,12 @@ def parse_application(data: Mapping[str, Any]) -> ApplicationRecord:
         status=lookup("status", codes.STATUS, source_status),
         source_status=source_status,
         requirements=tuple(
-            Requirement(name=text(item["nama"]), fulfilled=bool(item["terpenuhi"]))
+            Requirement(
+                name=text(item["nama"]),
+                fulfilled=bool(item["terpenuhi"]),
+                code=optional_text(item.get("kode")),
+                requested=bool(item.get("diminta", False)),
+            )
             for item in data.get("persyaratan") or ()
         ),
         history=status_history(data, codes.STATUS),

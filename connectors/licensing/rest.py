@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from connectors._rest import RestSource
 from connectors.errors import SourceUnavailable
 from connectors.licensing import codes
+from connectors.licensing.intake import LicensingIntake
 from connectors.licensing.parsing import parse_application, search_body
 from connectors.records import (
     ApplicationFilter,
@@ -19,9 +20,9 @@ from connectors.records import (
 )
 
 
-class RestLicensingSource(RestSource[ApplicationRecord, ApplicationStatus]):
+class RestLicensingSource(LicensingIntake, RestSource[ApplicationRecord, ApplicationStatus]):
     """`skipped`, `check`, `aclose`, `update_status` and `changes_since` come from
-    `RestSource`."""
+    `RestSource`; online applications and documents from `LicensingIntake`."""
 
     path = "/api/v1/permohonan"
     key_field = "no_permohonan"

@@ -164,14 +164,18 @@ class Guard:
         operation: str,
         call: Callable[[str], Awaitable[T]],
         idempotency_key: str | None,
+        *,
+        timeout: float | None = None,
     ) -> T:
-        """`call(key)` with the caller's idempotency key or a new one, retried with it."""
+        """`call(key)` with the caller's idempotency key or a new one, retried with it.
+        `timeout` replaces the policy's for each attempt (an upload takes longer)."""
         key = idempotency_key or f"simpul-{uuid.uuid4().hex}"
         return await self._with_retries(
             operation,
             lambda: call(key),
             attempts=1 + self.policy.write_retries,
             backoff=self.policy.write_backoff,
+            attempt_timeout=timeout,
         )
 
     async def check(self, call: Callable[[], Awaitable[None]]) -> None:
@@ -211,6 +215,7 @@ class Guard:
         attempts: int,
         backoff: float,
         deadline: float | None = None,
+        attempt_timeout: float | None = None,
     ) -> T:
         loop = asyncio.get_running_loop()
         ends = loop.time() + deadline if deadline is not None else float("inf")
@@ -229,7 +234,9 @@ class Guard:
                 remaining = ends - loop.time()
                 if remaining <= 0:
                     raise self._timeout(operation)
-                return await self._attempt(operation, call, timeout=min(self.policy.timeout, remaining))
+                return await self._attempt(
+                    operation, call, timeout=min(attempt_timeout or self.policy.timeout, remaining)
+                )
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _attempt(

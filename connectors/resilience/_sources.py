@@ -4,9 +4,11 @@ forwarded by accident)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 
-from connectors.protocols import ComplaintSource, LicensingSource, PopulationSource, Source
+from connectors.errors import SourceUnavailable
+from connectors.protocols import ApplicationIntake, ComplaintSource, LicensingSource, PopulationSource, Source
 from connectors.records import (
     ApplicationFilter,
     ApplicationRecord,
@@ -22,6 +24,7 @@ from connectors.records import (
     PageRequest,
     PermitType,
 )
+from connectors.records import DocumentRecord, DocumentUpload, NewApplication, PermitRequirement
 from connectors.resilience._guard import Guard, SourceHealth
 from connectors.resilience._policy import ResiliencePolicy
 
@@ -106,6 +109,71 @@ class GuardedLicensingSource(_Guarded):
 
     async def changes_since(self, cursor: str | None, limit: int = 1000) -> ChangeBatch:
         return await self.guard.read("changes_since", lambda: self.inner.changes_since(cursor, limit))
+
+    # -- online applications (ApplicationIntake), where the backend takes them -----------
+
+    def _upload_timeout(self, documents: Sequence[DocumentUpload]) -> float:
+        """The policy's timeout, plus a second per MB sent (a slow link to the source)."""
+        return self.guard.policy.timeout + sum(d.size for d in documents) / UPLOAD_BYTES_PER_SECOND
+
+    def _intake(self, operation: str) -> ApplicationIntake:
+        if not isinstance(self.inner, ApplicationIntake):
+            raise SourceUnavailable(self.source_id, "this licensing source takes no online applications",
+                                    operation=operation)
+        return self.inner
+
+    async def requirements(self) -> dict[str, list[PermitRequirement]]:
+        return await self.guard.cached_read("requirements", (), self._intake("requirements").requirements)
+
+    async def submit_application(
+        self, new: NewApplication, documents: Sequence[DocumentUpload], *, idempotency_key: str | None = None
+    ) -> ApplicationRecord:
+        intake = self._intake("submit_application")
+        return await self.guard.write(
+            "submit_application",
+            lambda key: intake.submit_application(new, _rewound(documents), idempotency_key=key),
+            idempotency_key,
+            timeout=self._upload_timeout(documents),
+        )
+
+    async def add_documents(
+        self, number: str, documents: Sequence[DocumentUpload], *, idempotency_key: str | None = None
+    ) -> ApplicationRecord:
+        intake = self._intake("add_documents")
+        return await self.guard.write(
+            "add_documents",
+            lambda key: intake.add_documents(number, _rewound(documents), idempotency_key=key),
+            idempotency_key,
+            timeout=self._upload_timeout(documents),
+        )
+
+    async def mark_incomplete(
+        self, number: str, missing: Sequence[str], *, note: str | None, actor: str, idempotency_key: str | None = None
+    ) -> ApplicationRecord:
+        intake = self._intake("mark_incomplete")
+        return await self.guard.write(
+            "mark_incomplete",
+            lambda key: intake.mark_incomplete(number, missing, note=note, actor=actor, idempotency_key=key),
+            idempotency_key,
+        )
+
+    async def documents(self, number: str) -> list[DocumentRecord]:
+        intake = self._intake("documents")
+        return await self.guard.read("documents", lambda: intake.documents(number))
+
+    def open_document(self, number: str, document_id: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Not retried (a stream); a failure before the first byte is the caller's to report."""
+        return self._intake("open_document").open_document(number, document_id)
+
+
+UPLOAD_BYTES_PER_SECOND = 1_000_000
+
+
+def _rewound(documents: Sequence[DocumentUpload]) -> Sequence[DocumentUpload]:
+    """Every attempt sends each file from its start."""
+    for document in documents:
+        document.file.seek(0)
+    return documents
 
 
 class GuardedComplaintSource(_Guarded):

@@ -28,6 +28,7 @@ from schema.types.common import (
 from schema.context import Context
 
 if TYPE_CHECKING:
+    from schema.intake.types import Document
     from schema.types.citizen import Citizen
 
 
@@ -82,13 +83,23 @@ class Application:
     def requirements(self) -> list[Requirement] | None:
         if not allows(self.row, "requirements"):
             return None
-        return [Requirement(name=q.name, fulfilled=q.fulfilled) for q in self.record.requirements]
+        return [Requirement(name=q.name, fulfilled=q.fulfilled, code=q.code, requested=q.requested)
+                for q in self.record.requirements]
 
     @strawberry.field(description="The workflow so far, oldest first.")
     def history(self) -> list[StatusEvent] | None:
         if not allows(self.row, "history"):
             return None
         return [StatusEvent.of(change) for change in self.record.history]
+
+    @strawberry.field(description="The documents uploaded for this application, each with a download link for "
+                      "the caller alone; null where the policy hides them.")
+    async def documents(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Document, strawberry.lazy("schema.intake.types")]] | None:
+        from schema.intake.fields import documents_of
+
+        return await documents_of(self, info.context)  # type: ignore[return-value]
 
     @strawberry.field(description="The applicant as recorded in the population registry.")
     async def applicant(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 
 from connectors import records as r
 from schema.region import KelurahanInfo
 from schema.types.labels import StatusLabel, label_of
+
+if TYPE_CHECKING:
+    from schema.intake.types import PermitRequirementType
 
 Sex = strawberry.enum(r.Sex, name="Sex")
 Religion = strawberry.enum(r.Religion, name="Religion")
@@ -53,6 +56,14 @@ class PermitType:
         description="Service-level time in working days, counted from a complete file."
     )
 
+    @strawberry.field(description="The documents an applicant uploads, as the licensing system defines them.")
+    async def requirements(
+        self, info: strawberry.Info
+    ) -> list[Annotated[PermitRequirementType, strawberry.lazy("schema.intake.types")]]:
+        from schema.intake.fields import requirements_of
+
+        return await requirements_of(info.context, self.code)  # type: ignore[return-value]
+
     @classmethod
     def of(cls, record: r.PermitType) -> PermitType:
         return cls(code=record.code, name=record.name, service_level_days=record.service_level_days)
@@ -62,6 +73,10 @@ class PermitType:
 class Requirement:
     name: str
     fulfilled: bool
+    code: str | None = strawberry.field(default=None, description="`PermitRequirement.code`, where the source "
+                                        "gives one (the name of the document to send).")
+    requested: bool = strawberry.field(default=False, description="An officer asked for this document: the "
+                                       "file is incomplete until it is sent (`completeApplication`).")
 
 
 @strawberry.type(description="One step of a workflow; `status` is the hub's name, "

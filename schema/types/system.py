@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -13,6 +14,10 @@ from auth.principal import Principal
 from connectors.errors import ConnectorError
 from connectors.protocols import Source
 from connectors.resilience import CircuitState, GuardedComplaintSource, GuardedLicensingSource, GuardedPopulationSource
+
+if TYPE_CHECKING:
+    from schema.types.application import Application
+    from schema.types.complaint import Complaint
 
 _GUARDED = (GuardedPopulationSource, GuardedLicensingSource, GuardedComplaintSource)
 
@@ -27,6 +32,23 @@ class Me:
     scopes: list[str]
     client_id: str | None
     anonymous: bool
+
+    @strawberry.field(description="A signed-in citizen's own permit applications, newest first, with their "
+                      "status history and due dates; empty for anyone else.")
+    async def applications(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Application, strawberry.lazy("schema.types.application")]]:
+        from schema.intake.fields import own_applications
+
+        return await own_applications(info.context)  # type: ignore[return-value]
+
+    @strawberry.field(description="A signed-in citizen's own complaints, newest first; empty for anyone else.")
+    async def complaints(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Complaint, strawberry.lazy("schema.types.complaint")]]:
+        from schema.intake.fields import own_complaints
+
+        return await own_complaints(info.context)  # type: ignore[return-value]
 
     @classmethod
     def of(cls, principal: Principal) -> Me:

@@ -198,11 +198,12 @@ ROOTS = {
             "application",
             "applications",
             "trackApplication",
+            "permitTypes",
             "serviceMetrics",
             "performanceReport",
             "satisfactionIndex",
         },
-        {"updateApplicationStatus"},
+        {"updateApplicationStatus", "markApplicationIncomplete"},
     ),
     "complaint_officer": (
         {
@@ -242,15 +243,16 @@ ROOTS = {
             "complaints",
             "trackApplication",
             "trackComplaint",
+            "permitTypes",
             "performanceReport",
             "satisfactionIndex",
             "myAccessLog",
         },
-        {"submitComplaint", "submitSatisfactionSurvey"},
+        {"submitComplaint", "submitSatisfactionSurvey", "submitApplication", "completeApplication"},
     ),
     "operator": ({"me", "sources", "performanceReport", "satisfactionIndex"}, set()),
     "anonymous": (
-        {"me", "trackApplication", "trackComplaint", "performanceReport", "satisfactionIndex"},
+        {"me", "trackApplication", "trackComplaint", "permitTypes", "performanceReport", "satisfactionIndex"},
         {"submitComplaint", "submitSatisfactionSurvey"},
     ),
 }
