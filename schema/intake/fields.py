@@ -4,7 +4,8 @@ cases on `me`, and the root list of permit types."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -19,6 +20,8 @@ from schema.types.common import PermitType
 if TYPE_CHECKING:
     from schema.types.application import Application
     from schema.types.complaint import Complaint
+
+T = TypeVar("T")
 
 
 async def requirements_of(ctx: Context, permit_type: str) -> list[PermitRequirementType]:
@@ -55,21 +58,23 @@ async def documents_of(application: Application, ctx: Context) -> list[Document]
 async def own_applications(ctx: Context) -> list[Application]:
     from schema.types.application import Application
 
-    if not ctx.principal.nik:
-        return []
-    records = await ctx.loaders.applications_of.load(ctx.principal.nik)
-    shown = (Application.of(record, ctx, reached_as=ReachedAs.OF_CITIZEN) for record in records)
-    return [a for a in shown if a is not None]
+    return await _own(ctx, ctx.loaders.applications_of, Application.of)
 
 
 async def own_complaints(ctx: Context) -> list[Complaint]:
     from schema.types.complaint import Complaint
 
+    return await _own(ctx, ctx.loaders.complaints_of, Complaint.of)
+
+
+async def _own(ctx: Context, loader: Any, shape: Callable[..., T | None]) -> list[T]:
+    """The caller's own records through the same loaders, policy and ledger as
+    `Citizen.applications` / `Citizen.complaints`; nothing for a caller without a NIK."""
     if not ctx.principal.nik:
         return []
-    records = await ctx.loaders.complaints_of.load(ctx.principal.nik)
-    shown = (Complaint.of(record, ctx, reached_as=ReachedAs.OF_CITIZEN) for record in records)
-    return [c for c in shown if c is not None]
+    records = await loader.load(ctx.principal.nik)
+    shown = (shape(record, ctx, reached_as=ReachedAs.OF_CITIZEN) for record in records)
+    return [item for item in shown if item is not None]
 
 
 @strawberry.type

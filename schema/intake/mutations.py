@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import strawberry
 from strawberry.types import Info
@@ -120,6 +120,19 @@ def _told(exc: SourceRejected) -> BadUserInput | SourceRejected:
     return _refused(*known) if known else exc
 
 
+async def _forward(
+    ctx: Context, operation: str, call: Callable[[], Awaitable[r.ApplicationRecord]]
+) -> Application:
+    """One write at the licensing source, traced; its known refusals told in the hub's words."""
+    try:
+        with ctx.trace.measure(ctx.env.sources.licensing.source_id, operation) as m:
+            record = await call()
+            m.fetched((record,))
+    except SourceRejected as exc:
+        raise _told(exc) from exc
+    return _shown(record, ctx)
+
+
 def _shown(record: r.ApplicationRecord, ctx: Context) -> Application:
     shown = Application.of(record, ctx)
     if shown is None:
@@ -173,13 +186,8 @@ class IntakeMutation:
             company_name=company.strip() if company else None,
             business_address=_text(input.business_address, argument="businessAddress", maximum=200),
         )
-        try:
-            with ctx.trace.measure(ctx.env.sources.licensing.source_id, "submit_application") as m:
-                record = await intake.submit_application(new, outgoing, idempotency_key=key)
-                m.fetched((record,))
-        except SourceRejected as exc:
-            raise _told(exc) from exc
-        return _shown(record, ctx)
+        return await _forward(ctx, "submit_application",
+                              lambda: intake.submit_application(new, outgoing, idempotency_key=key))
 
     @strawberry.mutation(description="Sends the documents an officer asked for (status FILE_INCOMPLETE); once "
                          "every requested and mandatory document is there, the application is SUBMITTED again.")
@@ -204,13 +212,8 @@ class IntakeMutation:
                            f"{record.status.value})")
         requirements = await _requirements(ctx, intake, record.permit_type.code)
         _check(record.permit_type.code, requirements, uploads, need_mandatory=False)
-        try:
-            with ctx.trace.measure(ctx.env.sources.licensing.source_id, "add_documents") as m:
-                updated = await intake.add_documents(record.number, outgoing, idempotency_key=key)
-                m.fetched((updated,))
-        except SourceRejected as exc:
-            raise _told(exc) from exc
-        return _shown(updated, ctx)
+        return await _forward(ctx, "add_documents",
+                              lambda: intake.add_documents(record.number, outgoing, idempotency_key=key))
 
     @strawberry.mutation(description="Sends an application back to its applicant (FILE_INCOMPLETE), naming the "
                          "requirements (`PermitRequirement.code`) missing or not acceptable.")

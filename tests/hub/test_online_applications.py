@@ -10,15 +10,13 @@ stack's other tests count."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from starlette.testclient import TestClient
 
-from hub.app import create_app
-from hub.demo import DemoSources, demo_settings
+from hub.demo import DemoSources
 from hub.identity import development_issuer
 from hub.settings import Settings
 from tests.hub.intake_support import (
@@ -47,25 +45,20 @@ STEPS = ["FILE_CHECK", "DATA_ENTRY", "RECOMMENDATION", "DECISION", "DRAFT_DECREE
 
 
 @pytest.fixture(scope="module")
-def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSources]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSources]:
+    """This module's own sample services (conftest's `settings` and `client` use them)."""
     with demo_stack(tmp_path_factory.mktemp("intake"), residents=200) as running:
         yield running
 
 
+@pytest.fixture
+def own_stack(stack: DemoSources) -> DemoSources:
+    return stack
+
+
 @pytest.fixture(scope="module")
-def people(own_stack: DemoSources) -> list[tuple[str, str]]:
-    return residents(own_stack.data_dir, 12)
-
-
-@pytest.fixture
-def settings(own_stack: DemoSources, tmp_path: Path) -> Settings:
-    return demo_settings(own_stack, store_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+def people(stack: DemoSources) -> list[tuple[str, str]]:
+    return residents(stack.data_dir, 12)
 
 
 @pytest.fixture
