@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from hub.demo import DemoSources
 from hub.identity import development_issuer
 from hub.settings import Settings
-from tests.hub.intake_support import (
+from tests.support.intake import (
     COMPLETE,
     EXE,
     IUMK_DOCUMENTS,
