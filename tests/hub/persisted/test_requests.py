@@ -129,11 +129,17 @@ def test_apq_cannot_take_a_persisted_only_caller_around_the_rule(
     assert refused.json()["data"] is None and code_of(refused) == "PERSISTED_QUERY_NOT_FOUND"
 
 
-def test_a_persisted_only_client_refuses_documents_sent_as_text(client: TestClient, token: Token) -> None:
+def test_a_persisted_only_client_refuses_documents_sent_as_text(
+    client: TestClient, token: Token, hub_args: Args, tmp_path: Path
+) -> None:
     frozen = token("population_officer", client_id="svc-frozen")
     assert code_of(client.post("/graphql", json={"query": "{ me { subject } }"}, headers=frozen)) == (
         "PERSISTED_QUERY_REQUIRED"
     )
+    push(hub_args, tmp_path, "svc-frozen", ME, roles=("population_officer",))
+    # its token names the client: no header needed, and another client's name is ignored
+    ran = client.post("/graphql", json={"documentId": sha(ME)}, headers={**frozen, "X-Client-Name": "elsewhere"})
+    assert ran.json()["data"]["me"]["roles"] == ["population_officer"], ran.text
     other = token("population_officer", client_id="svc-other")
     assert client.post("/graphql", json={"query": "{ me { subject } }"}, headers=other).json()["data"]
 
