@@ -23,7 +23,8 @@ included) is PERSISTED_QUERY_REQUIRED and an APQ hash finds only pushed operatio
 
 Codes: PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_REQUIRED,
 PERSISTED_QUERY_HASH_MISMATCH, PERSISTED_QUERY_NOT_SUPPORTED (APQ turned off),
-BAD_REQUEST (a malformed `persistedQuery` or client name).
+PERSISTED_QUERY_UNAVAILABLE (503: the hub store cannot be read), BAD_REQUEST (a
+malformed `persistedQuery` or client name).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.policy import Policy
@@ -50,6 +52,7 @@ NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 REQUIRED = "PERSISTED_QUERY_REQUIRED"
 HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
 NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+UNAVAILABLE = "PERSISTED_QUERY_UNAVAILABLE"
 
 
 class DocumentRefused(Exception):
@@ -65,7 +68,6 @@ class DocumentRefused(Exception):
 class Resolved:
     query: str | None  # None: no document at all (the view says so as for any request)
     register: str | None = None  # an APQ hash to register `query` under once it validated
-    persisted: bool = False  # a pushed or APQ document, not text sent with the request
 
 
 class PersistedDocuments:
@@ -98,7 +100,7 @@ class PersistedDocuments:
         hashed = _persisted_query(extensions)
         client = principal.client_id or client_header  # checked when used (_find)
         if document_id is not None:
-            return Resolved(await self._pushed(client, document_id, principal), persisted=True)
+            return Resolved(await self._pushed(client, document_id, principal))
         if hashed is None:
             if persisted_only and query is not None:
                 raise DocumentRefused(REQUIRED, _required_message(client))
@@ -106,23 +108,26 @@ class PersistedDocuments:
         if query is None:  # a hash alone: a pushed operation, else an APQ document
             operation = await self._find(client, hashed, principal)
             if operation is not None:
-                return Resolved(operation.operation.body, persisted=True)
+                return Resolved(operation.operation.body)
             if persisted_only:
                 raise DocumentRefused(NOT_FOUND, f"No pushed operation {hashed!r} for client {client!r}"
                                       if client else "PersistedQueryNotFound")
             if not self.apq_enabled:
                 raise DocumentRefused(NOT_SUPPORTED, "PersistedQueryNotSupported")
-            body = await self.apq.get(hashed)
+            try:
+                body = await self.apq.get(hashed)
+            except SQLAlchemyError as exc:
+                raise _unavailable() from exc
             if body is None:
                 raise DocumentRefused(NOT_FOUND, "PersistedQueryNotFound")
-            return Resolved(body, persisted=True)
+            return Resolved(body)
         if sha256_hex(query) != hashed:
             raise DocumentRefused(HASH_MISMATCH, "persistedQuery.sha256Hash is not the SHA-256 of the query text")
         if persisted_only:
             operation = await self._find(client, hashed, principal)
             if operation is None or operation.operation.body != query:
                 raise DocumentRefused(REQUIRED, _required_message(client))
-            return Resolved(query, persisted=True)
+            return Resolved(query)
         if not self.apq_enabled:
             raise DocumentRefused(NOT_SUPPORTED, "PersistedQueryNotSupported")
         return Resolved(query, register=hashed if method == "POST" else None)
@@ -157,8 +162,11 @@ class PersistedDocuments:
         key = (client, operation_id)
         operation = self._operations.get(key) if self._operations is not None else None
         if operation is None:
-            async with self._engine.connect() as conn:
-                operation = await find_operation(conn, client, operation_id)
+            try:
+                async with self._engine.connect() as conn:
+                    operation = await find_operation(conn, client, operation_id)
+            except SQLAlchemyError as exc:
+                raise _unavailable() from exc
             if operation is None:
                 return None
             if self._operations is not None:
@@ -183,6 +191,11 @@ def _persisted_query(extensions: Mapping[str, Any] | None) -> str | None:
             "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": <64 lowercase hex digits>}",
         )
     return str(value["sha256Hash"])
+
+
+def _unavailable() -> DocumentRefused:
+    log.warning("the hub store of persisted operations cannot be read", exc_info=True)
+    return DocumentRefused(UNAVAILABLE, "Persisted operations cannot be read right now; try again shortly")
 
 
 def _client_name(header: str | None) -> str | None:

@@ -204,3 +204,22 @@ def test_a_request_with_both_a_query_and_a_document_id_is_refused(client: TestCl
     assert answer.status_code == 400 and code_of(answer) == "BAD_REQUEST"
     nothing = client.post("/graphql", json={"variables": {}})
     assert nothing.status_code == 400 and code_of(nothing) == "BAD_REQUEST"
+
+
+def test_a_store_that_cannot_be_read_is_a_503_with_its_code_not_an_internal_error(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import hub.persisted.apq as apq
+    import hub.persisted.documents as documents
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(documents, "find_operation", broken)
+    monkeypatch.setattr(apq.ApqStore, "get", broken)
+    for body, headers in (({"documentId": "x"}, PUBLIC), (by_hash("{ me { subject } }"), {})):
+        answer = client.post("/graphql", json=body, headers={**headers, **STRICT})
+        assert answer.status_code == 503 and code_of(answer) == "PERSISTED_QUERY_UNAVAILABLE", answer.text
+        assert "disk" not in answer.text
