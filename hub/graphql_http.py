@@ -150,6 +150,11 @@ def _operation(data: object) -> HubRequestData:
     if query is not None and not query.strip():
         query = None
     document_id = data.get("documentId")
+    relay_id = data.get("doc_id")  # what Relay's documentation has its network layer send
+    if relay_id is not None:
+        if document_id is not None and document_id != relay_id:
+            raise HttpError(400, "BAD_REQUEST", "Give `documentId` or `doc_id`, not two different ids")
+        document_id = relay_id
     if document_id is not None and (not isinstance(document_id, str) or not document_id):
         raise HttpError(400, "BAD_REQUEST", "`documentId` must be a non-empty string")
     name = data.get("operationName")
@@ -172,10 +177,10 @@ def _operation(data: object) -> HubRequestData:
 
 
 def read_get(params: Mapping[str, str | list[str] | None]) -> HubRequestData:
-    """An operation from a GET query string (`query` or `documentId`, `operationName`,
+    """An operation from a GET query string (`query` or `documentId`/`doc_id`, `operationName`,
     `variables` and `extensions` as JSON)."""
     data: dict[str, Any] = {}
-    for key in ("query", "documentId", "operationName", "variables", "extensions"):
+    for key in ("query", "documentId", "doc_id", "operationName", "variables", "extensions"):
         raw = params.get(key)
         if isinstance(raw, list):
             raise HttpError(400, "BAD_REQUEST", f"`{key}` is given more than once")

@@ -5,7 +5,8 @@ Wire forms (POST body or GET query string; `variables` and `operationName` as us
     {"documentId": "<id>"}
         an operation pushed with `hub operations push CLIENT FILE`
         (the GraphQL over HTTP persisted-documents form; `sha256:<hex>` is read as
-        `<hex>`, the id Apollo's manifests give)
+        `<hex>`, the id Apollo's manifests give; `doc_id`, as Relay's documentation
+        sends it, is read as `documentId`)
     {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "<hex>"}}}
         Apollo's form: a pushed operation with that id, else an automatic persisted
         query (APQ) registered earlier; a miss is PERSISTED_QUERY_NOT_FOUND

@@ -42,6 +42,8 @@ def test_a_pushed_operation_runs_by_its_id_over_post_and_get(
     assert posted.json()["data"] == {"trackApplication": None}
     fetched = get(client, {"documentId": f"sha256:{sha(TRACK)}", "variables": {"n": "nope"}}, PUBLIC)
     assert fetched.json()["data"] == {"trackApplication": None}
+    relay = client.post("/graphql", json={"doc_id": sha(TRACK), "variables": {"n": "nope"}}, headers=PUBLIC)
+    assert relay.json()["data"] == {"trackApplication": None}
 
 
 def test_a_pushed_operation_is_found_only_under_its_client_and_roles(
@@ -202,6 +204,8 @@ def test_one_roles_apq_registration_does_not_change_what_another_runs(client: Te
 def test_a_request_with_both_a_query_and_a_document_id_is_refused(client: TestClient) -> None:
     answer = client.post("/graphql", json={"query": "{ me { subject } }", "documentId": "x"})
     assert answer.status_code == 400 and code_of(answer) == "BAD_REQUEST"
+    two = client.post("/graphql", json={"documentId": "x", "doc_id": "y"})
+    assert two.status_code == 400 and code_of(two) == "BAD_REQUEST"
     nothing = client.post("/graphql", json={"variables": {}})
     assert nothing.status_code == 400 and code_of(nothing) == "BAD_REQUEST"
 
