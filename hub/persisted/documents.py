@@ -118,7 +118,7 @@ class PersistedDocuments:
             try:
                 body = await self.apq.get(hashed)
             except SQLAlchemyError as exc:
-                raise _unavailable() from exc
+                raise _unavailable(exc) from exc
             if body is None:
                 raise DocumentRefused(NOT_FOUND, "PersistedQueryNotFound")
             return Resolved(body)
@@ -167,7 +167,7 @@ class PersistedDocuments:
                 async with self._engine.connect() as conn:
                     operation = await find_operation(conn, client, operation_id)
             except SQLAlchemyError as exc:
-                raise _unavailable() from exc
+                raise _unavailable(exc) from exc
             if operation is None:
                 return None
             if self._operations is not None:
@@ -194,8 +194,8 @@ def _persisted_query(extensions: Mapping[str, Any] | None) -> str | None:
     return str(value["sha256Hash"])
 
 
-def _unavailable() -> DocumentRefused:
-    log.warning("the hub store of persisted operations cannot be read", exc_info=True)
+def _unavailable(exc: Exception) -> DocumentRefused:
+    log.warning("the hub store of persisted operations cannot be read", exc_info=exc)
     return DocumentRefused(UNAVAILABLE, "Persisted operations cannot be read right now; try again shortly")
 
 

@@ -215,8 +215,7 @@ def test_a_store_that_cannot_be_read_is_a_503_with_its_code_not_an_internal_erro
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    import hub.persisted.apq as apq
-    import hub.persisted.documents as documents
+    from hub.persisted import apq, documents
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise OperationalError("SELECT", {}, Exception("disk I/O error"))
