@@ -11,6 +11,7 @@
       /graphiql-assets: the vendored GraphiQL the IDE at GET /graphql loads (hub.graphiql)
       /healthz, /readyz: probes;  /metrics: Prometheus
       /, /survei: EntryPointLimit ─► the public page
+      /warga: the citizen page (sign-in by OpenID Connect, apply, my applications: hub.citizen)
     every refusal on the way has the one JSON error shape (hub.json_errors)
 """
 
@@ -29,6 +30,8 @@ from auth.ledger import CheckpointFile, LedgerWriter
 from auth.oauth import jwks_endpoint, token_endpoint
 from hub.authentication import Authenticate, AuthenticationMiddleware
 from hub.body_limit import BodyLimitMiddleware
+from hub.citizen.pages import UPLOAD_PATHS as CITIZEN_UPLOADS
+from hub.citizen.routes import citizen_routes
 from hub.document_download import download_document
 from hub.environment import build_environment, build_sources
 from hub.graphiql import ASSETS_PATH, graphiql_assets
@@ -179,6 +182,7 @@ def create_app(
                 request_response(download_document), authenticate=authenticate or identity.authenticate
             ), methods=["GET"]),
             *public_routes(build_view, env, limiter, ledger_checkpoint=lambda: anchor.latest),
+            *citizen_routes(settings, build_view, env),  # /warga, when enabled (hub.citizen)
         ],
         middleware=[
             *([telemetry.middleware()] if telemetry is not None else []),  # the request's server span
@@ -186,7 +190,8 @@ def create_app(
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(UnexpectedErrorMiddleware),  # any exception: 500 INTERNAL as JSON
             Middleware(BodyLimitMiddleware, max_body_size=MAX_BODY_BYTES,  # 413 as JSON
-                       upload_limits={"/graphql": MAX_UPLOAD_BYTES}),  # documents (hub.uploads)
+                       upload_limits={"/graphql": MAX_UPLOAD_BYTES,  # documents (hub.uploads)
+                                      **dict.fromkeys(CITIZEN_UPLOADS, MAX_UPLOAD_BYTES)}),
         ],
         exception_handlers={HTTPException: http_error},  # 404, 405, ... as JSON
         lifespan=lifespan,

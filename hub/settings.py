@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy.engine import make_url
 
 from connectors.resilience import ResiliencePolicy
+from hub.citizen.settings import CitizenPageSettings
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -222,6 +223,7 @@ class Settings(BaseSettings):
     cursor_secret: SecretStr | None = None
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     persisted_queries: PersistedQuerySettings = Field(default_factory=PersistedQuerySettings)
+    citizen: CitizenPageSettings = Field(default_factory=CitizenPageSettings)  # /warga (hub.citizen)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1, le=1000)
     # service metrics (issue 6): seconds between refreshes of the metrics view from the

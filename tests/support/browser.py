@@ -27,10 +27,12 @@ def has_chromium() -> bool:
 
 
 @contextlib.contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """`app` (its lifespan included) on a free 127.0.0.1 port until the block ends; yields its URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+def serving(app: ASGIApp, sock: socket.socket | None = None) -> Iterator[str]:
+    """`app` (its lifespan included) on a free 127.0.0.1 port (or on `sock`, bound already,
+    for an app that must know its URL before it is made) until the block ends; yields its URL."""
+    if sock is None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
