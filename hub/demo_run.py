@@ -194,20 +194,36 @@ def _run(args: argparse.Namespace, steps: _Steps, listener: socket.socket, elaps
     try:
         steps.end(starting, "sample services " + ", ".join(f"{s.name} {s.url}" for s in stack.services))
         port = listener.getsockname()[1]
-        settings = demo_settings(stack, host=args.host, port=port, freeze_heap_after_start=True)
+        url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}"
+        citizen = _citizen_page(url, args.host)
+        settings = demo_settings(stack, host=args.host, port=port, freeze_heap_after_start=True,
+                                 **({"citizen": citizen} if citizen is not None else {}))
         hub_task = steps.begin("Starting the hub")
         tokens = _prepare_hub(settings)
-        url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}"
 
         def on_ready() -> None:
             steps.end(hub_task, "hub started")
             steps.stop()
-            _print_ready(url, stack.services, tokens, data_dir, elapsed(), from_launch)
+            _print_ready(url, stack.services, tokens, data_dir, elapsed(), from_launch, citizen=citizen is not None)
 
         _serve(settings, listener, on_ready)
     finally:
         stack.stop()
     return 0
+
+
+def _citizen_page(url: str, host: str) -> object | None:
+    """The citizen page with the development identity provider, which only a loopback
+    address may serve (hub.citizen.settings.check_allowed)."""
+    from hub.citizen.dev_idp import demo_citizen_settings
+    from hub.citizen.settings import DevIdpRefused, check_allowed
+
+    citizen = demo_citizen_settings(url)
+    try:
+        check_allowed(citizen, development=True, host=host)
+    except DevIdpRefused:
+        return None
+    return citizen
 
 
 def _prepare_hub(settings: Settings) -> dict[str, str]:
@@ -243,13 +259,16 @@ def _serve(settings: Settings, listener: socket.socket, on_ready: Callable[[], N
 
 
 def _print_ready(url: str, services: list[RunningService], tokens: dict[str, str], data_dir: object,
-                 seconds: float, from_launch: bool) -> None:
+                 seconds: float, from_launch: bool, *, citizen: bool = False) -> None:
     since = "`hub demo` was launched" if from_launch else "`hub demo` started (Python's own start-up not counted)"
     lines = [
         "",
         f"Simpul hub ready, {seconds:.1f} s after {since}",
         f"  GraphQL (GraphiQL in a browser): {url}/graphql",
         f"  Public page:                     {url}/",
+        *([f"  Citizen page (Bahasa Indonesia): {url}/warga/  (sign in as any sample resident through the",
+           f"    DEVELOPMENT-ONLY identity provider at {url}/dev-idp; off unless the demo listens on 127.0.0.1)"]
+          if citizen else []),
         f"  Health: {url}/healthz   Sources: {url}/readyz",
         *(f"  Sample {service.name} service: {service.url}" for service in services),
         "",

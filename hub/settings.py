@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from sqlalchemy.engine import make_url
 
 from connectors.resilience import ResiliencePolicy
-from hub.citizen.settings import CitizenPageSettings
+from hub.citizen.settings import CitizenPageSettings, check_allowed
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -288,6 +288,11 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown source id(s) {sorted(unknown)}; "
                              "known: population, licensing, complaints")
         return value
+
+    @model_validator(mode="after")
+    def _development_idp_allowed(self) -> Settings:
+        check_allowed(self.citizen, development=self.issuer.development, host=self.host)
+        return self
 
     @property
     def resolved_store_url(self) -> str:

@@ -5,14 +5,13 @@ a key made at start and published as a JWKS), takes the authorization code flow 
 PKCE (S256 only) and checks the registered client, its secret, its redirect URI, the
 one-time code and the verifier, as a real provider does.
 
-Refused (`DevIdpRefused`, the hub does not start) unless the issuer is in development
+Refused (`check_allowed`: the settings do not load) unless the issuer is in development
 mode and the hub listens on a loopback address: never part of a deployed hub."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -39,29 +38,12 @@ TOKEN_SECONDS = 600
 SAMPLE_RESIDENTS = 8
 
 
-class DevIdpRefused(Exception):
-    pass
-
-
 def demo_citizen_settings(hub_url: str) -> CitizenPageSettings:
     """The citizen page of a demo hub at `hub_url`, signed in by this provider."""
     return CitizenPageSettings(
         enabled=True, development_idp=True, client_id=CLIENT_ID, client_secret=secrets.token_urlsafe(24),
         metadata_url=f"{hub_url}{PATH}{METADATA}", redirect_uri=f"{hub_url}/warga/masuk/selesai",
     )
-
-
-def check_allowed(settings: CitizenPageSettings, *, development: bool, host: str) -> None:
-    if not settings.development_idp:
-        return
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not development or not loopback:
-        raise DevIdpRefused("citizen.development_idp signs anyone in without a password: it needs "
-                            "`[issuer] development = true` and a loopback host (127.0.0.1); it is for "
-                            "`hub demo` and tests only")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from hub.citizen.dev_idp import DevelopmentIdp, check_allowed
+from hub.citizen.dev_idp import DevelopmentIdp
+from hub.citizen.settings import check_allowed
 from hub.citizen.executor import citizen_executor
 from hub.citizen.pages import citizen_mount
 from hub.public.executor import BuildView

@@ -3,6 +3,8 @@ in with (OpenID Connect, authorization code with PKCE)."""
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
@@ -45,3 +47,21 @@ class CitizenPageSettings(BaseModel):
     @property
     def secure_cookie(self) -> bool:
         return (self.redirect_uri or "").startswith("https://")
+
+
+class DevIdpRefused(ValueError):
+    pass
+
+
+def check_allowed(settings: CitizenPageSettings, *, development: bool, host: str) -> None:
+    """Refuses the development identity provider outside development mode on a loopback host."""
+    if not settings.development_idp:
+        return
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not development or not loopback:
+        raise DevIdpRefused("citizen.development_idp signs anyone in without a password: it needs "
+                            "`[issuer] development = true` and a loopback host (127.0.0.1); it is for "
+                            "`hub demo` and tests only")
