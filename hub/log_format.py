@@ -83,10 +83,22 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
     return _TextFormatter(TEXT_FORMAT)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is written (as logging's own
+    last-resort handler does), not to the one there when it was configured."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]
+        return sys.stderr
+
+
 def configure_logging(log_format: LogFormat, level: str = "info", *, stream: TextIO | None = None) -> logging.Handler:
     """One handler on the root logger (uvicorn's loggers hand their records to it: run
-    uvicorn with `log_config=None`); returns it."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    uvicorn with `log_config=None`), writing to `stream` or else stderr; returns it."""
+    handler: logging.Handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(formatter(log_format))
     handler.addFilter(RequestContextFilter())
     root = logging.getLogger()

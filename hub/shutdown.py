@@ -33,8 +33,8 @@ Hook = Callable[[], Awaitable[object]]
 
 
 class ShutdownHooks:
-    """What runs once when the server begins to shut down, all hooks together, each
-    bounded by the time left of the grace period; a failing hook is logged, not raised."""
+    """What runs once when the server begins to shut down: all hooks together, bounded
+    together by the grace period; a failing hook is logged, not raised."""
 
     def __init__(self, *, grace_seconds: float) -> None:
         self.grace_seconds = grace_seconds

@@ -31,6 +31,7 @@ from graphql import GraphQLError, GraphQLSyntaxError, build_schema
 
 from auth.clients import get_client
 from auth.policy import Policy
+from hub.migrations import prepare_store
 from hub.persisted.checks import Problem, Target, check_operations
 from hub.persisted.manifest import CLIENT_NAME, ManifestError, ManifestOperation, read_manifest
 from hub.persisted.operations import (
@@ -42,7 +43,7 @@ from hub.persisted.operations import (
 )
 from hub.schemas import SchemaSet, load_access
 from hub.settings import ConfigError, Settings
-from hub.store import create_store_engine, create_tables, write_transaction
+from hub.store import create_store_engine, write_transaction
 from schema.build import shape_limits
 
 
@@ -121,7 +122,7 @@ async def run_operations_command(settings: Settings, args: argparse.Namespace) -
     operations = _read(args.file) if command == "push" else []
     engine = create_store_engine(settings.resolved_store_url)
     try:
-        await create_tables(engine)
+        await prepare_store(engine, settings.store_migrations)  # or refused, as the setting says
         if command == "push":
             assert policy is not None
             return await _push(engine, policy, _client(args.client), operations, args.roles, args.replace)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,17 @@ from hub.demo import DemoSources, demo_settings
 from hub.identity import development_issuer
 from hub.settings import Settings
 from tests.hub.stack import demo_stack
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """`hub serve` run in-process (hub.log_format.configure_logging) sets the root logger's
+    handler and level for the server; the next test starts from what was there before."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -229,3 +229,18 @@ def test_the_migrations_run_from_an_installed_wheel(tmp_path: Path) -> None:
                          text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)}, timeout=300)
     assert run.returncode == 0, run.stderr
     assert f"upgraded from (none) to {head_revision()}" in run.stdout
+
+
+@pytest.mark.parametrize("command", [
+    pytest.param(["audit", "verify"], id="audit-verify"),
+    pytest.param(["client", "list"], id="client-list"),
+    pytest.param(["operations", "list"], id="operations-list"),
+])
+def test_every_command_that_opens_the_store_refuses_one_behind_in_refuse_mode(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "hub.db").touch()  # a store with no migrations run: behind
+    monkeypatch.setenv("SIMPUL_STORE_MIGRATIONS", "refuse")
+    assert main([*command, "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "hub store is behind" in err and "run `hub migrate`" in err
