@@ -8,6 +8,7 @@ source traces on so every response tells which source calls it made, pages of up
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import threading
@@ -23,6 +24,7 @@ from hub.settings import ConfigError, Settings, load_settings
 
 BENCH_CONFIG = "hub-bench.toml"
 BENCH_STORE = "hub-bench.db"
+BENCH_CHECKPOINTS = "hub-bench-checkpoints.jsonl"
 MAX_PAGE_SIZE = 1000
 
 
@@ -46,9 +48,19 @@ class BenchStack:
 
 def _fresh_store(data_dir: Path) -> Path:
     store = data_dir / BENCH_STORE
-    for path in (store, *(store.with_name(store.name + s) for s in ("-wal", "-shm", "-journal"))):
+    for path in (store, *(store.with_name(store.name + s) for s in ("-wal", "-shm", "-journal")),
+                 data_dir / BENCH_CHECKPOINTS):
         path.unlink(missing_ok=True)
     return store
+
+
+def _checkpoint_file(data_dir: Path, store_url: str | None) -> Path:
+    """The ledger checkpoints of the run's store: a fresh SQLite store gets a fresh file
+    (the old one would name entries the new store never had: "LEDGER ROLLBACK?"), a
+    store given by URL keeps its own file from run to run."""
+    if store_url is None:
+        return data_dir / BENCH_CHECKPOINTS
+    return data_dir / f"hub-bench-checkpoints-{hashlib.sha256(store_url.encode()).hexdigest()[:12]}.jsonl"
 
 
 def _rate_limits_off(given: Sequence[str]) -> list[str]:
@@ -78,6 +90,9 @@ def write_bench_config(sources: DemoSources, *, extra: Sequence[str] = (), store
         f"store_url = {json.dumps(store_url or 'sqlite+aiosqlite:///' + str(_fresh_store(data_dir)))}",
         "trace_sources = true",
         f"max_page_size = {MAX_PAGE_SIZE}",
+        "",
+        "[ledger_checkpoints]",
+        f"file = {json.dumps(str(_checkpoint_file(data_dir, store_url)))}",
         "",
         "[issuer]",
         "development = true",
