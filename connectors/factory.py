@@ -1,4 +1,5 @@
-"""Build a source from its configuration (the settings loader passes plain mappings).
+"""Build a source from its configuration (the settings loader passes plain mappings):
+the hub's three, and those of installed plug-ins (connectors.plugins).
 
     build_source("population", {"backend": "sql", "url": "sqlite:///data/siak.db"})
     build_source("licensing", {"backend": "rest", "url": "http://127.0.0.1:8101",
@@ -21,6 +22,7 @@ from connectors.memory import (
     InMemoryPopulationSource,
 )
 from connectors.population.mapping import PopulationMapping
+from connectors.plugins import source_plugins
 from connectors.population.sql import SqlPopulationSource
 from connectors.protocols import (
     ComplaintSource,
@@ -116,13 +118,15 @@ def build_source(source_id: str, config: Mapping[str, Any]) -> Source:
 
     The memory backend ignores `timeout` (settings pass it to every backend).
     """
-    if source_id not in _BACKENDS:
+    plugins = source_plugins()
+    if source_id not in _BACKENDS and source_id not in plugins:
         raise ValueError(
-            f"unknown source {source_id!r}: expected one of {', '.join(_BACKENDS)}"
+            f"unknown source {source_id!r}: expected one of {', '.join([*_BACKENDS, *plugins])}"
         )
     if not isinstance(config, Mapping):
         raise ValueError(f"sources.{source_id}: configuration must be a mapping")  # noqa: TRY004 (configuration errors are ValueError)
-    backends = _BACKENDS[source_id]
+    plugin = plugins.get(source_id)
+    backends = _BACKENDS[source_id] if plugin is None else plugin.backends
     backend = config.get("backend")
     if backend not in backends:
         raise ValueError(
@@ -136,7 +140,7 @@ def build_source(source_id: str, config: Mapping[str, Any]) -> Source:
             f"{backend} backend (allowed: {', '.join(sorted(allowed))})"
         )
     try:
-        return builder(source_id, config)
+        source = builder(source_id, config)
     except ValueError as exc:
         message = str(exc)
         if message.startswith(f"sources.{source_id}"):
@@ -144,6 +148,10 @@ def build_source(source_id: str, config: Mapping[str, Any]) -> Source:
         raise ValueError(f"sources.{source_id}: {message}") from exc
     except TypeError as exc:
         raise ValueError(f"sources.{source_id}: invalid value ({exc})") from exc
+    if plugin is not None and not isinstance(source, plugin.protocol):
+        raise ValueError(f"sources.{source_id}: the {backend} backend does not implement "
+                         f"{plugin.protocol.__name__}")
+    return source
 
 
 def _text(source_id: str, cfg: Mapping[str, Any], key: str) -> str:

@@ -10,6 +10,7 @@ from auth.ledger import LedgerEntry, LedgerWriter, query_entries
 from auth.policy import Policy
 from auth.purposes import PurposeRegistry
 from connectors import build_source
+from connectors.plugins import source_plugins
 from connectors.metrics import MetricsView
 from connectors.resilience import guarded
 from connectors.surveys import SurveyStore
@@ -40,7 +41,16 @@ def build_sources(settings: Settings) -> Sources:
         except ValueError as exc:
             raise ConfigError(f"source {source_id}: {exc}") from exc
         built[source_id] = guarded(backend, source_settings.resilience())
-    return Sources(**built)
+    extra = {}
+    for source_id in source_plugins():  # an installed plug-in is configured, or the hub does not start
+        if source_id not in settings.sources:
+            raise ConfigError(f"no configuration for source {source_id} (from an installed plug-in: "
+                              "configure it under `sources` or uninstall the package)")
+        try:
+            extra[source_id] = build_source(source_id, settings.sources[source_id].connector_config())
+        except ValueError as exc:
+            raise ConfigError(f"source {source_id}: {exc}") from exc
+    return Sources(**built, extra=extra)
 
 
 def build_environment(

@@ -15,6 +15,7 @@ from schema.access import catalogue_of
 from schema.analytics.metrics_scope import KELURAHAN_ROLE, REGION_WIDE
 from schema.build import RoleSchema, build_role_schema, build_schema
 from schema.extensions.source_trace import OPERATOR_ROLE
+from schema.plugins import policy_fragments
 from schema.value_kinds import value_kinds
 
 
@@ -56,7 +57,8 @@ def load_access(settings: Settings) -> tuple[Policy, PurposeRegistry]:
     try:
         catalogue = catalogue_of(build_schema()._schema)
         policy = load_policy(
-            settings.policy_file, catalogue=catalogue, kinds=value_kinds(catalogue), required=ROLES_IN_CODE
+            settings.policy_file, catalogue=catalogue, kinds=value_kinds(catalogue), required=ROLES_IN_CODE,
+            fragments=policy_fragments(),
         )
         purposes = load_purposes(settings.purposes_file, roles=policy.roles)
     except PolicyError as exc:

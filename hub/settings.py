@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from sqlalchemy.engine import make_url
 
+from connectors.plugins import source_plugins
 from connectors.resilience import ResiliencePolicy
 from hub.citizen.settings import CitizenPageSettings, check_allowed
 from pydantic_settings import (
@@ -34,11 +35,15 @@ def default_data_dir() -> Path:
 
 
 class SourceSettings(BaseModel):
-    backend: Literal["sql", "rest", "memory"]
+    # sql, rest or memory for the hub's sources; a plug-in's source names its own
+    # (connectors.factory checks the name against the source's backends)
+    backend: str
     url: str | None = None
     api_key: SecretStr | None = None
     timeout: float = Field(default=5.0, gt=0, le=120)
     mapping: dict[str, Any] = Field(default_factory=dict)
+    # further keys for a plug-in's backend (connectors.plugins), passed as they are
+    options: dict[str, Any] = Field(default_factory=dict)
     # resilience (issue 5): see connectors.resilience.ResiliencePolicy
     deadline: float | None = Field(default=None, gt=0, le=120)  # a read with its retries; default: timeout
     retries: int = Field(default=2, ge=0, le=10)  # reads only
@@ -72,6 +77,10 @@ class SourceSettings(BaseModel):
             config["api_key"] = self.api_key.get_secret_value()
         if self.mapping:
             config["mapping"] = self.mapping
+        for key, value in self.options.items():
+            if key in config:
+                raise ConfigError(f"options.{key}: set `{key}` as a key of the source, not an option")
+            config[key] = value
         return config
 
 
@@ -283,10 +292,11 @@ class Settings(BaseSettings):
     @field_validator("sources")
     @classmethod
     def _known_sources(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
-        unknown = set(value) - {"population", "licensing", "complaints"}
+        known = ["population", "licensing", "complaints", *source_plugins()]
+        unknown = set(value) - set(known)
         if unknown:
-            raise ValueError(f"unknown source id(s) {sorted(unknown)}; "
-                             "known: population, licensing, complaints")
+            raise ValueError(f"unknown source id(s) {sorted(unknown)}; known: {', '.join(known)} "
+                             "(a further source comes from an installed plug-in: connectors/README.md)")
         return value
 
     @model_validator(mode="after")

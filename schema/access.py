@@ -26,8 +26,9 @@ from auth.principal import Principal
 from auth.purposes import PurposeRegistry
 from schema.inputs import FILTER_READS, searchable_inputs
 
-#: Personal fields per GraphQL type; `None` means every field of the type.
-PERSONAL_FIELDS: Mapping[str, frozenset[str] | None] = {
+#: Personal fields per GraphQL type; `None` means every field of the type (installed
+#: plug-ins add theirs when the root types are assembled: schema.root).
+PERSONAL_FIELDS: dict[str, frozenset[str] | None] = {
     "Citizen": None,
     "Family": frozenset({"number", "head", "members", "address"}),
     "Application": frozenset({"applicantNik", "applicantName", "applicant", "businessAddress", "documents"}),

@@ -148,6 +148,19 @@ class Loaders:
     def complaints_of(self) -> DataLoader:  # reporter NIK -> list[ComplaintRecord]
         return self._get("complaints_of")
 
+    def of_plugin(self, source_id: str, operation: str, *, one_each: bool) -> DataLoader:
+        """A loader over a plug-in's source (schema.plugins): `operation` is its batch
+        look-up (keys -> record, or keys -> list of records when not `one_each`)."""
+        name = f"{source_id}.{operation}"
+        loader = self._loaders.get(name)
+        if loader is None:
+            source = self._sources.extra[source_id]
+            fetch = getattr(source, operation)
+            batch = (_one_each(self._trace, source_id, operation, fetch, {}) if one_each
+                     else _many_each(self._trace, source_id, operation, fetch))
+            loader = self._loaders[name] = _loader(batch)
+        return loader
+
     def prime_citizens(self, records: Sequence[CitizenRecord]) -> None:
         self._remember("citizen", {record.nik: record for record in records})
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from connectors.protocols import ComplaintSource, LicensingSource, PopulationSource
+from connectors.protocols import ComplaintSource, LicensingSource, PopulationSource, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,6 +13,8 @@ class Sources:
     population: PopulationSource
     licensing: LicensingSource
     complaints: ComplaintSource
+    # the sources of installed plug-ins, by source id (schema.plugins)
+    extra: Mapping[str, Source] = field(default_factory=dict)
 
-    def all(self) -> tuple[PopulationSource, LicensingSource, ComplaintSource]:
-        return (self.population, self.licensing, self.complaints)
+    def all(self) -> tuple[Source, ...]:
+        return (self.population, self.licensing, self.complaints, *self.extra.values())

@@ -24,7 +24,7 @@ NIK, FAMILY_NUMBER, NAME, ADDRESS, BIRTH_DATE = (
     ValueKind.BIRTH_DATE,
 )
 
-VALUE_KINDS: ValueKinds = MappingProxyType(
+_DECLARED: dict[tuple[str, str], ValueKind] = (
     {
         ("Citizen", "nik"): NIK,
         ("Citizen", "familyNumber"): FAMILY_NUMBER,
@@ -41,6 +41,15 @@ VALUE_KINDS: ValueKinds = MappingProxyType(
         ("Complaint", "reporterNik"): NIK,
     }
 )
+VALUE_KINDS: ValueKinds = MappingProxyType(_DECLARED)
+
+
+def declare_kinds(kinds: Mapping[tuple[str, str], ValueKind]) -> None:
+    """Add a plug-in's declarations (schema.plugins); it may not redeclare the hub's."""
+    clash = set(kinds) & set(_DECLARED)
+    if clash:
+        raise PolicyError(f"a plug-in redeclares the value kind of {sorted(clash)}")
+    _DECLARED.update(kinds)
 
 #: Fields whose names announce a kind but which echo the caller's own token, shown to
 #: that caller only: nobody else's value, so no role's mask is about them.

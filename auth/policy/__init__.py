@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from auth.policy._access import Access, AccessKind, most_permissive
 from auth.policy._errors import PolicyError
+from auth.policy._fragments import PolicyFragment
 from auth.policy._loader import DEFAULT_POLICY_FILE, load_policy, parse_policy
 from auth.policy._model import (
     ROOT_TYPES,
@@ -51,4 +52,5 @@ __all__ = [
     "load_policy",
     "most_permissive",
     "parse_policy",
+    "PolicyFragment",
 ]

@@ -52,6 +52,7 @@ from typing import Any
 from auth.kinds import ValueKinds
 from auth.masks import MASKS
 from auth.policy._errors import PolicyError
+from auth.policy._fragments import PolicyFragment, merge_fragments
 from auth.policy._kinds import Declared, apply_kinds
 from auth.policy._model import (
     ROOT_TYPES,
@@ -94,8 +95,10 @@ def load_policy(
     kinds: ValueKinds,
     roles: Iterable[str] | None = None,
     required: Iterable[str] = (),
+    fragments: Iterable[PolicyFragment] = (),
 ) -> Policy:
-    """Load and validate a policy file (None: the one shipped with the hub).
+    """Load and validate a policy file (None: the one shipped with the hub), with the
+    grants of installed plug-ins' `fragments` added (auth.policy._fragments).
 
     The file is the one list of roles. `catalogue` maps each GraphQL type name (root
     types included) to its field names; `kinds` names the value kind of every field
@@ -110,6 +113,7 @@ def load_policy(
     else:
         source = str(path)
         data = read_yaml(Path(path), display_name=source)
+    data = merge_fragments(data, fragments, source=source)
     return parse_policy(data, catalogue=catalogue, kinds=kinds, roles=roles, required=required, source=source)
 
 
