@@ -5,6 +5,8 @@
                 (a `documentId` or APQ hash is first turned into its document, and the
                 policy's persisted-only rule applied: hub.persisted.documents)
                 (public operations count against their own limits: schema.quota)
+      /graphql (WebSocket): subscriptions, authenticated in connection_init
+                (hub.subscription_socket); events from hub.events
       /oauth/token: EntryPointLimit ─► the hub's issuer (failed client authentications
                 counted: hub.public_limits);  /.well-known/jwks.json
       /.well-known/ledger-checkpoint: the latest signed head of the access ledger
@@ -23,7 +25,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, request_response
+from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp
 
 from auth.ledger import CheckpointFile, LedgerWriter
@@ -34,6 +36,7 @@ from hub.citizen.pages import UPLOAD_PATHS as CITIZEN_UPLOADS
 from hub.citizen.routes import citizen_routes
 from hub.document_download import download_document
 from hub.environment import build_environment, build_sources
+from hub.events.service import EventService
 from hub.graphiql import ASSETS_PATH, graphiql_assets
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.heap import settle_heap
@@ -44,6 +47,8 @@ from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.metrics_access import main_port_routes, metrics_server
 from hub.migrations import prepare_store
+from hub.notifications.outbox import StorePreferences, enqueue
+from hub.notifications.sender import NotificationSender
 from hub.persisted.documents import PersistedDocuments
 from hub.probes import healthz, readyz
 from hub.public import public_routes
@@ -54,9 +59,10 @@ from hub.refresh import MetricsRefresher
 from hub.request_context import RequestIdMiddleware
 from hub.revocation import RevokedClients
 from hub.schemas import ROLE_SETS_KEPT, SchemaSet, load_access
-from hub.settings import Settings
+from hub.settings import ConfigError, Settings
 from hub.shutdown import ShutdownHooks
 from hub.store import create_store_engine
+from hub.subscription_socket import SocketGraphQL, SubscriptionSockets
 from hub.switching import switch_interval
 from hub.telemetry import Telemetry, start_telemetry
 from schema.sources import Sources
@@ -99,11 +105,21 @@ def create_app(
     limiter = public_limiter(counter, limits.public) if limits.enabled else None
     quota = (PublicQuota(limiter, anonymous_surveys_per_day=limits.public.anonymous_surveys_per_day)
              if limiter is not None else None)
+    notify = settings.notifications
+    if (notify.url is None) != (notify.secret is None):
+        raise ConfigError("notifications: set both url and secret, or neither")
+    events = EventService(settings.events, store=store, sources=sources, redis_url=settings.redis_url,
+                          on_logged=enqueue if notify.url else None,
+                          before_changed=lambda: refresher.refresh_once(), redis_health=redis_health)
     env = build_environment(
         settings, sources=sources, store=store, policy=policy, purposes=purposes, ledger_writer=ledger_writer,
         quota=quota,
         cursor_key=cursor_key(settings, identity.issuer),
+        events=events.hub,
+        notifications=StorePreferences(store),
     )
+    sender = (NotificationSender(notify, store, active=lambda: events.readers.state.holding,
+                                 ledger=ledger_writer.submit, metrics=metrics) if notify.url else None)
     refresher = MetricsRefresher(
         env.metrics.view,
         licensing=sources.licensing,
@@ -120,7 +136,15 @@ def create_app(
 
     # Bearer tokens are read on the GraphQL endpoint only (/oauth/token takes client
     # credentials in the same header; the probes and the public page need none).
-    graphql: ASGIApp = RoleDispatcher(build_view, role_set=schemas.role_set, kept=ROLE_SETS_KEPT)
+    dispatcher = RoleDispatcher(build_view, role_set=schemas.role_set, kept=ROLE_SETS_KEPT)
+    graphql: ASGIApp = dispatcher
+    sockets = SubscriptionSockets(revoked=revoked, max_per_principal=settings.events.max_connections_per_principal)
+    socket_view = SocketGraphQL(
+        dispatcher, env=env, authenticate=authenticate or identity.authenticate, sockets=sockets,
+        max_operations=settings.events.max_operations_per_connection,
+        init_timeout=settings.events.connection_init_timeout_seconds,
+        allowed_origins=settings.events.allowed_origins,
+    )
     if limits.enabled:
         graphql = RateLimitMiddleware(
             graphql,
@@ -137,6 +161,8 @@ def create_app(
 
     # what holds long-lived connections registers here to close them on shutdown (hub.shutdown)
     shutdown_hooks = ShutdownHooks(grace_seconds=settings.shutdown_grace_seconds)
+    shutdown_hooks.register(lambda: sockets.close_all(1001, "The server is shutting down"),
+                            name="subscription sockets")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
@@ -148,6 +174,10 @@ def create_app(
         await revoked.start()
         await anchor.start()
         refresher.start()
+        await events.start()
+        sockets.start()
+        if sender is not None:
+            sender.start()
         if settings.freeze_heap_after_start:
             settle_heap(settings.gc_thresholds)
         try:
@@ -156,6 +186,10 @@ def create_app(
                     yield {"env": env}
         finally:
             await shutdown_hooks.run()  # done already under hub.shutdown's server
+            if sender is not None:
+                await sender.stop()
+            await sockets.stop()
+            await events.stop()
             await refresher.stop()
             await revoked.stop()
             for source in sources.all():
@@ -172,6 +206,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Mount(ASSETS_PATH, graphiql_assets(), name="graphiql-assets"),
+            WebSocketRoute("/graphql", socket_view),
             Route("/healthz", healthz),
             Route("/readyz", readyz(sources)),
             *main_port_routes(settings, metrics.endpoint),  # unless on a port of its own
@@ -198,4 +233,12 @@ def create_app(
     )
     app.state.shutdown_hooks = shutdown_hooks
     app.state.telemetry = telemetry  # None when tracing is off
+    # open subscription sockets (closed with 1001 by the shutdown hook registered above),
+    # and the events service (readers, bus) for operators and tests
+    app.state.subscription_sockets = sockets
+    app.state.events = events
+    app.state.notifications = sender
+    app.state.metrics_refresher = refresher
+    metrics.watch_events(sockets=lambda: len(sockets), delivered=lambda: events.hub.delivered,
+                         last_id=lambda: events.hub.last_id, holding=lambda: events.readers.state.holding)
     return app

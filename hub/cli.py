@@ -1,5 +1,5 @@
 """The `hub` command: demo, serve, schema (and schema diff), token, client, operations, audit,
-migrate, check (and bench, when installed)."""
+migrate, check, notifications (and bench, when installed)."""
 
 from __future__ import annotations
 
@@ -139,6 +139,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return asyncio.run(run_checks(lambda: _settings(args), timeout=args.timeout))
 
 
+def cmd_notifications(args: argparse.Namespace) -> int:
+    from hub.notifications.cli import run_notifications_command
+
+    return asyncio.run(run_notifications_command(_settings(args), args))
+
+
 def cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     """`hub bench` lives in the benchmark package (`bench`, the `[bench]` extra), found
     here only when the command runs, so that the product never imports it."""
@@ -250,6 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check)
     check.add_argument("--timeout", type=float, default=5.0, help="seconds per network check (default 5)")
     check.set_defaults(func=cmd_check)
+
+    notifications = sub.add_parser("notifications", help="the notification outbox: counts by state, newest messages")
+    _common(notifications)
+    notifications.add_argument("--state", choices=["pending", "delivered", "failed"], default=None)
+    notifications.add_argument("--limit", type=int, default=20)
+    notifications.add_argument("--json", action="store_true", help="print the result as JSON")
+    notifications.set_defaults(func=cmd_notifications)
 
     # its arguments are the benchmark's own (`bench.cli`), `--help` included
     bench = sub.add_parser("bench", add_help=False,

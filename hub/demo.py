@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import subprocess
@@ -100,6 +101,18 @@ def demo_api_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def demo_webhook_secret(data_dir: Path) -> str:
+    """The secret the hub signs notifications with and the sample gateway verifies
+    (Standard Webhooks: `whsec_` and 32 random bytes in base64), made once per data directory."""
+    path = data_dir / "notification-secret"
+    if not path.exists():
+        write_private(path, "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+    return path.read_text().strip()
+
+
+GATEWAY_RECORD = "notifications-received.jsonl"
+
+
 @dataclass
 class DemoSources:
     data_dir: Path
@@ -153,6 +166,12 @@ def start_demo_sources(
             stack.services.append(start_service(name, module, args))
             if on_started is not None:
                 on_started(stack.services[-1])
+        stack.services.append(start_service("notifications", "demo.notification_gateway", [
+            f"--secret={demo_webhook_secret(data_dir)}", f"--api-key={stack.api_key}",
+            "--record", str(data_dir / GATEWAY_RECORD), "--host", host, "--port", "0",
+        ]))
+        if on_started is not None:
+            on_started(stack.services[-1])
     except BaseException:
         stack.stop()
         raise
@@ -177,6 +196,9 @@ def write_demo_config(stack: DemoSources) -> Path:
         lines.append(f"url = {json.dumps(source.url)}")
         if source.api_key is not None:
             lines.append(f"api_key = {json.dumps(source.api_key.get_secret_value())}")
+    lines += ["", "[notifications]  # the sample gateway; it records what it receives",
+              f"url = {json.dumps(stack.url_of('notifications') + '/webhook')}",
+              f"secret = {json.dumps(demo_webhook_secret(stack.data_dir))}"]
     path = stack.data_dir / DEMO_CONFIG
     write_private(path, "\n".join(lines) + "\n")
     return path

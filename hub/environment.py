@@ -23,6 +23,8 @@ from schema.context import Environment
 from schema.quota import Quota
 from schema.cursors import CursorCodec
 from schema.region import load_region
+from schema.events import EventStream
+from schema.notifications import NotificationPreferences
 from schema.sources import Sources
 
 SOURCE_IDS = ("population", "licensing", "complaints")
@@ -63,6 +65,8 @@ def build_environment(
     ledger_writer: LedgerWriter,
     cursor_key: bytes,
     quota: Quota | None = None,
+    events: EventStream | None = None,
+    notifications: NotificationPreferences | None = None,
 ) -> Environment:
     """The request-independent part of the context; `ledger_writer` (group commit:
     concurrent requests share one durable transaction, each gets its own entries)
@@ -84,6 +88,8 @@ def build_environment(
         trace_sources=settings.trace_sources,
         cursors=CursorCodec(cursor_key),
         document_links=DocumentLinks(cursor_key),  # its own key, derived (auth.document_links)
+        events=events,
+        notifications=notifications,
         surveys=Surveys(SurveyStore(store)),
         quota=quota,
         metrics=MetricsService(view=MetricsView(store), min_group_size=settings.report_min_group_size),

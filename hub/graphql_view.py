@@ -4,6 +4,7 @@ dispatcher that hands each caller the schema of its roles."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
     InvalidOperationTypeError,
 )
+from strawberry.subscriptions import MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
@@ -72,7 +74,10 @@ class HubGraphQL(GraphQL):
         metrics: HubMetrics | None = None,
         graphiql: bool = True,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+        # over HTTP, subscriptions stream as multipart (strawberry's transport); the
+        # WebSocket side of /graphql is hub.subscription_socket's
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None,
+                         subscription_protocols=(MULTIPART_SUBSCRIPTION_PROTOCOL,))
         self.env = env
         self.documents = documents
         self.metrics = metrics
@@ -124,6 +129,8 @@ class HubGraphQL(GraphQL):
             return await super().run(request, context, root_value)
         accept = request.headers.get("accept")
         media = response_media_type(accept)
+        if media is None and self._get_stream_transport_from_headers(request.headers) is not None:
+            media = JSON  # a subscription over HTTP multipart; refusals before it starts are JSON
         if media is None:
             if request.method == "GET" and "query" not in request.query_params and "text/html" in (accept or ""):
                 return await super().run(request, context, root_value)  # the IDE
@@ -171,11 +178,39 @@ class HubGraphQL(GraphQL):
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:  # type: ignore[override]
         if request.method == "GET":
-            return read_get(request.query_params)
-        upload = current_upload.get()
-        if upload is not None:  # a multipart request, read by `run` (hub.uploads)
-            return upload
-        return read_post(request.content_type, await request.get_body())
+            data = read_get(request.query_params)
+        else:
+            upload = current_upload.get()  # a multipart request, read by `run` (hub.uploads)
+            data = upload if upload is not None else read_post(request.content_type, await request.get_body())
+        transport = self._get_stream_transport_from_headers(request.headers)
+        if transport is not None:  # `Accept: multipart/mixed;subscriptionSpec="1.0"` (strawberry's transport)
+            data = dataclasses.replace(data, protocol=transport.protocol)
+        return data
+
+    async def execute_operation(  # type: ignore[override]  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData,
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        """A subscription over HTTP multipart streams (strawberry's transport), after its
+        document is resolved and checked as any other (pushed operations, persisted-only
+        roles); everything else runs through `execute_single`."""
+        if isinstance(request_data, GraphQLRequestData) and request_data.protocol != "http":
+            try:
+                resolved = await self.documents.resolve(
+                    query=request_data.query,
+                    document_id=request_data.document_id if isinstance(request_data, HubRequestData) else None,
+                    extensions=request_data.extensions, principal=context.principal,
+                    client_header=request.headers.get("x-client-name"), method=request_adapter.method)
+            except DocumentRefused as exc:
+                return ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions={"code": exc.code})])
+            request_data = dataclasses.replace(request_data, query=resolved.query)
+        return await super().execute_operation(request, request_adapter, request_data, context, root_value,
+                                               sub_response)
 
     async def execute_single(  # type: ignore[override]  # noqa: PLR0917
         self,

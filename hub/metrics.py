@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -63,6 +63,29 @@ class HubMetrics:
             "simpul_ledger_checkpoint_seq", "The chain seq of the latest signed head checkpoint",
             registry=self.registry,
         )
+        # real time (issue 25): read at scrape time from the live objects (`watch_events`)
+        self.subscription_sockets = Gauge(
+            "simpul_subscription_sockets", "Open subscription sockets on this instance", registry=self.registry)
+        self.events_delivered = Gauge(
+            "simpul_events_delivered", "Events this instance delivered to its subscribers since it started",
+            registry=self.registry)
+        self.event_last_id = Gauge("simpul_event_last_id", "The newest event id this instance delivered",
+                                   registry=self.registry)
+        self.feed_lease = Gauge("simpul_feed_lease_held", "1 while this instance reads the sources' change feeds",
+                                registry=self.registry)
+        self.notifications = Gauge(
+            "simpul_notifications", "Notification outbox messages by state (pending, delivered, failed), "
+            "as last counted", ["state"], registry=self.registry)
+        self.notification_attempts = Counter(
+            "simpul_notification_attempts", "Webhook deliveries to the notification gateway by outcome",
+            ["outcome"], registry=self.registry)
+
+    def watch_events(self, *, sockets: Callable[[], int], delivered: Callable[[], int], last_id: Callable[[], int],
+                     holding: Callable[[], bool]) -> None:
+        self.subscription_sockets.set_function(lambda: float(sockets()))
+        self.events_delivered.set_function(lambda: float(delivered()))
+        self.event_last_id.set_function(lambda: float(last_id()))
+        self.feed_lease.set_function(lambda: 1.0 if holding() else 0.0)
 
     def observe_operation(
         self,

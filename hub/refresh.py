@@ -8,7 +8,6 @@ each run it: facts are upserts, so concurrent refreshes only repeat work.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -17,6 +16,7 @@ from connectors.metrics import MetricsView, RefreshResult
 from connectors.protocols import ComplaintSource, LicensingSource
 from connectors.resilience import bulk_reads
 from connectors.workdays import WorkCalendar
+from hub.background import cancel_task
 
 log = logging.getLogger("simpul.metrics")
 
@@ -40,10 +40,16 @@ class MetricsRefresher:
         self._interval = interval
         self._task: asyncio.Task[None] | None = None
         self.runs = 0
+        self.completed = 0
         self.failures = 0
+        self._lock = asyncio.Lock()  # the periodic refresh and one asked for by events do not overlap
 
     async def refresh_once(self) -> list[RefreshResult]:
         """One refresh of both sources; errors are logged, never raised."""
+        async with self._lock:
+            return await self._refresh_once()
+
+    async def _refresh_once(self) -> list[RefreshResult]:
         self.runs += 1
         try:
             with bulk_reads():  # whole-source walks are not answers worth keeping for outages
@@ -60,6 +66,7 @@ class MetricsRefresher:
             log.warning("metrics refresh failed (will retry in %ss): %s", self._interval, exc,
                         exc_info=log.isEnabledFor(logging.DEBUG))
             return []
+        self.completed += 1
         for result in results:
             log.info("metrics refresh %s: backfill=%s changes=%d written=%d aged=%d", result.source_id,
                      result.backfilled, result.changes, result.written, result.aged)
@@ -79,7 +86,4 @@ class MetricsRefresher:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_task(task)

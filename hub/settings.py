@@ -174,10 +174,14 @@ class LedgerCheckpointSettings(BaseModel):
 #: What `redis_url` does, exactly (kept true by tests/hub/test_redis_outage.py).
 REDIS_URL_DESCRIPTION = (
     "Redis shared by the hub's instances (unset: everything in-process, for one instance). "
-    "It carries two things: the rate-limit counters, so that a limit holds across instances "
-    "(while Redis is unreachable each instance counts on its own), and the revocation channel, "
+    "It carries three things: the rate-limit counters, so that a limit holds across instances "
+    "(while Redis is unreachable each instance counts on its own); the revocation channel, "
     "on which `hub client revoke` tells every instance to re-read the revoked clients at once "
-    "(without it they do within `revocation_poll_seconds`). Source answers are not cached in "
+    "(without it they do within `revocation_poll_seconds`); and the event stream "
+    "(`events.stream_key`), on which the instance reading the sources' change feeds passes each "
+    "event to the others: its id, source, kind, case number, status and time, never a person's "
+    "data (while Redis is unreachable each instance reads the events from the hub store). "
+    "Source answers are not cached in "
     "Redis: each instance keeps its own recent answers and the last good copy of reference data. "
     "An outage is logged once when it begins and once when it ends, and counted in "
     "`simpul_redis_errors_total{use}` and `simpul_redis_up{use}`."
@@ -201,6 +205,51 @@ class PersistedQuerySettings(BaseModel):
     operation_cache_seconds: float = Field(default=10, ge=0, le=3600)
 
 
+class EventSettings(BaseModel):
+    """Real-time events (issue 25): the feed readers, the bus and the subscriptions.
+
+    One instance at a time reads the sources' change feeds (the holder of a lease in the
+    hub store, renewed every third of `lease_seconds`; another instance takes over at
+    most `lease_seconds` after the holder stops renewing). An idle feed is read every
+    `poll_seconds`, a failing one after a doubling delay up to `max_backoff_seconds`.
+    The newest `retention` events stay in the hub store's event log (and, with
+    `redis_url`, in the Redis stream `stream_key`): `after:` replays within them."""
+
+    read_feeds: bool = True  # False: this instance only delivers (never takes the lease)
+    poll_seconds: float = Field(default=0.5, gt=0, le=300)
+    lease_seconds: float = Field(default=6.0, ge=1, le=300)
+    max_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
+    batch: int = Field(default=500, ge=1, le=1000)  # changes read per feed request
+    retention: int = Field(default=100_000, ge=100, le=10_000_000)
+    stream_key: str = "simpul:events"
+    subscriber_queue: int = Field(default=1000, ge=10, le=100_000)  # events a slow subscriber may lag
+    # per principal (a token's subject, else the address): open subscription sockets,
+    # and operations at once on one socket; past either the socket closes with 4429
+    max_connections_per_principal: int = Field(default=20, ge=1, le=100_000)
+    max_operations_per_connection: int = Field(default=20, ge=1, le=1000)
+    connection_init_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # pages that may open a socket: any by default, since a socket authenticates in
+    # `connection_init` (a token the page holds), never with cookies a browser adds itself
+    allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+
+class NotificationSettings(BaseModel):
+    """Notifications to citizens about their applications and complaints (issue 25),
+    sent as Standard Webhooks (HMAC-SHA256 over id, timestamp and body) to a gateway
+    (an SMS or WhatsApp provider's adapter). Unset `url`: no notifications. `secret` is
+    the gateway's `whsec_...` secret (base64). Failed deliveries are retried from the
+    outbox in the hub store with a doubling delay from `backoff_seconds` up to
+    `max_backoff_seconds`, `max_attempts` times, then marked failed."""
+
+    url: str | None = None
+    secret: SecretStr | None = None
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    max_attempts: int = Field(default=12, ge=1, le=100)
+    backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
+    max_backoff_seconds: float = Field(default=600.0, gt=0, le=86400)
+    poll_seconds: float = Field(default=1.0, gt=0, le=300)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIMPUL_", env_nested_delimiter="__", extra="forbid"
@@ -220,6 +269,8 @@ class Settings(BaseSettings):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     issuer: IssuerSettings = Field(default_factory=IssuerSettings)
     ledger_checkpoints: LedgerCheckpointSettings = Field(default_factory=LedgerCheckpointSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     trace_sources: bool = False  # add `extensions.sources` to every response
     # how soon a revoked service account's tokens stop working on every instance: each
     # instance re-reads the revoked clients this often, and at once when `hub client

@@ -21,6 +21,7 @@ from auth.clients import metadata as clients_metadata
 from auth.ledger import ledger_metadata, prepare_engine
 from connectors.metrics import metrics_metadata
 from connectors.surveys import surveys_metadata
+from hub.events.log import events_metadata
 from hub.migrations import upgrade_store
 from hub.persisted.tables import metadata as persisted_metadata
 from hub.private_files import create_private_file
@@ -35,7 +36,10 @@ def async_url(url: str) -> str:
 
 
 def store_metadata() -> list[MetaData]:
-    return [clients_metadata, ledger_metadata, surveys_metadata, metrics_metadata, persisted_metadata]
+    from hub.notifications.outbox import notifications_metadata  # it writes through this module
+
+    return [clients_metadata, ledger_metadata, surveys_metadata, metrics_metadata, persisted_metadata,
+            events_metadata, notifications_metadata]
 
 
 def store_tables() -> MetaData:

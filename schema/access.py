@@ -36,7 +36,7 @@ PERSONAL_FIELDS: dict[str, frozenset[str] | None] = {
     "CitizenVerification": None,
 }
 
-ROOT_TYPES = ("Query", "Mutation")
+ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 
 def personal_selection(selected: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:

@@ -27,7 +27,7 @@ from schema.extensions.shape import ShapeLimiter, ShapeLimits, Verdicts
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.extensions.validation import TextValidationCache, ValidationResults
 from schema.fast_path import use_fast_path
-from schema.root import Mutation, Query
+from schema.root import Mutation, Query, Subscription
 from schema.selection import SelectionIndex
 
 Visibility = Callable[[str, str], bool]
@@ -86,6 +86,7 @@ def build_schema(
     *,
     visible: Visibility = _everything,
     with_mutation: bool = True,
+    with_subscription: bool = True,
     limits: Limits | None = None,
     fast_path: bool = True,
 ) -> RoleSchema:
@@ -101,6 +102,7 @@ def build_schema(
     schema = RoleSchema(
         query=Query,
         mutation=Mutation if with_mutation else None,
+        subscription=Subscription if with_subscription else None,
         visible=visible,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=[
@@ -123,6 +125,8 @@ def build_role_schema(full: RoleSchema, policy: Policy, roles: frozenset[str]) -
     """The schema for a principal holding `roles`."""
     pairs = visible_pairs(policy, roles, full._schema)
     has_mutation = any(t == "Mutation" for t, _ in pairs)
+    has_subscription = any(t == "Subscription" for t, _ in pairs)
     return build_schema(
-        visible=lambda t, f: (t, f) in pairs, with_mutation=has_mutation, limits=policy.limits(roles)
+        visible=lambda t, f: (t, f) in pairs, with_mutation=has_mutation, with_subscription=has_subscription,
+        limits=policy.limits(roles),
     )

@@ -5,6 +5,7 @@ Built once per operation."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from schema.analytics.service import MetricsService
 from schema.analytics.surveys import Surveys
 from schema.cases import Case
 from schema.cursors import CursorCodec
+from schema.events import EventStream
 from schema.intake.catalogue import RequirementCatalogue
 from schema.ledger_writes import LedgerWriter, LedgerWrites, drafts_of
 from schema.loaders import Loaders
@@ -26,6 +28,9 @@ from schema.quota import Quota
 from schema.region import Region
 from schema.sources import Sources
 from schema.trace import SourceTrace
+
+if TYPE_CHECKING:
+    from schema.notifications import NotificationPreferences
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -53,6 +58,8 @@ class Environment:
     metrics: MetricsService | None = None  # None: service metrics are not configured
     surveys: Surveys | None = None  # None: the satisfaction survey is not configured
     quota: Quota | None = None  # limits on public operations; None: unlimited
+    events: EventStream | None = None  # what subscriptions read; None: no live updates
+    notifications: NotificationPreferences | None = None  # citizens' choice; None: not configured
     today: Callable[[], date] = _today
     # seals the listings' cursors; the hub passes one keyed alike on every instance
     cursors: CursorCodec = field(default_factory=CursorCodec.ephemeral)
@@ -160,6 +167,19 @@ class Context:
         self._noted_since_start = False
         self._ledger_plans = {}
         self.ledger_writes = LedgerWrites()
+
+    def next_event(self) -> None:
+        """A subscription's event was sent (its ledger entries written first): forget its
+        records and notes, so the next event reads its records afresh and gets its own
+        entries (the operation's document hash and name are kept)."""
+        self.loaders.release()
+        self.trace.release()
+        self.accessed = {}
+        self._noted_since_start = False
+        self._ledger_plans = {}
+        previous = self.ledger_writes
+        self.ledger_writes = LedgerWrites(document_hash=previous.document_hash,
+                                          operation_name=previous.operation_name)
 
     def record_access(self, type_name: str, key: str | None, row: RowAccess) -> None:
         """Note that a personal record was returned: the ledger gets one entry for it."""

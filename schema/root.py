@@ -11,8 +11,10 @@ from schema.intake.fields import IntakeQuery
 from schema.intake.mutations import IntakeMutation
 from schema.ledger import LedgerQuery
 from schema.mutations import CoreMutation
+from schema.notifications import NotificationMutation, NotificationQuery
 from schema.plugins import schema_plugins
 from schema.queries import CoreQuery
+from schema.subscriptions import Subscription
 from schema.tracking import TrackingQuery
 from schema.value_kinds import declare_kinds
 from schema.verification import VerificationQuery
@@ -25,9 +27,11 @@ for _plugin in PLUGINS:
     declare_kinds(_plugin.value_kinds)
 
 QUERY_PARTS: tuple[type, ...] = (CoreQuery, VerificationQuery, TrackingQuery, LedgerQuery,
-                                    SatisfactionQuery, MetricsQuery, IntakeQuery,
+                                    SatisfactionQuery, MetricsQuery, IntakeQuery, NotificationQuery,
                                     *(plugin.query for plugin in PLUGINS))
-MUTATION_PARTS: tuple[type, ...] = (CoreMutation, SatisfactionMutation, IntakeMutation)
+MUTATION_PARTS: tuple[type, ...] = (CoreMutation, SatisfactionMutation, IntakeMutation, NotificationMutation)
 
 Query = merge_types("Query", QUERY_PARTS)
+__all__ = ["Mutation", "Query", "Subscription"]
+
 Mutation = merge_types("Mutation", MUTATION_PARTS) if MUTATION_PARTS else None

@@ -16,7 +16,8 @@ at all (fail closed) and says so with `LEDGER_UNAVAILABLE`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -27,6 +28,7 @@ from graphql import (
     get_operation_ast,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from connectors.errors import ConnectorError
 from schema.access import personal_selection
@@ -37,6 +39,8 @@ from schema.ledger_writes import LEDGER_REFUSAL
 from schema.search import searched_personal
 
 log = logging.getLogger("simpul.ledger")
+
+StreamExecutionResult = Any  # strawberry's: an ExecutionResult, or an incremental frame
 
 
 def _refusal(message: str, code: str, **extra: object) -> ExecutionResult:
@@ -59,32 +63,32 @@ class PersonalDataExtension(SchemaExtension):
         if personal:
             decision = ctx.env.access.purposes.check(ctx.principal, ctx.purpose, ctx.case)
             if not decision.allowed:
-                execution.result = _refusal(
+                self._refuse(_refusal(
                     f"This operation returns personal data: {decision.reason}",
                     "PURPOSE_REQUIRED",
                     personalTypes=sorted(personal),
-                )
+                ))
                 yield
                 return
             if ctx.env.ledger is None:
-                execution.result = _refusal(
+                self._refuse(_refusal(
                     "Personal data is not available: this hub has no access ledger",
                     "LEDGER_UNAVAILABLE",
-                )
+                ))
                 yield
                 return
             try:
                 await enter_case(ctx, decision)
             except PurposeRequired as exc:
-                execution.result = _refusal(f"This operation returns personal data: {exc.message}",
-                                            "PURPOSE_REQUIRED", personalTypes=sorted(personal))
+                self._refuse(_refusal(f"This operation returns personal data: {exc.message}",
+                                      "PURPOSE_REQUIRED", personalTypes=sorted(personal)))
                 yield
                 return
             except ConnectorError as exc:  # fail closed: no personal data without a checked case
                 extensions = error_extensions(exc) or {"code": exc.code}
-                execution.result = ExecutionResult(data=None, errors=[GraphQLError(
+                self._refuse(ExecutionResult(data=None, errors=[GraphQLError(
                     f"The case in X-Access-Case could not be checked, so no personal data is sent: {exc}",
-                    extensions=extensions)])
+                    extensions=extensions)]))
                 yield
                 return
             ctx.ledger_writes.early = len(personal) == 1 and _one_root_query_field(document, operation)
@@ -104,6 +108,37 @@ class PersonalDataExtension(SchemaExtension):
             assert isinstance(result, ExecutionResult)
             result.data = None
             result.errors = refusal.errors
+
+
+    def _refuse(self, result: ExecutionResult) -> None:
+        """Answer `result` instead of executing. A subscription is not executed here but
+        started: its refusal is raised, so that no event is ever produced."""
+        if self.execution_context.operation_type is StrawberryOperationType.SUBSCRIPTION:
+            assert result.errors
+            raise result.errors[0]
+        self.execution_context.result = result
+
+    async def on_stream_result(self, result: StreamExecutionResult) -> AsyncIterator[None]:  # type: ignore[override]
+        """Each event of a subscription: its ledger entries are written before it is sent
+        (if they cannot be, the event goes without data, and says so); once sent, the
+        context forgets its records for the next event."""
+        ctx = self.execution_context.context
+        if self.execution_context.operation_type is not StrawberryOperationType.SUBSCRIPTION \
+                or not isinstance(ctx, Context):
+            yield
+            return
+        if ctx.accessed:
+            try:
+                ctx.ledger_writes.waited_by_caller = False
+                await ctx.finish_ledger()
+            except Exception:
+                log.exception("request %s: the access ledger could not be written; event sent without data",
+                              ctx.request_id)
+                if hasattr(result, "errors"):  # strawberry's ExecutionResult
+                    result.data = None
+                    result.errors = _refusal(LEDGER_REFUSAL, "LEDGER_UNAVAILABLE").errors
+        yield
+        ctx.next_event()
 
 
 def _one_root_query_field(document: DocumentNode | None, operation_name: str | None) -> bool:

@@ -1,0 +1,384 @@
+"""Live updates under load: N subscribers on one hub instance, and the feeds' failover.
+
+    python -m bench.realtime --subscribers 5000 --events 20          # delivery
+    python -m bench.realtime --failover --subscribers 200            # two hubs, one Redis
+
+Delivery: the sample sources and the hub (uvicorn, its own process, as in production)
+start on sample data; N WebSocket clients (graphql-transport-ws, one process, one
+asyncio loop) each subscribe to `caseUpdates` as an analyst, so every event goes to
+every subscriber (the worst case). Then `--events` complaints are filed, one every
+`--interval` seconds. A delivery's latency is the time from the moment the hub's
+reader logged the event (`hub_events.logged` in the hub store: the reader has seen the
+change and written it) to the moment a client received it; the client clock and the
+hub's are the same machine's. Printed: p50/p95/p99/max over all deliveries, the p99 of
+each event's last delivery, the hub's RSS (idle, with N sockets, after the events) and
+its CPU over the event phase, the machine's load average, and whether every
+subscriber got every event once.
+
+Failover: a private redis-server on a free port, two hubs A and B on one hub store
+(SQLite) and that Redis; subscribers on both. A complaint is filed every `--interval`
+seconds; after a while the hub holding the feeds' lease is killed (SIGKILL: it lets go
+of nothing). Printed: how long until the other took the lease (read from the store),
+the longest delay of an event across the gap, and whether every subscriber (those on
+the killed hub reconnect to the other with `after:`) saw every event exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import websockets
+
+from hub.demo import DemoSources, ensure_demo_data, start_demo_sources, write_demo_config
+from hub.identity import development_issuer
+from hub.processes import RunningService, start_service
+from hub.settings import load_settings
+
+REGION_FILE = Path(__file__).resolve().parents[1] / "hub" / "reference" / "regions.yaml"
+PROTOCOL = "graphql-transport-ws"
+QUERY = "subscription($after: String) { caseUpdates(after: $after) { id number status } }"
+_ID_MARK = '"caseUpdates":{"id":"'
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+# -- the processes ---------------------------------------------------------------------
+
+
+def _hub_config(sources: DemoSources, work: Path, name: str, *, redis_url: str | None, store: Path) -> Path:
+    base = write_demo_config(sources).read_text()
+    lines = [f"store_url = {json.dumps('sqlite+aiosqlite:///' + str(store))}",
+             f"data_dir = {json.dumps(str(sources.data_dir))}"]
+    if redis_url:
+        lines.append(f"redis_url = {json.dumps(redis_url)}")
+    lines.append("trace_sources = false")
+    path = work / f"{name}.toml"
+    # top-level keys first, then the demo's tables, then the events table
+    body = base.replace("trace_sources = true\n", "")
+    path.write_text("\n".join(lines) + "\n" + body + "\n[events]\nmax_connections_per_principal = 100000\n"
+                    "max_operations_per_connection = 5\nsubscriber_queue = 10000\n"
+                    "\n[rate_limits]\nenabled = false\n")
+    path.chmod(0o600)
+    return path
+
+
+def _start_hub(config: Path, name: str) -> RunningService:
+    return start_service(name, "bench.server", ["--config", str(config)], timeout=120)
+
+
+class _Redis:
+    def __init__(self) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise SystemExit("bench.realtime --failover needs redis-server")
+        self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(5)
+
+
+# -- the subscribers ---------------------------------------------------------------------
+
+
+@dataclass
+class Subscriber:
+    received: list[tuple[int, float]] = field(default_factory=list)  # (event id, time received)
+    reconnects: int = 0
+
+
+async def _subscribe(url: str, token: str, sub: Subscriber, ready: asyncio.Event | None,
+                     fallback: str | None = None) -> None:
+    """Subscribe and record every event; on a dropped socket, resume on `fallback` with `after`."""
+    target = url
+    while True:
+        try:
+            async with websockets.connect(target, subprotocols=[PROTOCOL], max_queue=None, open_timeout=60,
+                                          ping_interval=None) as ws:
+                await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+                ack = json.loads(await ws.recv())
+                assert ack["type"] == "connection_ack", ack
+                after = str(sub.received[-1][0]) if sub.received else None
+                await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                          "payload": {"query": QUERY, "variables": {"after": after}}}))
+                if ready is not None:
+                    ready.set()
+                    ready = None
+                async for raw in ws:
+                    now = time.time()
+                    at = raw.find(_ID_MARK)  # cheaper than parsing: the client must not be the bottleneck
+                    if at >= 0:
+                        start = at + len(_ID_MARK)
+                        sub.received.append((int(raw[start:raw.index('"', start)]), now))
+                        continue
+                    message = json.loads(raw)
+                    if message.get("type") in ("error", "complete"):
+                        raise RuntimeError(f"subscription ended: {message}")
+            return
+        except (OSError, websockets.ConnectionClosed):
+            if fallback is None:
+                return
+            target, fallback = fallback, None
+            sub.reconnects += 1
+            await asyncio.sleep(0.2)
+
+
+async def _connect_all(url: str, token: str, count: int, *, fallback: str | None = None,
+                       batch: int = 250) -> tuple[list[Subscriber], list[asyncio.Task[None]]]:
+    subs, tasks = [], []
+    for start in range(0, count, batch):
+        events = []
+        for _ in range(min(batch, count - start)):
+            sub, ready = Subscriber(), asyncio.Event()
+            subs.append(sub)
+            events.append(ready)
+            tasks.append(asyncio.create_task(_subscribe(url, token, sub, ready, fallback)))
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 120)
+    return subs, tasks
+
+
+def _file_complaint(client: httpx.Client) -> str:
+    answer = client.post("/api/v1/laporan", json={
+        "judul": "Uji beban", "isi": "Laporan untuk mengukur pembaruan langsung.", "klasifikasi": "PENGADUAN",
+        "kategori": "Infrastruktur", "kode_kelurahan": "1471081001", "lokasi": "Jl. Uji", "kanal": "WEBSITE",
+        "kerahasiaan": "PUBLIK", "nik_pelapor": None})
+    answer.raise_for_status()
+    return str(answer.json()["no_tiket"])
+
+
+def _logged_times(store: Path) -> dict[int, float]:
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        return dict(db.execute("SELECT id, logged FROM hub_events").fetchall())
+
+
+def _lease_holder(store: Path) -> str | None:
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as db:
+            row = db.execute("SELECT holder FROM hub_feed_leases WHERE name = 'feeds'").fetchone()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+
+
+def _wait_positioned(store: Path, seconds: float = 60) -> None:
+    """Until the readers have taken the lease and stored both feeds' positions."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as db:
+                if db.execute("SELECT count(*) FROM hub_feed_positions").fetchone()[0] >= 2:
+                    return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the hub's readers did not start")
+
+
+# -- delivery --------------------------------------------------------------------------
+
+
+async def _delivery(args: argparse.Namespace, sources: DemoSources, work: Path) -> dict[str, Any]:
+    store = work / "hub.db"
+    hub = _start_hub(_hub_config(sources, work, "hub", redis_url=None, store=store), "hub")
+    try:
+        process = psutil.Process(hub.process.pid)
+        _wait_positioned(store)
+        settings = load_settings(work / "hub.toml")
+        token = development_issuer(settings).issue(subject="bench-dashboard", roles=["analyst"], ttl_seconds=7200)
+        ws_url = hub.url.replace("http://", "ws://") + "/graphql"
+        rss_idle = process.memory_info().rss
+        started = time.monotonic()
+        subs, tasks = await _connect_all(ws_url, token, args.subscribers)
+        connect_seconds = time.monotonic() - started
+        await asyncio.sleep(2)
+        rss_connected = process.memory_info().rss
+        complaints = httpx.Client(base_url=sources.url_of("complaints"), headers={"X-API-Key": sources.api_key})
+        load_before = os.getloadavg()
+        cpu_before, wall_before = process.cpu_times(), time.monotonic()
+        for _ in range(args.events):
+            await asyncio.to_thread(_file_complaint, complaints)
+            await asyncio.sleep(args.interval)
+        expected = args.events * args.subscribers  # wait for the deliveries still on their way (60 s at most)
+        deadline = time.monotonic() + 60
+        while sum(len(s.received) for s in subs) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        cpu_after, wall_after = process.cpu_times(), time.monotonic()
+        load_after = os.getloadavg()
+        rss_after = process.memory_info().rss
+        rss_peak = getattr(process.memory_full_info(), "uss", rss_after)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        complaints.close()
+    finally:
+        hub.stop()
+    logged = _logged_times(store)
+    ids = sorted(logged)
+    latencies, last_per_event = [], {}
+    complete = 0
+    for sub in subs:
+        got = [i for i, _ in sub.received]
+        if got == ids[-len(got):] and len(got) == len(ids) and len(set(got)) == len(got):
+            complete += 1
+        for event_id, at in sub.received:
+            if event_id in logged:
+                delay = at - logged[event_id]
+                latencies.append(delay)
+                last_per_event[event_id] = max(last_per_event.get(event_id, 0.0), delay)
+    cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / (wall_after - wall_before)
+    return {
+        "subscribers": args.subscribers, "events": len(ids), "deliveries": len(latencies),
+        "expected_deliveries": len(ids) * args.subscribers,
+        "subscribers_with_every_event_once": complete,
+        "connect_seconds": round(connect_seconds, 1),
+        "latency_ms": {name: round(_percentile(latencies, q) * 1000, 1)
+                       for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
+        "last_delivery_per_event_ms": {"p50": round(_percentile(list(last_per_event.values()), 0.5) * 1000, 1),
+                                       "p99": round(_percentile(list(last_per_event.values()), 0.99) * 1000, 1)},
+        "hub_rss_mb": {"idle": round(rss_idle / 2**20, 1), "connected": round(rss_connected / 2**20, 1),
+                       "after_events": round(rss_after / 2**20, 1), "uss_after": round(rss_peak / 2**20, 1)},
+        "hub_cpu_percent_during_events": round(cpu * 100, 1),
+        "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+        "cores": os.cpu_count(),
+    }
+
+
+# -- failover --------------------------------------------------------------------------
+
+
+async def _failover(args: argparse.Namespace, sources: DemoSources, work: Path) -> dict[str, Any]:
+    store = work / "hub.db"
+    redis = _Redis()
+    hubs: list[RunningService] = []
+    try:
+        a = _start_hub(_hub_config(sources, work, "a", redis_url=redis.url, store=store), "hub-a")
+        hubs.append(a)
+        _wait_positioned(store)
+        b = _start_hub(_hub_config(sources, work, "b", redis_url=redis.url, store=store), "hub-b")
+        hubs.append(b)
+        holder = _lease_holder(store) or ""
+        victim, survivor = (a, b) if f":{a.process.pid}:" in holder else (b, a)
+        settings = load_settings(work / "a.toml")
+        token = development_issuer(settings).issue(subject="bench-failover", roles=["analyst"], ttl_seconds=7200)
+        ws = {h.name: h.url.replace("http://", "ws://") + "/graphql" for h in hubs}
+        half = args.subscribers // 2
+        on_survivor, t1 = await _connect_all(ws[survivor.name], token, args.subscribers - half)
+        on_victim, t2 = await _connect_all(ws[victim.name], token, half, fallback=ws[survivor.name])
+        complaints = httpx.Client(base_url=sources.url_of("complaints"), headers={"X-API-Key": sources.api_key})
+        filed: list[tuple[str, float]] = []
+        killed_at = took_over_at = None
+        end = time.monotonic() + args.failover_seconds
+        kill_after = time.monotonic() + args.failover_seconds / 3
+        while time.monotonic() < end:
+            filed.append((await asyncio.to_thread(_file_complaint, complaints), time.time()))
+            if killed_at is None and time.monotonic() >= kill_after:
+                os.kill(victim.process.pid, signal.SIGKILL)
+                killed_at = time.time()
+            if killed_at is not None and took_over_at is None:
+                now_holder = _lease_holder(store) or ""
+                if f":{survivor.process.pid}:" in now_holder:
+                    took_over_at = time.time()
+            await asyncio.sleep(args.interval)
+        while took_over_at is None and time.time() - (killed_at or time.time()) < 60:
+            if f":{survivor.process.pid}:" in (_lease_holder(store) or ""):
+                took_over_at = time.time()
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(5)
+        for task in (*t1, *t2):
+            task.cancel()
+        await asyncio.gather(*t1, *t2, return_exceptions=True)
+        complaints.close()
+    finally:
+        for hub in hubs:
+            hub.stop()
+        redis.stop()
+    logged = _logged_times(store)
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        numbers = dict(db.execute("SELECT number, id FROM hub_events").fetchall())
+    filed_ids = [numbers.get(number) for number, _ in filed]
+    lost = sum(1 for i in filed_ids if i is None)
+    first = min(i for i in filed_ids if i is not None)
+    expected = [i for i in sorted(logged) if i >= first]
+
+    def exact(sub: Subscriber) -> bool:
+        got = [i for i, _ in sub.received if i >= first]
+        return got == expected
+
+    gap = max((logged[numbers[n]] - at for n, at in filed if n in numbers), default=float("nan"))
+    return {
+        "subscribers": args.subscribers, "events_filed": len(filed), "events_logged": len(expected), "lost": lost,
+        "killed": victim.name,
+        "lease_taken_over_after_s": round((took_over_at or float("nan")) - (killed_at or float("nan")), 2),
+        "longest_change_to_logged_s": round(gap, 2),
+        "survivor_subscribers_every_event_once": sum(exact(s) for s in on_survivor),
+        "resumed_subscribers_every_event_once": sum(exact(s) for s in on_victim),
+        "resumed_subscribers_reconnected": sum(1 for s in on_victim if s.reconnects),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between changes")
+    parser.add_argument("--residents", type=int, default=400)
+    parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "simpul-bench-realtime")
+    parser.add_argument("--failover", action="store_true")
+    parser.add_argument("--failover-seconds", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_demo_data(args.data_dir, residents=args.residents, region_file=REGION_FILE)
+    sources = start_demo_sources(args.data_dir)
+    work = Path(tempfile.mkdtemp(prefix="simpul-rt-"))
+    try:
+        run = _failover if args.failover else _delivery
+        try:
+            import uvloop
+
+            result = uvloop.run(run(args, sources, work))
+        except ImportError:
+            result = asyncio.run(run(args, sources, work))
+    finally:
+        sources.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

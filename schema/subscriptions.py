@@ -1,0 +1,240 @@
+"""The root subscriptions: live updates of cases and of the service metrics.
+
+Each event is shaped for the subscriber exactly as a query shapes the same record
+(`Application.of` / `Complaint.of`: row rules, masks, hidden fields, the case in
+force), so a subscriber sees of an event only what a query would show it now; an event
+about a record it may not see is not sent at all. Personal records shown are noted on
+the subscription's context and ledgered before the event is sent
+(schema.extensions.personal_data), one entry per record per event, like a query.
+
+`after: <event id>` first replays the retained events after that id, then goes on live;
+ids are the `id` of `CaseEvent`, growing, one sequence for all sources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from auth.policy import ReachedAs
+from connectors.records import ApplicationRecord, ComplaintRecord
+from schema.analytics.metrics import ServiceMetrics, service_metrics
+from schema.analytics.period import PeriodInput, checked_period
+from schema.cases import require_in_case
+from schema.context import Context
+from schema.errors import BadUserInput, Forbidden, RateLimited, ServiceUnavailable
+from schema.events import (
+    COMPLAINTS,
+    LICENSING,
+    Delivery,
+    EventKind,
+    EventsExpired,
+    EventStream,
+    SubscriberTooSlow,
+)
+from schema.inputs import checked_number
+from schema.quota import TRACKING, spend
+from schema.types.application import Application
+from schema.types.complaint import Complaint
+
+#: dashboards get at most one recomputation per this many seconds
+METRICS_MIN_INTERVAL = 1.0
+
+CaseEventKind = strawberry.enum(EventKind, name="CaseEventKind", description="What changed in a case.")
+
+
+@strawberry.enum(description="The source system of a case.")
+class CaseSource(Enum):
+    LICENSING = LICENSING
+    COMPLAINTS = COMPLAINTS
+
+
+@strawberry.type(description="One change of one application or complaint, as the subscriber may see it.")
+class CaseEvent:
+    id: strawberry.ID = strawberry.field(description="Resume after this event with `after`.")
+    kind: CaseEventKind  # type: ignore[valid-type]
+    source: CaseSource
+    number: str
+    status: str = strawberry.field(description="The case's status code after the change.")
+    at: datetime = strawberry.field(description="When the source recorded the change.")
+    application: Application | None = strawberry.field(
+        default=None, description="The application now (licensing events).")
+    complaint: Complaint | None = strawberry.field(default=None, description="The complaint now (complaint events).")
+
+
+@strawberry.input(description="Which case events an officer follows; every list matches any of its values.")
+class CaseUpdateFilter:
+    sources: list[CaseSource] | None = None
+    kelurahan: list[str] | None = None
+    statuses: list[str] | None = None
+
+
+def _stream(ctx: Context) -> EventStream:
+    stream = ctx.env.events
+    if stream is None:
+        raise ServiceUnavailable("events", "Live updates are not configured on this hub")
+    return stream
+
+
+def _after(after: str | None) -> int | None:
+    if after is None:
+        return None
+    if not after.isdigit() or len(after) > 18:
+        raise BadUserInput("`after` is not an event id", details={"argument": "after"})
+    return int(after)
+
+
+async def _deliveries(ctx: Context, after: str | None) -> AsyncIterator[Delivery]:
+    stream = _stream(ctx)
+    try:
+        async for delivery in stream.subscribe(after=_after(after)):
+            yield delivery
+    except EventsExpired as exc:
+        raise BadUserInput(str(exc), details={"argument": "after", "oldestRetained": str(exc.oldest)}) from exc
+    except SubscriberTooSlow as exc:
+        raise RateLimited(f"{exc}", details={"reason": "SUBSCRIBER_BEHIND", "retryAfter": 1}) from exc
+
+
+def shape_event(ctx: Context, delivery: Delivery, *, reached_as: ReachedAs = ReachedAs.ROOT) -> CaseEvent | None:
+    """The event as `ctx`'s principal may see it, or None when it may not see the case."""
+    record, event = delivery.record, delivery.event
+    if record is None:
+        return None
+    application = complaint = None
+    if isinstance(record, ApplicationRecord):
+        application = Application.of(record, ctx, reached_as=reached_as)
+        if application is None:
+            return None
+    elif isinstance(record, ComplaintRecord):
+        complaint = Complaint.of(record, ctx, reached_as=reached_as)
+        if complaint is None:
+            return None
+    return CaseEvent(id=strawberry.ID(str(event.id)), kind=event.kind, source=CaseSource(event.source),
+                     number=event.number, status=event.status, at=event.at, application=application,
+                     complaint=complaint)
+
+
+async def _shaped(ctx: Context, after: str | None, wanted: Callable[[Delivery], bool],
+                  reached_as: ReachedAs = ReachedAs.ROOT) -> AsyncGenerator[CaseEvent, None]:
+    base = ctx.request_id
+    async for delivery in _deliveries(ctx, after):
+        if not wanted(delivery):
+            continue
+        ctx.request_id = f"{base}:{delivery.event.id}"  # each event's ledger entries name it
+        shaped = shape_event(ctx, delivery, reached_as=reached_as)
+        if shaped is not None:
+            yield shaped
+
+
+def _owned_by(nik: str) -> Callable[[Delivery], bool]:
+    def wanted(delivery: Delivery) -> bool:
+        record = delivery.record
+        if isinstance(record, ApplicationRecord):
+            return record.applicant_nik == nik
+        if isinstance(record, ComplaintRecord):
+            return record.reporter_nik == nik
+        return False
+
+    return wanted
+
+
+def _matching(flt: CaseUpdateFilter | None) -> Callable[[Delivery], bool]:
+    if flt is None:
+        return lambda delivery: True
+    sources = {s.value for s in flt.sources} if flt.sources else None
+    kelurahan = set(flt.kelurahan) if flt.kelurahan else None
+    statuses = set(flt.statuses) if flt.statuses else None
+
+    def wanted(delivery: Delivery) -> bool:
+        event, record = delivery.event, delivery.record
+        if sources is not None and event.source not in sources:
+            return False
+        if statuses is not None and event.status not in statuses:
+            return False
+        return kelurahan is None or (record is not None and record.kelurahan_code in kelurahan)
+
+    return wanted
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Live status of one application, by its number; no personal data "
+                             "(the same as `trackApplication`).")
+    async def application_tracking(
+        self, info: Info[Context, None], number: str, after: str | None = None
+    ) -> AsyncGenerator[CaseEvent, None]:
+        ctx = info.context
+        number = checked_number(number)
+        await spend(ctx, TRACKING, what="tracking look-ups")
+        require_in_case(ctx, "Application", number, "application")
+        wanted = lambda d: d.event.source == LICENSING and d.event.number == number  # noqa: E731
+        async for event in _shaped(ctx, after, wanted, ReachedAs.TRACKING):
+            yield event
+
+    @strawberry.subscription(description="Live status of one complaint, by its ticket number; a confidential "
+                             "complaint shows only its progress (the same as `trackComplaint`).")
+    async def complaint_tracking(
+        self, info: Info[Context, None], number: str, after: str | None = None
+    ) -> AsyncGenerator[CaseEvent, None]:
+        ctx = info.context
+        number = checked_number(number)
+        await spend(ctx, TRACKING, what="tracking look-ups")
+        require_in_case(ctx, "Complaint", number, "complaint")
+        wanted = lambda d: d.event.source == COMPLAINTS and d.event.number == number  # noqa: E731
+        async for event in _shaped(ctx, after, wanted, ReachedAs.TRACKING):
+            yield event
+
+    @strawberry.subscription(description="Changes of the signed-in citizen's own applications and complaints.")
+    async def my_cases(self, info: Info[Context, None], after: str | None = None) -> AsyncGenerator[CaseEvent, None]:
+        ctx = info.context
+        nik = ctx.principal.nik
+        if nik is None:
+            raise Forbidden("myCases needs a citizen's token (with a NIK)")
+        async for event in _shaped(ctx, after, _owned_by(nik)):
+            yield event
+
+    @strawberry.subscription(description="Changes of the cases an officer may read (its row rules, and the case "
+                             "of its purpose when the purpose has one), optionally filtered.")
+    async def case_updates(
+        self, info: Info[Context, None], filter: CaseUpdateFilter | None = None,  # noqa: A002
+        after: str | None = None,
+    ) -> AsyncGenerator[CaseEvent, None]:
+        ctx = info.context
+        async for event in _shaped(ctx, after, _matching(filter)):
+            yield event
+
+    @strawberry.subscription(description="The service metrics now, then again whenever cases change (at most "
+                             "once a second), with the same rules as `serviceMetrics`.")
+    async def service_metrics_updated(
+        self,
+        info: Info[Context, None],
+        period: PeriodInput | None = None,
+        kelurahan: list[str] | None = None,
+        permit_type: list[str] | None = None,
+        category: list[str] | None = None,
+    ) -> AsyncGenerator[ServiceMetrics, None]:
+        ctx = info.context
+        stream = _stream(ctx)
+
+        async def now() -> ServiceMetrics:
+            days = checked_period(period, today=ctx.env.today())
+            return await service_metrics(ctx, days=days, kelurahan=kelurahan, permit_type=permit_type,
+                                         category=category)
+
+        yield await now()
+        last = time.monotonic()
+        async for _ in stream.changed():
+            wait = METRICS_MIN_INTERVAL - (time.monotonic() - last)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            last = time.monotonic()
+            yield await now()
+
+
+__all__ = ["CaseEvent", "CaseSource", "CaseUpdateFilter", "Subscription", "shape_event"]
