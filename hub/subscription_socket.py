@@ -33,7 +33,6 @@ import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -313,9 +312,6 @@ class SocketGraphQL(HubGraphQL):
         from strawberry.http.websocket_origin import normalize_allowed_origins
 
         self.allowed_origins = normalize_allowed_origins(allowed_origins)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await super().__call__(scope, receive, send)
 
     def encode_json(self, data: object) -> str:  # type: ignore[override]
         return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()  # text frames, as the protocol says
