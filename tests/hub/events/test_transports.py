@@ -97,3 +97,33 @@ def test_a_socket_without_connection_init_closes_with_4408(settings):
             assert exc.code == 4408
         else:
             raise AssertionError("the socket stayed open")
+
+
+def test_sigterm_closes_open_subscriptions_with_1001(stack, tmp_path):  # type: ignore[no-untyped-def]
+    """`hub serve` under SIGTERM: the subscription sockets (app.state.subscription_sockets,
+    a shutdown hook) close with 1001, going away, not uvicorn's 1012."""
+    import signal
+
+    from hub.demo import write_demo_config
+    from tests.support.hub_process import hub_serve
+
+    args = ("--config", str(write_demo_config(stack)), "--data-dir", str(tmp_path / "data"))
+    with hub_serve(*args, log=tmp_path / "hub.log", env={"SIMPUL_SHUTDOWN_GRACE_SECONDS": "5"}) as hub:
+        host = hub.url.removeprefix("http://")
+
+        async def subscribed_then_sigterm() -> int:
+            async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                assert json.loads(await ws.recv())["type"] == "connection_ack"
+                await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+                    "query": "subscription { complaintTracking(number: \"LPR-0\") { id } }"}}))
+                await asyncio.sleep(0.5)
+                hub.process.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(ws.recv(), 20)
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd is not None else -1
+                return 0
+
+        assert asyncio.run(subscribed_then_sigterm()) == 1001
+        assert hub.process.wait(timeout=60) == -signal.SIGTERM
