@@ -103,3 +103,18 @@ async def _crash_readers(app) -> None:  # type: ignore[no-untyped-def]
     readers = app.state.events.readers
     task, readers._task = readers._task, None
     task.cancel()
+
+
+def test_without_redis_instances_on_one_store_follow_its_event_log(settings, sources, token, stack):
+    (nik, kel) = residents(stack)[0]
+    alone = {"events": EventSettings(read_feeds=True, poll_seconds=0.1, lease_seconds=2)}
+    follower = {"events": EventSettings(read_feeds=False, poll_seconds=0.1)}
+    with TestClient(create_app(settings.model_copy(update=alone))) as a, \
+            TestClient(create_app(settings.model_copy(update=follower))) as b:
+        wait_until(lambda: a.app.state.events.readers.positioned)
+        assert b.app.state.events.bus is None
+        with socket(b, bearer(token("analyst"))) as s:
+            s.subscribe("w", CASES)
+            time.sleep(0.3)
+            number = sources.submit_complaint(nik=nik, kelurahan=kel)
+            assert s.next_data("w")["data"]["caseUpdates"]["number"] == number
