@@ -247,8 +247,10 @@ ROOTS = {
             "performanceReport",
             "satisfactionIndex",
             "myAccessLog",
+            "notificationsEnabled",
         },
-        {"submitComplaint", "submitSatisfactionSurvey", "submitApplication", "completeApplication"},
+        {"submitComplaint", "submitSatisfactionSurvey", "submitApplication", "completeApplication",
+         "setNotifications"},
     ),
     "operator": ({"me", "sources", "performanceReport", "satisfactionIndex"}, set()),
     "anonymous": (

@@ -63,6 +63,7 @@ def test_signatures_verify_and_any_change_breaks_them(stack):
         assert gw.post("/webhook", content=body, headers=forged).status_code == 401
 
 
+@pytest.mark.timeout(300)
 def test_the_outbox_survives_a_hub_restart_and_delivers_once(settings, sources, stack):
     (nik, kel) = residents(stack)[1]
     with _gateway(stack) as gw:
@@ -72,7 +73,7 @@ def test_the_outbox_survives_a_hub_restart_and_delivers_once(settings, sources, 
             sender = client.app.state.notifications
             wait_until(lambda: client.app.state.events.readers.positioned)
             number = sources.submit_complaint(nik=nik, kelurahan=kel)
-            wait_until(lambda: sender.failed_attempts >= 1, 30)  # the gateway is down: retried later
+            wait_until(lambda: sender.failed_attempts >= 1, 90)  # the gateway is down: retried later
         queued = _store(settings, recent_messages)
         mine = [m for m in queued if m["case_number"] == number]
         assert len(mine) == 1 and mine[0]["state"] == "pending" and mine[0]["attempts"] >= 1
