@@ -245,6 +245,17 @@ ARGUMENTS: Mapping[tuple[str, str, str], str] = MappingProxyType({
     ("Query", "serviceMetrics", "permitType"): VALUE,
     ("Query", "serviceMetrics", "category"): VALUE,
     ("Query", "performanceReport", "period"): VALUE,
+    # live updates (schema.subscriptions): `after` is where a stream resumes; the numbers
+    # are tracking's; the filter is matched against each event as shaped for the caller
+    **{("Subscription", root, "after"): PAGING
+       for root in ("applicationTracking", "complaintTracking", "myCases", "caseUpdates")},
+    ("Subscription", "applicationTracking", "number"): KEY,
+    ("Subscription", "complaintTracking", "number"): KEY,
+    ("Subscription", "caseUpdates", "filter"): VALUE,
+    ("Subscription", "serviceMetricsUpdated", "period"): VALUE,
+    ("Subscription", "serviceMetricsUpdated", "kelurahan"): VALUE,
+    ("Subscription", "serviceMetricsUpdated", "permitType"): VALUE,
+    ("Subscription", "serviceMetricsUpdated", "category"): VALUE,
     ("Mutation", "updateApplicationStatus", "number"): KEY,
     ("Mutation", "updateApplicationStatus", "status"): VALUE,
     ("Mutation", "updateApplicationStatus", "note"): VALUE,

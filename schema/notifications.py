@@ -18,10 +18,15 @@ class NotificationPreferences(Protocol):
     async def set(self, nik: str, enabled: bool) -> bool: ...
 
 
-def _citizen(ctx: Context) -> tuple[NotificationPreferences, str]:
+def _nik(ctx: Context) -> str:
     nik = ctx.principal.nik
     if nik is None:
         raise Forbidden("notifications are a citizen's own choice (a token with a NIK)")
+    return nik
+
+
+def _citizen(ctx: Context) -> tuple[NotificationPreferences, str]:
+    nik = _nik(ctx)
     preferences = ctx.env.notifications
     if preferences is None:
         raise ServiceUnavailable("notifications", "Notifications are not configured on this hub")
@@ -33,7 +38,11 @@ class NotificationQuery:
     @strawberry.field(description="Whether you get notifications when your applications and complaints change "
                       "(on unless you turned them off).")
     async def notifications_enabled(self, info: Info[Context, None]) -> bool:
-        preferences, nik = _citizen(info.context)
+        ctx = info.context
+        if ctx.env.notifications is None:  # nothing is sent on this hub
+            _ = _nik(ctx)
+            return False
+        preferences, nik = _citizen(ctx)
         return await preferences.enabled(nik)
 
 

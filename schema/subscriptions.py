@@ -121,14 +121,15 @@ def shape_event(ctx: Context, delivery: Delivery, *, reached_as: ReachedAs = Rea
 
 
 async def _shaped(ctx: Context, after: str | None, wanted: Callable[[Delivery], bool],
-                  reached_as: ReachedAs = ReachedAs.ROOT) -> AsyncGenerator[CaseEvent, None]:
+                  reached_as: ReachedAs = ReachedAs.ROOT,
+                  shown: Callable[[CaseEvent], bool] = lambda event: True) -> AsyncGenerator[CaseEvent, None]:
     base = ctx.request_id
     async for delivery in _deliveries(ctx, after):
         if not wanted(delivery):
             continue
         ctx.request_id = f"{base}:{delivery.event.id}"  # each event's ledger entries name it
         shaped = shape_event(ctx, delivery, reached_as=reached_as)
-        if shaped is not None:
+        if shaped is not None and shown(shaped):
             yield shaped
 
 
@@ -144,22 +145,27 @@ def _owned_by(nik: str) -> Callable[[Delivery], bool]:
     return wanted
 
 
-def _matching(flt: CaseUpdateFilter | None) -> Callable[[Delivery], bool]:
+def _matching(flt: CaseUpdateFilter | None) -> Callable[[CaseEvent], bool]:
+    """The filter, matched against the event as shaped for the caller: a kelurahan the
+    caller may not see on a case matches no filter (the filter is no side door)."""
     if flt is None:
-        return lambda delivery: True
+        return lambda event: True
     sources = {s.value for s in flt.sources} if flt.sources else None
     kelurahan = set(flt.kelurahan) if flt.kelurahan else None
     statuses = set(flt.statuses) if flt.statuses else None
 
-    def wanted(delivery: Delivery) -> bool:
-        event, record = delivery.event, delivery.record
-        if sources is not None and event.source not in sources:
+    def shown(event: CaseEvent) -> bool:
+        if sources is not None and event.source.value not in sources:
             return False
         if statuses is not None and event.status not in statuses:
             return False
-        return kelurahan is None or (record is not None and record.kelurahan_code in kelurahan)
+        if kelurahan is None:
+            return True
+        case = event.application or event.complaint
+        place = getattr(case, "kelurahan", None)
+        return place is not None and place.code in kelurahan
 
-    return wanted
+    return shown
 
 
 @strawberry.type
@@ -206,7 +212,7 @@ class Subscription:
         after: str | None = None,
     ) -> AsyncGenerator[CaseEvent, None]:
         ctx = info.context
-        async for event in _shaped(ctx, after, _matching(filter)):
+        async for event in _shaped(ctx, after, lambda delivery: True, shown=_matching(filter)):
             yield event
 
     @strawberry.subscription(description="The service metrics now, then again whenever cases change (at most "

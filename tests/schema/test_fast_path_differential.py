@@ -71,6 +71,7 @@ CASES = [a.number for a in WORLD.applications] + [c.number for c in WORLD.compla
 def _standard_twin(fast: RoleSchema, policy: Policy, roles: frozenset[str]) -> RoleSchema:
     """The role's schema on graphql-core's standard execution."""
     return build_schema(visible=fast._visible, with_mutation=fast._schema.mutation_type is not None,
+                        with_subscription=fast._schema.subscription_type is not None,
                         limits=policy.limits(roles), fast_path=False)
 
 

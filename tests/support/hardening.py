@@ -22,7 +22,8 @@ def memory_settings(tmp_path: Path, **overrides: object) -> Settings:
         store_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
         issuer={"development": True},
         metrics_refresh_seconds=0,
-        **overrides,  # type: ignore[arg-type]
+        # no background reads of the sources (change feeds): what the sources see is the requests'
+        **{"events": {"read_feeds": False}, **overrides},  # type: ignore[arg-type]
     )
 
 

@@ -47,7 +47,7 @@ def hub_settings(stack: DemoSources, tmp_path: Path, **resilience: Any) -> Setti
     sources = {k: v.model_copy(update=rules) for k, v in stack.source_settings().items()}
     return Settings(data_dir=tmp_path, store_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
                     issuer={"development": True}, sources=sources, trace_sources=True,
-                    metrics_refresh_seconds=0)
+                    metrics_refresh_seconds=0, events={"read_feeds": False})  # no background reads
 
 
 @pytest.fixture
