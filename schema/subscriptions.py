@@ -168,6 +168,17 @@ def _matching(flt: CaseUpdateFilter | None) -> Callable[[CaseEvent], bool]:
     return shown
 
 
+async def _tracking(ctx: Context, number: str, after: str | None, source: str,
+                    type_name: str) -> AsyncGenerator[CaseEvent, None]:
+    """One case's events, shown as tracking shows it (counted like a tracking look-up)."""
+    number = checked_number(number)
+    await spend(ctx, TRACKING, what="tracking look-ups")
+    require_in_case(ctx, type_name, number, type_name.lower())
+    wanted = lambda d: d.event.source == source and d.event.number == number  # noqa: E731
+    async for event in _shaped(ctx, after, wanted, ReachedAs.TRACKING):
+        yield event
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Live status of one application, by its number; no personal data "
@@ -175,12 +186,7 @@ class Subscription:
     async def application_tracking(
         self, info: Info[Context, None], number: str, after: str | None = None
     ) -> AsyncGenerator[CaseEvent, None]:
-        ctx = info.context
-        number = checked_number(number)
-        await spend(ctx, TRACKING, what="tracking look-ups")
-        require_in_case(ctx, "Application", number, "application")
-        wanted = lambda d: d.event.source == LICENSING and d.event.number == number  # noqa: E731
-        async for event in _shaped(ctx, after, wanted, ReachedAs.TRACKING):
+        async for event in _tracking(info.context, number, after, LICENSING, "Application"):
             yield event
 
     @strawberry.subscription(description="Live status of one complaint, by its ticket number; a confidential "
@@ -188,12 +194,7 @@ class Subscription:
     async def complaint_tracking(
         self, info: Info[Context, None], number: str, after: str | None = None
     ) -> AsyncGenerator[CaseEvent, None]:
-        ctx = info.context
-        number = checked_number(number)
-        await spend(ctx, TRACKING, what="tracking look-ups")
-        require_in_case(ctx, "Complaint", number, "complaint")
-        wanted = lambda d: d.event.source == COMPLAINTS and d.event.number == number  # noqa: E731
-        async for event in _shaped(ctx, after, wanted, ReachedAs.TRACKING):
+        async for event in _tracking(info.context, number, after, COMPLAINTS, "Complaint"):
             yield event
 
     @strawberry.subscription(description="Changes of the signed-in citizen's own applications and complaints.")
