@@ -256,6 +256,7 @@ ARGUMENTS: Mapping[tuple[str, str, str], str] = MappingProxyType({
     ("Subscription", "serviceMetricsUpdated", "kelurahan"): VALUE,
     ("Subscription", "serviceMetricsUpdated", "permitType"): VALUE,
     ("Subscription", "serviceMetricsUpdated", "category"): VALUE,
+    ("Mutation", "setNotifications", "enabled"): VALUE,  # the caller's own choice
     ("Mutation", "updateApplicationStatus", "number"): KEY,
     ("Mutation", "updateApplicationStatus", "status"): VALUE,
     ("Mutation", "updateApplicationStatus", "note"): VALUE,
