@@ -197,6 +197,11 @@ class CitizenPages:
             return self.refused(request, "NOT_FOUND", "Permohonan dengan nomor ini tidak ditemukan di antara "
                                 "permohonan Anda.", 404)
         requested = [r for r in found.get("requirements") or () if r.get("requested")]
+        if requested:  # the accepted types and size limits of what is asked for
+            types, _ = await self._permit_types(request, resident)
+            rules = {r["code"]: r for t in types if t["code"] == (found.get("permitType") or {}).get("code")
+                     for r in t["requirements"]}
+            requested = [{**r, **rules.get(r.get("code"), {})} for r in requested]
         return self.render(request, "permohonan.html", status, application=found, receipt=bool(flag) and not completed,
                            completed=completed, requested=requested, problems=problems or [], code=code,
                            key=secrets.token_urlsafe(18))

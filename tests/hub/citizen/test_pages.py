@@ -74,7 +74,7 @@ def test_apply_see_the_receipt_complete_the_missing_document_and_see_the_decisio
     officer(MARK, number, n=number)
     waiting = client.get("/warga/permohonan", params={"nomor": number})
     assert "Berkas tidak lengkap" in waiting.text and "KK tidak terbaca" in waiting.text
-    assert 'name="berkas.KARTU_KELUARGA"' in waiting.text
+    assert 'name="berkas.KARTU_KELUARGA"' in waiting.text and "PDF, JPEG, PNG, paling besar 5 MB" in waiting.text
     wrong = client.post("/warga/lengkapi", data={"csrf": form_value(waiting.text, "csrf"), "nomor": number,
                                                  "kunci": form_value(waiting.text, "kunci")},
                         files=[("berkas.KARTU_KELUARGA", ("kk.pdf", EXE, "application/pdf"))])
