@@ -25,11 +25,11 @@ from urllib.parse import urlencode
 from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, select_autoescape
 from starlette.datastructures import FormData
-from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
+from starlette.types import ASGIApp
 
 from hub.citizen.executor import CitizenExecute, citizen_principal
 from hub.citizen.forms import FormRefused, documents, problems_of, read_form, text
@@ -37,6 +37,8 @@ from hub.citizen.session import CSRF_FIELD, Resident, csrf_token, csrf_valid, se
 from hub.citizen.settings import CitizenPageSettings
 from hub.citizen.signin import NEXT_KEY, SignIn, SignInFailed
 from hub.public.routes import local_time
+from hub.public_limits import PAGE
+from hub.ratelimit import EntryPointLimitMiddleware, Limiter
 from hub.request_context import request_id_of
 from schema.context import Environment
 
@@ -247,9 +249,12 @@ class CitizenPages:
         return RedirectResponse(f"{MOUNT}/", status_code=303)
 
 
-def citizen_mount(settings: CitizenPageSettings, data_dir: Any, execute: CitizenExecute, env: Environment) -> Mount:
+def citizen_mount(settings: CitizenPageSettings, data_dir: Any, execute: CitizenExecute, env: Environment,
+                  limiter: Limiter | None = None) -> Mount:
+    """`/warga`; with a `limiter`, every request counts against the page limit of its
+    address (`page`, as the public page's: hub.public_limits)."""
     pages = CitizenPages(execute, env, SignIn(settings))
-    return Mount(MOUNT, routes=[
+    app: ASGIApp = Router(routes=[
         Route("/", pages.home, methods=["GET", "HEAD"]),
         Route("/ajukan", pages.apply_form, methods=["GET", "HEAD"]),
         Route("/ajukan", pages.apply, methods=["POST"]),
@@ -258,4 +263,9 @@ def citizen_mount(settings: CitizenPageSettings, data_dir: Any, execute: Citizen
         Route("/masuk", pages.sign_in, methods=["GET"]),
         Route("/masuk/selesai", pages.signed_in_back, methods=["GET"]),
         Route("/keluar", pages.sign_out, methods=["POST"]),
-    ], middleware=[session_middleware(settings, data_dir), Middleware(GZipMiddleware, minimum_size=500)])
+    ])
+    session = session_middleware(settings, data_dir)
+    app = session.cls(GZipMiddleware(app, minimum_size=500), *session.args, **session.kwargs)
+    if limiter is not None:
+        app = EntryPointLimitMiddleware(app, limiter=limiter, name=PAGE)
+    return Mount(MOUNT, app=app)

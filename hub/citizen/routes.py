@@ -11,16 +11,19 @@ from hub.citizen.settings import check_allowed
 from hub.citizen.executor import citizen_executor
 from hub.citizen.pages import citizen_mount
 from hub.public.executor import BuildView
+from hub.ratelimit import Limiter
 from hub.settings import Settings
 from schema.context import Environment
 
 
-def citizen_routes(settings: Settings, build_view: BuildView, env: Environment) -> list[BaseRoute]:
+def citizen_routes(settings: Settings, build_view: BuildView, env: Environment,
+                   limiter: Limiter | None = None) -> list[BaseRoute]:
     citizen = settings.citizen
     if not citizen.enabled:
         return []
     check_allowed(citizen, development=settings.issuer.development, host=settings.host)
-    routes: list[BaseRoute] = [citizen_mount(citizen, settings.data_dir, citizen_executor(build_view, env), env)]
+    routes: list[BaseRoute] = [citizen_mount(citizen, settings.data_dir, citizen_executor(build_view, env), env,
+                                                limiter)]
     if citizen.development_idp:
         routes.append(DevelopmentIdp(citizen, env).routes())
     return routes

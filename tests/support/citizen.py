@@ -17,7 +17,7 @@ import httpx
 from hub.app import create_app
 from hub.citizen.dev_idp import demo_citizen_settings
 from hub.demo import DemoSources, demo_settings
-from hub.settings import Settings
+from hub.settings import RateLimitSettings, Settings
 from tests.support.browser import serving
 
 
@@ -26,6 +26,7 @@ def citizen_hub(stack: DemoSources, store_dir: Path, **overrides: Any) -> Iterat
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    overrides.setdefault("rate_limits", RateLimitSettings(enabled=False))  # many requests from one address
     settings = demo_settings(stack, store_url=f"sqlite+aiosqlite:///{store_dir / 'hub.db'}",
                              citizen=demo_citizen_settings(url), **overrides)
     with serving(create_app(settings), sock) as served:

@@ -165,3 +165,15 @@ def test_the_page_is_small_and_gzipped(resident: Any) -> None:
     assert int(page.headers["content-length"]) < 6 * 1024
     assert page.headers["cache-control"] == "no-store" and "frame-ancestors 'none'" in page.headers[
         "content-security-policy"]
+
+
+def test_the_page_counts_against_the_page_limit_of_its_address(stack: Any, tmp_path: Any,
+                                                                people: list[tuple[str, str]]) -> None:
+    from hub.settings import LimitSettings, PublicLimitSettings, RateLimitSettings
+    from tests.support.citizen import citizen_hub
+
+    limits = RateLimitSettings(public=PublicLimitSettings(page=LimitSettings(requests=4, window_seconds=600)))
+    with citizen_hub(stack, tmp_path, rate_limits=limits) as (url, _), httpx.Client(base_url=url) as client:
+        answers = [client.get("/warga/").status_code for _ in range(6)]
+        assert answers[:4] == [200] * 4 and answers[4:] == [429, 429]
+        assert client.post("/warga/ajukan", data={"csrf": "x"}).status_code == 429
