@@ -98,5 +98,6 @@ def test_the_persisted_variant_sends_its_id_and_fewer_bytes_for_the_same_answer(
     # ... and the request as a whole gains the client's header (Content-Length has a digit less or not)
     saved = body_saved - len("X-Client-Name: simpul-bench\r\n")
     assert ad_hoc["request_bytes"] - persisted["request_bytes"] == pytest.approx(saved, abs=1)
-    # the answers are the same kind (another NIK each time): within a tenth of each other
-    assert persisted["response_bytes"] == pytest.approx(ad_hoc["response_bytes"], rel=0.1)
+    # (the answers are not compared: each request asks for another resident, whose number
+    # of applications and complaints sets the answer's size; tests/hub/persisted shows a
+    # pushed operation answers exactly as its text does)

@@ -20,7 +20,7 @@ from hub.demo import DemoSources, ensure_demo_data, start_demo_sources
 from hub.settings import Settings
 
 REGION_FILE = Path(__file__).resolve().parents[3] / "hub" / "reference" / "regions.yaml"
-TIMEOUT = 0.5
+TIMEOUT = 1.0  # generous: a loaded machine must not turn a healthy source into a slow one
 TRACK = "query($a: String!, $c: String!) { trackApplication(number: $a) { number } trackComplaint(number: $c) { number } }"
 
 
@@ -164,7 +164,7 @@ def test_recent_answers_are_served_marked_stale_when_the_source_is_down(
     faults(stack, "complaints", down=True)
     stale, _ = track(hub, numbers)
     assert stale["data"] == fresh["data"]
-    assert stale["extensions"]["stale"] == [{"source": "complaints", "operation": "complaints_by_number"}]
+    assert {"source": "complaints", "operation": "complaints_by_number"} in stale["extensions"]["stale"]
     traced = {(s["source"], s["operation"]): s for s in stale["extensions"]["sources"]}
     assert traced[("complaints", "complaints_by_number")]["stale"] is True
 

@@ -60,6 +60,7 @@ def test_a_pushed_operation_is_found_only_under_its_client_and_roles(
     citizen = {**token("citizen", nik="1471080101900001"), "X-Client-Name": "portal"}
     ran = client.post("/graphql", json=request, headers=citizen)
     assert ran.json()["data"]["me"]["roles"] == ["citizen"], ran.text
+    assert ran.json() == client.post("/graphql", json={"query": ME}, headers=citizen).json()  # as its text
     bad = client.post("/graphql", json=request, headers={"X-Client-Name": "no spaces please"})
     assert code_of(bad) == "BAD_REQUEST"
 
