@@ -139,18 +139,20 @@ def create_app(
     dispatcher = RoleDispatcher(build_view, role_set=schemas.role_set, kept=ROLE_SETS_KEPT)
     graphql: ASGIApp = dispatcher
     sockets = SubscriptionSockets(revoked=revoked, max_per_principal=settings.events.max_connections_per_principal)
+    rate_limited: RateLimitMiddleware | None = None
+    if limits.enabled:
+        graphql = rate_limited = RateLimitMiddleware(
+            graphql,
+            limits=RateLimits(window=limits.window_seconds, per_client=limits.per_client, per_role=limits.per_role),
+            counter=counter,
+        )
     socket_view = SocketGraphQL(
         dispatcher, env=env, authenticate=authenticate or identity.authenticate, sockets=sockets,
         max_operations=settings.events.max_operations_per_connection,
         init_timeout=settings.events.connection_init_timeout_seconds,
         allowed_origins=settings.events.allowed_origins,
+        rate_limit=rate_limited.check if rate_limited is not None else None,  # each operation is a request
     )
-    if limits.enabled:
-        graphql = RateLimitMiddleware(
-            graphql,
-            limits=RateLimits(window=limits.window_seconds, per_client=limits.per_client, per_role=limits.per_role),
-            counter=counter,
-        )
     graphql = AuthenticationMiddleware(graphql, authenticate=authenticate or identity.authenticate)
 
     oauth: ASGIApp = request_response(token_endpoint(

@@ -166,7 +166,9 @@ def caller_key(principal: Principal, address: str | None) -> str:
 
 class RateLimitMiddleware:
     """Counts each HTTP request to the wrapped app (after authentication) against the
-    caller's limits; WebSocket connections are counted once, at the handshake."""
+    caller's limits. Subscription sockets (hub.subscription_socket) authenticate inside the
+    socket, so they call `check` for each operation they are sent: one operation counts as
+    one request, since a socket carries queries and mutations too."""
 
     def __init__(self, app: ASGIApp, *, limits: RateLimits, counter: Counter) -> None:
         self.app = app
@@ -178,7 +180,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         principal = principal_of(scope)
-        refused = await self._check(scope, principal)
+        refused = await self.check(scope, principal)
         if refused is None:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
@@ -186,7 +188,7 @@ class RateLimitMiddleware:
         else:
             await _too_many(scope, send, refused)
 
-    async def _check(self, scope: Scope, principal: Principal) -> float | None:
+    async def check(self, scope: Scope, principal: Principal) -> float | None:
         """None when allowed, else the seconds to wait."""
         checks: list[tuple[str, int]] = []
         limit = self.limits.client_limit(principal)

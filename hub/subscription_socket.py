@@ -8,6 +8,8 @@ protocol handling), authenticated in `connection_init`.
         ─► the schema of the principal's roles; connection_ack
     subscribe ─► before the ack: 4401; a repeated id: 4409; more operations at once
                  than the limit: 4429; bad JSON or message: 4400
+              ─► counted against the caller's rate limits as one /graphql request
+                 (past them: an `error` message RATE_LIMITED with retryAfter)
               ─► each operation gets its own context (loaders, ledger notes), with
                  the connection's principal, purpose and case
     while open ─► the token expires, or its service account is revoked: 4403
@@ -23,9 +25,10 @@ import asyncio
 import base64
 import contextlib
 import logging
+import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +36,7 @@ import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 from starlette.websockets import WebSocket
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -154,6 +158,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         super().__init__(*args, **kwargs)
         self.principal: Principal = ANONYMOUS
         self.closed = False
+        self.scope: Scope = {}
 
     async def close(self, code: int, reason: str) -> None:
         if self.closed:
@@ -202,6 +207,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.close(code=TOO_MANY, reason="Too many subscription sockets for this caller")
             return
         self.principal = principal
+        self.scope = websocket.scope
         role_view = view.dispatcher.view_for(principal)
         self.schema = role_view.schema
         self.context = Context.create(view.env, principal, request_id=request_id_of(websocket.scope),
@@ -227,6 +233,8 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         ctx = Context.create(conn.env, conn.principal, request_id=f"{conn.request_id}.{operation.id}",
                              purpose=conn.purpose, case=conn.case, address=conn.address)
         try:
+            if await self._rate_limited(operation):
+                return
             try:  # pushed operations and persisted-only roles, as over HTTP (hub.persisted)
                 resolved = await self.view.documents.resolve(
                     query=operation.query, document_id=None, extensions=None, principal=conn.principal,
@@ -260,6 +268,19 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise
         finally:
             ctx.release()
+
+    async def _rate_limited(self, operation: Any) -> bool:
+        """Count the operation as one request of the caller (queries and mutations run
+        over the socket too); past the limit, an `error` message instead of a run."""
+        check = self.view.rate_limit
+        wait = await check(self.scope, self.principal) if check is not None else None
+        if wait is None:
+            return False
+        seconds = max(1, math.ceil(wait))
+        await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [
+            {"message": f"Too many requests; try again in {seconds} s",
+             "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
+        return True
 
     async def _send_results(self, operation: Any, results: Any, request_id: str) -> None:
         first = True
@@ -299,13 +320,15 @@ class SocketGraphQL(HubGraphQL):
 
     def __init__(self, dispatcher: RoleDispatcher, *, env: Environment, authenticate: Authenticate,
                  sockets: SubscriptionSockets, max_operations: int, init_timeout: float,
-                 allowed_origins: list[str]) -> None:
+                 allowed_origins: list[str],
+                 rate_limit: Callable[[Scope, Principal], Awaitable[float | None]] | None = None) -> None:
         public = dispatcher.view_for(ANONYMOUS)
         super().__init__(public.schema, env=env, documents=public.documents, graphiql=False)
         self.dispatcher = dispatcher
         self.authenticate = authenticate
         self.sockets = sockets
         self.max_operations = max_operations
+        self.rate_limit = rate_limit  # hub.ratelimit.RateLimitMiddleware.check, when limits are on
         self.protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         self.connection_init_wait_timeout = timedelta(seconds=init_timeout)
         self.max_subscriptions_per_connection = None  # counted here, closing with 4429

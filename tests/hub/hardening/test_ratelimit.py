@@ -131,3 +131,29 @@ def test_an_unreachable_redis_answers_every_request_and_limits_on_this_instance(
                                rate_limits={"per_client": {"anonymous": 1}})
     with TestClient(create_app(settings, sources=guarded_sources(world))) as client:
         assert [client.post("/graphql", json=ME).status_code for _ in range(3)] == [200, 429, 429]
+
+
+def test_operations_over_a_subscription_socket_count_against_the_limit(
+    tmp_path: Path, world: World, token: Callable[..., Headers]
+) -> None:
+    # a graphql-transport-ws socket runs queries and mutations too: each one is a request
+    settings = limited_settings(tmp_path, per_client={"anonymous": 3, "default": 3})
+    officer = token("population_officer")
+    with TestClient(create_app(settings, sources=guarded_sources(world))) as client:
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            ws.send_json({"type": "connection_init", "payload": {"Authorization": officer["Authorization"]}})
+            assert ws.receive_json() == {"type": "connection_ack"}
+            kinds = []
+            for n in range(4):
+                ws.send_json({"id": str(n), "type": "subscribe", "payload": {"query": ME["query"]}})
+                message = ws.receive_json()
+                kinds.append(message["type"])
+                if message["type"] == "next":
+                    assert ws.receive_json()["type"] == "complete"
+            assert kinds == ["next"] * 3 + ["error"]
+            error = message["payload"][0]["extensions"]
+            assert error["code"] == "RATE_LIMITED" and 1 <= error["retryAfter"] <= 60
+            ws.send_json({"type": "ping"})  # the socket stays open
+            assert ws.receive_json() == {"type": "pong"}
+        # the socket's operations and HTTP requests share one count
+        assert client.post("/graphql", json=ME, headers=officer).status_code == 429
