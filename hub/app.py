@@ -215,8 +215,9 @@ def create_app(
             Route("/oauth/token", oauth, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
             Route(CHECKPOINT_PATH, anchor.endpoint),
-            Route("/documents/{token}", AuthenticationMiddleware(
-                request_response(download_document), authenticate=authenticate or identity.authenticate
+            Route("/documents/{token}", AuthenticationMiddleware(  # a download counts as a request
+                rate_limited.wrapping(request_response(download_document)) if rate_limited is not None
+                else request_response(download_document), authenticate=authenticate or identity.authenticate
             ), methods=["GET"]),
             *public_routes(build_view, env, limiter, ledger_checkpoint=lambda: anchor.latest),
             *citizen_routes(settings, build_view, env, limiter),  # /warga, when enabled (hub.citizen)

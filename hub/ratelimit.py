@@ -188,6 +188,10 @@ class RateLimitMiddleware:
         else:
             await _too_many(scope, send, refused)
 
+    def wrapping(self, app: ASGIApp) -> RateLimitMiddleware:
+        """The same limits and counter in front of another endpoint (`/documents`)."""
+        return RateLimitMiddleware(app, limits=self.limits, counter=self.counter)
+
     async def check(self, scope: Scope, principal: Principal) -> float | None:
         """None when allowed, else the seconds to wait."""
         checks: list[tuple[str, int]] = []

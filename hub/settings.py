@@ -118,8 +118,9 @@ class PublicLimitSettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
-    """Requests per window on `/graphql`, per client (a service account or user, else
-    the client address) by its role, and optionally per role for all its clients
+    """Requests per window on `/graphql` (each operation over a subscription socket
+    counts as one) and on `/documents` downloads, per client (a service account or user,
+    else the client address) by its role, and optionally per role for all its clients
     together; and the public entry points' own limits (`public`). In-process unless the
     hub's `redis_url` is set (then shared)."""
 

@@ -18,7 +18,8 @@ from starlette.testclient import TestClient
 
 from hub.demo import DemoSources
 from hub.identity import development_issuer
-from hub.settings import Settings
+from hub.app import create_app
+from hub.settings import RateLimitSettings, Settings
 from tests.support.intake import (
     COMPLETE,
     EXE,
@@ -331,3 +332,20 @@ def test_the_source_failing_halfway_leaves_no_application_and_the_retry_creates_
     listing = graphql(client, OFFICER_QUERY, officer(token, retried["number"]), number=retried["number"])
     assert len(listing["data"]["application"]["documents"]) == 4
     assert quote(retried["number"], safe="")  # a real number, usable in the source's paths
+
+
+def test_downloads_count_against_the_callers_rate_limit(
+    settings: Settings, token: Any, people: list[tuple[str, str]]
+) -> None:
+    # a link lives for minutes: without a limit it fetched the document (and wrote a ledger entry) at will
+    limited = settings.model_copy(update={"rate_limits": RateLimitSettings(per_client={"default": 4})})
+    with TestClient(create_app(limited)) as client:
+        nik, kelurahan = people[10]
+        number = submit(client, citizen(token, nik), kelurahan, IUMK_DOCUMENTS,
+                        key="dl-limit").json()["data"]["submitApplication"]["number"]
+        docs = graphql(client, OFFICER_QUERY, officer(token, number), number=number)["data"]["application"]["documents"]
+        me = token("licensing_officer", sub="petugas-1")
+        statuses = [client.get(docs[0]["downloadUrl"], headers=me).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]  # the query was the first of its four requests
+        refused = client.get(docs[0]["downloadUrl"], headers=me)
+        assert code_of(refused) == "RATE_LIMITED" and refused.headers["retry-after"]
