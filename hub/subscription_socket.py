@@ -225,6 +225,11 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 or not isinstance(message.get("id"), str):
             await self.close(4400, "A subscribe message needs an id and a payload with a query")
             return
+        if not isinstance(payload.get("variables") or {}, dict) \
+                or not isinstance(payload.get("operationName"), (str, type(None))) \
+                or not isinstance(payload.get("extensions") or {}, dict):
+            await self.close(4400, "variables and extensions are objects, operationName a string")
+            return
         await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Any) -> None:

@@ -69,6 +69,11 @@ def test_4400_for_a_message_that_is_not_the_protocol(client):
     with socket(client) as s:
         s.subscribe("p", "subscription {")  # a syntax error closes, as the protocol says
         _closed_with(s.ws, 4400)
+    # variables, operationName and extensions of the wrong kind: 4400, not an internal error
+    for bad in ({"variables": "x"}, {"variables": [1]}, {"operationName": 5}, {"extensions": "x"}):
+        with socket(client) as s:
+            s.ws.send_json({"id": "b", "type": "subscribe", "payload": {"query": "{ __typename }", **bad}})
+            assert "variables and extensions are objects" in _closed_with(s.ws, 4400), bad
 
 
 def test_4401_for_a_subscribe_before_the_connection_is_acknowledged(client):
