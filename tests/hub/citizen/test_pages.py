@@ -177,3 +177,19 @@ def test_the_page_counts_against_the_page_limit_of_its_address(stack: Any, tmp_p
         answers = [client.get("/warga/").status_code for _ in range(6)]
         assert answers[:4] == [200] * 4 and answers[4:] == [429, 429]
         assert client.post("/warga/ajukan", data={"csrf": "x"}).status_code == 429
+
+
+def test_what_the_page_reads_is_on_the_access_ledger_like_graphql(resident: Any, hub: Any,
+                                                                   people: list[tuple[str, str]]) -> None:
+    from hub.identity import development_issuer
+
+    url, settings = hub
+    nik, kelurahan = people[16]
+    client = resident(16)
+    number = number_of(apply(client, kelurahan, IUMK_DOCUMENTS))
+    assert client.get("/warga/permohonan", params={"nomor": number}).status_code == 200
+    token = development_issuer(settings).issue(subject="t-citizen", roles=["citizen"], department="test", nik=nik)
+    log = httpx.post(f"{url}/graphql", json={"query": "{ myAccessLog(first: 100) { purpose case recordType roles } }"},
+                     headers={"Authorization": f"Bearer {token}", "X-Access-Purpose": "self-service"}).json()
+    entries = [e for e in log["data"]["myAccessLog"] if e["recordType"] == "Application"]
+    assert entries and all(e["purpose"] == "self-service" and e["roles"] == ["citizen"] for e in entries)
