@@ -259,8 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     notifications = sub.add_parser("notifications", help="the notification outbox: counts by state, newest messages")
     _common(notifications)
-    notifications.add_argument("--state", choices=["pending", "delivered", "failed"], default=None)
-    notifications.add_argument("--limit", type=int, default=20)
+    notifications.add_argument("--state", choices=["pending", "delivered", "failed"], default=None,
+                               help="only notifications in this delivery state (default: all)")
+    notifications.add_argument("--limit", type=int, default=20, help="how many of the newest messages to list (default 20)")
     notifications.add_argument("--json", action="store_true", help="print the result as JSON")
     notifications.set_defaults(func=cmd_notifications)
 

@@ -39,6 +39,7 @@ __all__ = [
     "Limits",
     "Policy",
     "PolicyError",
+    "PolicyFragment",
     "ROOT_TYPES",
     "ROW_MACROS",
     "ROW_RULES",
@@ -52,5 +53,4 @@ __all__ = [
     "load_policy",
     "most_permissive",
     "parse_policy",
-    "PolicyFragment",
 ]
