@@ -1,11 +1,12 @@
 """Live updates under load: N subscribers on one hub instance, and the feeds' failover.
 
     python -m bench.realtime --subscribers 5000 --events 20          # delivery
+    python -m bench.realtime --subscribers 5000 --client-processes 4 # clients in 4 processes
     python -m bench.realtime --failover --subscribers 200            # two hubs, one Redis
 
 Delivery: the sample sources and the hub (uvicorn, its own process, as in production)
-start on sample data; N WebSocket clients (graphql-transport-ws, one process, one
-asyncio loop) each subscribe to `caseUpdates` as an analyst, so every event goes to
+start on sample data; N WebSocket clients (graphql-transport-ws; one process and one
+asyncio loop, or `--client-processes K` processes with a loop each) each subscribe to `caseUpdates` as an analyst, so every event goes to
 every subscriber (the worst case). Then `--events` complaints are filed, one every
 `--interval` seconds. A delivery's latency is the time from the moment the hub's
 reader logged the event (`hub_events.logged` in the hub store: the reader has seen the
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -171,6 +173,81 @@ async def _connect_all(url: str, token: str, count: int, *, fallback: str | None
     return subs, tasks
 
 
+def _client_worker(url: str, token: str, count: int, conn: Any) -> None:
+    """One client process (`--client-processes`): `count` subscribers on its own loop.
+    Sends "ready" once they are subscribed; on ("drain", events) waits (60 s at most)
+    until each has that many events, then sends back what each received and its CPU."""
+    async def run() -> None:
+        subs, tasks = await _connect_all(url, token, count)
+        conn.send("ready")
+        _, events = await asyncio.to_thread(conn.recv)
+        deadline = time.monotonic() + 60
+        while sum(len(s.received) for s in subs) < events * count and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        cpu = psutil.Process().cpu_times()
+        conn.send(([s.received for s in subs], cpu.user + cpu.system))
+
+    try:
+        import uvloop
+
+        uvloop.run(run())
+    except ImportError:
+        asyncio.run(run())
+
+
+class _ClientProcesses:
+    """`--client-processes` > 1: the subscribers spread over that many processes, so the
+    figures measure the hub rather than one client loop."""
+
+    def __init__(self, url: str, token: str, count: int, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes, self.processes = [], []
+        for index in range(processes):
+            share = count // processes + (1 if index < count % processes else 0)
+            parent, child = context.Pipe()
+            process = context.Process(target=_client_worker, args=(url, token, share, child), daemon=True)
+            process.start()
+            self.pipes.append(parent)
+            self.processes.append(process)
+        self.cpu_before = [self._cpu(p) for p in self.processes]
+
+    @staticmethod
+    def _cpu(process: Any) -> float:
+        try:
+            times = psutil.Process(process.pid).cpu_times()
+            return times.user + times.system
+        except psutil.Error:
+            return 0.0
+
+    async def ready(self) -> None:
+        for pipe in self.pipes:
+            message = await asyncio.to_thread(pipe.recv)
+            assert message == "ready", message
+
+    def mark(self) -> None:
+        self.cpu_before = [self._cpu(p) for p in self.processes]
+
+    async def drain(self, events: int) -> tuple[list[Subscriber], list[float]]:
+        for pipe in self.pipes:
+            pipe.send(("drain", events))
+        subs, cpu = [], []
+        for pipe, before in zip(self.pipes, self.cpu_before, strict=True):
+            received, total = await asyncio.to_thread(pipe.recv)
+            subs.extend(Subscriber(received=[tuple(r) for r in got]) for got in received)
+            cpu.append(total - before)
+        for process in self.processes:
+            process.join(10)
+        return subs, cpu
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+
+
 def _file_complaint(client: httpx.Client) -> str:
     answer = client.post("/api/v1/laporan", json={
         "judul": "Uji beban", "isi": "Laporan untuk mengukur pembaruan langsung.", "klasifikasi": "PENGADUAN",
@@ -222,20 +299,35 @@ async def _delivery(args: argparse.Namespace, sources: DemoSources, work: Path) 
         ws_url = hub.url.replace("http://", "ws://") + "/graphql"
         rss_idle = process.memory_info().rss
         started = time.monotonic()
-        subs, tasks = await _connect_all(ws_url, token, args.subscribers)
+        clients: _ClientProcesses | None = None
+        tasks: list[asyncio.Task[None]] = []
+        if args.client_processes > 1:
+            clients = _ClientProcesses(ws_url, token, args.subscribers, args.client_processes)
+            await clients.ready()
+        else:
+            subs, tasks = await _connect_all(ws_url, token, args.subscribers)
         connect_seconds = time.monotonic() - started
         await asyncio.sleep(2)
         rss_connected = process.memory_info().rss
         complaints = httpx.Client(base_url=sources.url_of("complaints"), headers={"X-API-Key": sources.api_key})
         load_before = os.getloadavg()
+        own = psutil.Process()
+        own_before = sum(own.cpu_times()[:2])
+        if clients is not None:
+            clients.mark()
         cpu_before, wall_before = process.cpu_times(), time.monotonic()
         for _ in range(args.events):
             await asyncio.to_thread(_file_complaint, complaints)
             await asyncio.sleep(args.interval)
-        expected = args.events * args.subscribers  # wait for the deliveries still on their way (60 s at most)
-        deadline = time.monotonic() + 60
-        while sum(len(s.received) for s in subs) < expected and time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
+        if clients is not None:
+            subs, client_cpu = await clients.drain(args.events)
+            clients.stop()
+        else:
+            expected = args.events * args.subscribers  # wait for the deliveries still on their way (60 s at most)
+            deadline = time.monotonic() + 60
+            while sum(len(s.received) for s in subs) < expected and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+            client_cpu = [sum(own.cpu_times()[:2]) - own_before]
         cpu_after, wall_after = process.cpu_times(), time.monotonic()
         load_after = os.getloadavg()
         rss_after = process.memory_info().rss
@@ -272,6 +364,8 @@ async def _delivery(args: argparse.Namespace, sources: DemoSources, work: Path) 
         "hub_rss_mb": {"idle": round(rss_idle / 2**20, 1), "connected": round(rss_connected / 2**20, 1),
                        "after_events": round(rss_after / 2**20, 1), "uss_after": round(rss_peak / 2**20, 1)},
         "hub_cpu_percent_during_events": round(cpu * 100, 1),
+        "client_processes": max(1, args.client_processes),
+        "client_cpu_percent_each": [round(c / (wall_after - wall_before) * 100, 1) for c in client_cpu],
         "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "cores": os.cpu_count(),
     }
@@ -356,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between changes")
+    parser.add_argument("--client-processes", type=int, default=1,
+                        help="spread the subscribers over this many client processes (delivery only)")
     parser.add_argument("--residents", type=int, default=400)
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "simpul-bench-realtime")
     parser.add_argument("--failover", action="store_true")
