@@ -34,6 +34,7 @@ from demo.generator.volumes import (
     survey_sample,
     yearly,
 )
+from demo.data_format import DATA_FORMAT
 from demo.population import load_population
 
 YEARS = 2  # of activity up to the generation date
@@ -136,6 +137,7 @@ def build_demo_data(
     say(f"surveys: {surveys} satisfaction-survey answers ({time.perf_counter() - step:.1f} s)")
 
     manifest = {
+        "format": DATA_FORMAT,
         "residents": loaded,
         "families": families,
         "applications": applications,

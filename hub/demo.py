@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from demo.data_format import DATA_FORMAT
 from hub.private_files import write_private
 from hub.processes import RunningService, start_service
 from hub.settings import Settings, SourceSettings, load_settings
@@ -30,9 +31,12 @@ class DemoDataError(RuntimeError):
 
 
 def demo_data_ready(data_dir: Path, residents: int) -> dict | None:
-    """The manifest of sample data of this size already in `data_dir`, or None."""
+    """The manifest of sample data of this size and of this release's format already in
+    `data_dir`, or None (then the data is generated again)."""
     manifest = read_manifest(data_dir)
-    return manifest if manifest is not None and manifest.get("residents") == residents else None
+    if manifest is None or manifest.get("format") != DATA_FORMAT:
+        return None
+    return manifest if manifest.get("residents") == residents else None
 
 
 def ensure_demo_data(
