@@ -90,7 +90,7 @@ def create_app(
                              channel=settings.revocation_channel, health=redis_health)
     policy, purposes = load_access(settings)
     identity = build_identity(settings, known_roles=policy.grantable_roles, revoked=revoked)
-    schemas = SchemaSet(policy)
+    schemas = SchemaSet(policy, federation=settings.federation)
     anchor = HeadAnchor(
         store,
         CheckpointFile(settings.resolved_checkpoint_file),

@@ -84,7 +84,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     policy, _ = load_access(settings)
     if args.role is not None and args.role not in policy.roles:
         raise ConfigError(f"unknown role {args.role!r}; roles: {', '.join(sorted(policy.roles))}")
-    print(role_sdl(policy, args.role))
+    print(role_sdl(policy, args.role, federation=settings.federation))
     return 0
 
 

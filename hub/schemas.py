@@ -30,9 +30,9 @@ class SchemaSet:
     dropped, `extends` expanded), so roles that grant nothing cannot make new schemas,
     and at most `ROLE_SETS_KEPT` are kept (least recently used first out)."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, *, federation: bool = False) -> None:
         self.policy = policy
-        self.full = build_schema()
+        self.full = build_schema(federation=federation)
         self._by_roles: LRUCache[frozenset[str], RoleSchema] = LRUCache(ROLE_SETS_KEPT)
 
     def role_set(self, roles: Iterable[str]) -> frozenset[str]:
@@ -81,7 +81,7 @@ def require_grantable(policy: Policy, roles: Iterable[str]) -> list[str]:
     return roles
 
 
-def role_sdl(policy: Policy, role: str | None) -> str:
-    schemas = SchemaSet(policy)
+def role_sdl(policy: Policy, role: str | None, *, federation: bool = False) -> str:
+    schemas = SchemaSet(policy, federation=federation)
     schema = schemas.full if role is None else schemas.for_roles(frozenset({role}))
     return schema.as_str()

@@ -273,6 +273,10 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     trace_sources: bool = False  # add `extensions.sources` to every response
+    # Apollo Federation v2 subgraph mode (schema.federation): Citizen, Family, Application
+    # and Complaint become entities resolved through `_entities` under the caller's own
+    # token, purpose, policy and ledger; `_service` gives a gateway the SDL
+    federation: bool = False
     # how soon a revoked service account's tokens stop working on every instance: each
     # instance re-reads the revoked clients this often, and at once when `hub client
     # revoke` announces it on the Redis channel (with `redis_url`)

@@ -38,6 +38,21 @@ PERSONAL_FIELDS: dict[str, frozenset[str] | None] = {
 
 ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
+#: the federation's entities (schema.federation) -> the root field that looks one up by
+#: key: `_entities` is in a role's schema when the role may call one of them, and answers
+#: a representation only for a role that may call its type's
+ENTITY_ROOT_FIELDS: Mapping[str, str] = {
+    "Citizen": "citizen", "Family": "family", "Application": "application", "Complaint": "complaint",
+}
+
+
+def _may_call(policy: Policy, roles: frozenset[str], root: str, field_name: str) -> bool:
+    if root == "Query" and field_name == "_entities":
+        return any(policy.may_call(roles, "Query", f) for f in ENTITY_ROOT_FIELDS.values())
+    if root == "Query" and field_name == "_service":  # the SDL: as introspection
+        return policy.limits(roles).introspection is not False
+    return policy.may_call(roles, root, field_name)
+
 
 def personal_selection(selected: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
     """The personal fields among the fields a document selects, per type."""
@@ -77,7 +92,7 @@ def visible_pairs(policy: Policy, roles: frozenset[str], schema: GraphQLSchema) 
     visible: dict[str, set[str]] = {}
     for name, gtype in objects.items():
         if name in ROOT_TYPES:
-            visible[name] = {f for f in gtype.fields if policy.may_call(roles, name, f)}
+            visible[name] = {f for f in gtype.fields if _may_call(policy, roles, name, f)}
         elif name in governed:
             visible[name] = set(policy.visible_fields(roles, name)) & set(gtype.fields)
         else:

@@ -19,7 +19,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from auth.policy import Limits, Policy
-from schema.access import visible_pairs
+from schema.access import ENTITY_ROOT_FIELDS, visible_pairs
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, Costs, QueryCostLimiter
 from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
@@ -27,6 +27,7 @@ from schema.extensions.shape import ShapeLimiter, ShapeLimits, Verdicts
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.extensions.validation import TextValidationCache, ValidationResults
 from schema.fast_path import use_fast_path
+from schema.federation import SubgraphSchema, declare_entity_keys, entities_limited_to, fields_of as _fields_of
 from schema.root import Mutation, Query, Subscription
 from schema.selection import SelectionIndex
 
@@ -69,6 +70,18 @@ class RoleSchema(strawberry.Schema):
         return [f for f in fields if self._visible(type_name, converter.get_graphql_name(f))]
 
 
+class SubgraphRoleSchema(RoleSchema, SubgraphSchema):
+    """A role's schema as an Apollo Federation v2 subgraph (schema.federation): its
+    `_Entity` union holds the entities the role may look up and see."""
+
+    def _get_federation_query_type(self, *args: Any, **kwargs: Any) -> type:
+        def keep(name: str) -> bool:  # an entity the role may look up by key, and see
+            return self._visible("Query", ENTITY_ROOT_FIELDS[name]) and any(self._visible(name, f) for f in _fields_of(name))
+
+        with entities_limited_to(keep):
+            return super()._get_federation_query_type(*args, **kwargs)
+
+
 def shape_limits(limits: Limits) -> ShapeLimits:
     """What a document may hold for a role with `limits` (the defaults above where unset)."""
     return ShapeLimits(
@@ -89,17 +102,21 @@ def build_schema(
     with_subscription: bool = True,
     limits: Limits | None = None,
     fast_path: bool = True,
+    federation: bool = False,
 ) -> RoleSchema:
     """A schema showing the `visible` fields, refusing documents over `limits` (size,
     shape, cost, introspection; a limit left None takes the default above), on the fast
-    executor when `fast_path` and the installed releases allow (`schema.fast_path`)."""
+    executor when `fast_path` and the installed releases allow (`schema.fast_path`); a
+    federation subgraph (`_entities`, `_service`: schema.federation) when `federation`."""
     limits = limits or Limits()
     max_cost = limits.max_query_cost or MAX_QUERY_COST
     shape = shape_limits(limits)
     verdicts: Verdicts = LRUCache(maxsize=256)
     validated: ValidationResults = LRUCache(maxsize=256)  # this schema's, shared by its requests
     costs = Costs(maxsize=512)
-    schema = RoleSchema(
+    if federation:
+        declare_entity_keys()
+    schema = (SubgraphRoleSchema if federation else RoleSchema)(
         query=Query,
         mutation=Mutation if with_mutation else None,
         subscription=Subscription if with_subscription else None,
@@ -122,11 +139,12 @@ def build_schema(
 
 
 def build_role_schema(full: RoleSchema, policy: Policy, roles: frozenset[str]) -> RoleSchema:
-    """The schema for a principal holding `roles`."""
+    """The schema for a principal holding `roles` (a subgraph where `full` is one)."""
     pairs = visible_pairs(policy, roles, full._schema)
     has_mutation = any(t == "Mutation" for t, _ in pairs)
     has_subscription = any(t == "Subscription" for t, _ in pairs)
     return build_schema(
         visible=lambda t, f: (t, f) in pairs, with_mutation=has_mutation, with_subscription=has_subscription,
         limits=policy.limits(roles),
+        federation=isinstance(full, SubgraphSchema),
     )

@@ -244,6 +244,33 @@ async def _root_record(
     return _shown(ctx, present(record), what)
 
 
+async def family_by_number(ctx: Context, number: str) -> Family | None:
+    if len(number) != 16 or not number.isdigit():
+        raise BadUserInput("`number` is a 16-digit family card number")
+    require_in_case(ctx, "Family", number, "family card")
+    members = await ctx.loaders.family_members.load(number)
+    if not members:
+        return _unknown(ctx, "Family", "family")
+    return _shown(ctx, Family.of(number, members, ctx), "family")
+
+
+async def record_by_key(ctx: Context, type_name: str, key: str) -> Citizen | Family | Application | Complaint | None:
+    """One record by its key, exactly as the root field of its type answers it (also
+    the federation's `_entities`: schema.federation)."""
+    if type_name == "Citizen":
+        return await _root_record(ctx, "Citizen", "citizen", checked_nik(key), ctx.loaders.citizen,
+                                  lambda record: Citizen.of(record, ctx))
+    if type_name == "Family":
+        return await family_by_number(ctx, key)
+    if type_name == "Application":
+        return await _root_record(ctx, "Application", "application", checked_number(key), ctx.loaders.application,
+                                  lambda record: Application.of(record, ctx))
+    if type_name == "Complaint":
+        return await _root_record(ctx, "Complaint", "complaint", checked_number(key), ctx.loaders.complaint,
+                                  lambda record: Complaint.of(record, ctx))
+    raise BadUserInput(f"no record kind {type_name!r} is looked up by key")
+
+
 @strawberry.type
 class CoreQuery:
     @strawberry.field(description="The caller, as the hub authenticated it.")
@@ -252,9 +279,7 @@ class CoreQuery:
 
     @strawberry.field(description="One citizen by NIK.")
     async def citizen(self, info: Info[Context, None], nik: str) -> Citizen | None:
-        ctx = info.context
-        return await _root_record(ctx, "Citizen", "citizen", checked_nik(nik), ctx.loaders.citizen,
-                                  lambda record: Citizen.of(record, ctx))
+        return await record_by_key(info.context, "Citizen", nik)  # type: ignore[return-value]
 
     @strawberry.field(description="Citizens of the region, ordered by NIK.")
     async def citizens(
@@ -271,20 +296,11 @@ class CoreQuery:
 
     @strawberry.field(description="One family card by its number (No. KK).")
     async def family(self, info: Info[Context, None], number: str) -> Family | None:
-        ctx = info.context
-        if len(number) != 16 or not number.isdigit():
-            raise BadUserInput("`number` is a 16-digit family card number")
-        require_in_case(ctx, "Family", number, "family card")
-        members = await ctx.loaders.family_members.load(number)
-        if not members:
-            return _unknown(ctx, "Family", "family")
-        return _shown(ctx, Family.of(number, members, ctx), "family")
+        return await family_by_number(info.context, number)
 
     @strawberry.field(description="One permit application by its number.")
     async def application(self, info: Info[Context, None], number: str) -> Application | None:
-        ctx = info.context
-        return await _root_record(ctx, "Application", "application", checked_number(number), ctx.loaders.application,
-                                  lambda record: Application.of(record, ctx))
+        return await record_by_key(info.context, "Application", number)  # type: ignore[return-value]
 
     @strawberry.field(description="Permit applications, newest first.")
     async def applications(
@@ -301,9 +317,7 @@ class CoreQuery:
 
     @strawberry.field(description="One complaint by its ticket number.")
     async def complaint(self, info: Info[Context, None], number: str) -> Complaint | None:
-        ctx = info.context
-        return await _root_record(ctx, "Complaint", "complaint", checked_number(number), ctx.loaders.complaint,
-                                  lambda record: Complaint.of(record, ctx))
+        return await record_by_key(info.context, "Complaint", number)  # type: ignore[return-value]
 
     @strawberry.field(description="Complaints, newest first.")
     async def complaints(
