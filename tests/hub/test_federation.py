@@ -10,7 +10,6 @@ installed with npm; skipped only where node or npm is missing)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -24,12 +23,11 @@ from typing import Any
 import httpx
 import pytest
 
-from auth.ledger import query_entries
 from hub.demo import DemoSources, write_demo_config
 from hub.identity import development_issuer
 from hub.settings import Settings, load_settings
-from hub.store import create_store_engine
 from tests.support.hub_process import ROOT, HubProcess, hub_serve
+from tests.support.ledger_entries import ledger_entries
 
 EXAMPLE = ROOT / "examples" / "federation"
 COMPOSITION = "@theguild/federation-composition@0.27.0"
@@ -64,14 +62,7 @@ def citizens(hub: HubProcess, settings: Settings) -> list[dict[str, Any]]:
     return [e["node"] for e in body["data"]["citizens"]["edges"]]
 
 
-def ledger(settings: Settings, **filters: Any) -> list:
-    async def read() -> list:
-        engine = create_store_engine(settings.resolved_store_url)
-        try:
-            return await query_entries(engine, limit=500, **filters)
-        finally:
-            await engine.dispose()
-    return asyncio.run(read())
+ledger = ledger_entries
 
 
 def code(body: dict[str, Any]) -> str:

@@ -8,25 +8,17 @@ import time
 
 from starlette.testclient import TestClient
 
-from auth.ledger import query_entries
 from hub.app import create_app
 from hub.events.log import log_bounds, prune_events
 from hub.notifications.sender import GATEWAY_SUBJECT
 from hub.store import create_store_engine, write_transaction
+from tests.support.ledger_entries import ledger_entries
 from tests.hub.events.support import bearer, collect_until, residents, socket, wait_until
 
 ANALYST_CASES = """subscription($after: String) { caseUpdates(after: $after) { id number status } }"""
 
 
-def _entries(settings, **filters):  # type: ignore[no-untyped-def]
-    async def read():  # type: ignore[no-untyped-def]
-        engine = create_store_engine(settings.resolved_store_url)
-        try:
-            return await query_entries(engine, limit=500, **filters)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
+_entries = ledger_entries
 
 
 def _read_by_subscribers(settings, nik: str):  # type: ignore[no-untyped-def]
