@@ -39,7 +39,7 @@ MAX_NOTE = 1000
 MAX_KEY = 128
 
 
-async def _declared_purpose(ctx: Context, type_name: str, number: str) -> None:
+async def require_declared_purpose(ctx: Context, type_name: str, number: str) -> None:
     """The caller's purpose, and its case where it has one, which must be the record to
     change (looked up once per request: `enter_case` may have run already)."""
     decision = ctx.env.access.purposes.check(ctx.principal, ctx.purpose, ctx.case)
@@ -55,7 +55,7 @@ def _key(value: str | None) -> str | None:
     return value
 
 
-def _text(value: str | None, *, argument: str, maximum: int) -> str | None:
+def checked_text(value: str | None, *, argument: str, maximum: int) -> str | None:
     if value is not None and len(value) > maximum:
         raise BadUserInput(f"`{argument}` may be at most {maximum} characters")
     return value
@@ -73,13 +73,13 @@ async def _update_status(
     """One status change at the source, recorded in the ledger as a write."""
     type_name = shown_as.__name__
     number = checked_number(number)
-    await _declared_purpose(ctx, type_name, number)
+    await require_declared_purpose(ctx, type_name, number)
     try:
         with ctx.trace.measure(source.source_id, "update_status") as measurement:
             record = await source.update_status(
                 number,
                 status,  # type: ignore[arg-type]
-                note=_text(note, argument="note", maximum=MAX_NOTE),
+                note=checked_text(note, argument="note", maximum=MAX_NOTE),
                 actor=ctx.principal.subject,
                 idempotency_key=_key(idempotency_key),
             )
@@ -156,9 +156,9 @@ class CoreMutation:
                     title=input.title.strip(),
                     content=input.content.strip(),
                     classification=input.classification,
-                    category=_text(input.category, argument="category", maximum=100) or "",
+                    category=checked_text(input.category, argument="category", maximum=100) or "",
                     kelurahan_code=input.kelurahan,
-                    location=_text(input.location, argument="location", maximum=200),
+                    location=checked_text(input.location, argument="location", maximum=200),
                     channel=input.channel,
                     visibility=input.visibility,
                     reporter_nik=nik,

@@ -26,7 +26,7 @@ from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.inputs import checked_nik, checked_number
 from schema.intake.checks import Upload, check_documents, size_of, sniff
 from schema.intake.types import ApplicationInput, DocumentInput
-from schema.mutations import _declared_purpose, _text
+from schema.mutations import checked_text, require_declared_purpose
 from schema.transitions import refused_change
 from schema.types.application import Application
 
@@ -167,7 +167,7 @@ class IntakeMutation:
         intake = _intake(ctx)
         if input.kelurahan not in ctx.env.region.kelurahan:
             raise BadUserInput(f"`kelurahan` {input.kelurahan[:20]!r} is not a kelurahan of this region")
-        company = _text(input.company_name, argument="companyName", maximum=200)
+        company = checked_text(input.company_name, argument="companyName", maximum=200)
         if input.applicant_kind is r.ApplicantKind.COMPANY and not (company and company.strip()):
             raise BadUserInput("`companyName` is required when applying for a company")
         uploads, outgoing = _uploads(documents or [])
@@ -184,7 +184,7 @@ class IntakeMutation:
             request_kind=input.request_kind,
             applicant_kind=input.applicant_kind,
             company_name=company.strip() if company else None,
-            business_address=_text(input.business_address, argument="businessAddress", maximum=200),
+            business_address=checked_text(input.business_address, argument="businessAddress", maximum=200),
         )
         return await _forward(ctx, "submit_application",
                               lambda: intake.submit_application(new, outgoing, idempotency_key=key))
@@ -229,7 +229,7 @@ class IntakeMutation:
         number = checked_number(number)
         if not 1 <= len(missing) <= MAX_MISSING:
             raise BadUserInput(f"`missing` names 1-{MAX_MISSING} requirements")
-        await _declared_purpose(ctx, "Application", number)
+        await require_declared_purpose(ctx, "Application", number)
         intake = _intake(ctx)
         record = await ctx.loaders.application.load(number)
         if record is None or Application.of(record, ctx) is None:
@@ -244,7 +244,7 @@ class IntakeMutation:
         try:
             with ctx.trace.measure(ctx.env.sources.licensing.source_id, "mark_incomplete") as m:
                 updated = await intake.mark_incomplete(
-                    number, list(dict.fromkeys(missing)), note=_text(note, argument="note", maximum=1000),
+                    number, list(dict.fromkeys(missing)), note=checked_text(note, argument="note", maximum=1000),
                     actor=ctx.principal.subject, idempotency_key=idempotency_key,
                 )
                 m.fetched((updated,))
