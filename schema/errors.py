@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from auth.errors import AuthPackageError
 from auth.masks import in_text
@@ -114,6 +116,20 @@ def parse_limit(error: GraphQLError) -> str | None:
     return None
 
 
+def _operation_refusal(exc: BaseException | None) -> str | None:
+    """What strawberry found wrong with the request's operation before it ran (it hands
+    these on as errors when the operation streams: a subscription over HTTP multipart)."""
+    if isinstance(exc, InvalidOperationTypeError):
+        kind = exc.operation_type.value
+        return (f"A {kind} does not stream: only subscriptions are answered as multipart/mixed; send "
+                f"the {kind} with Accept: application/json")
+    if isinstance(exc, CannotGetOperationTypeError):
+        return exc.as_http_error_reason()
+    if isinstance(exc, MissingQueryError):
+        return "No GraphQL query found: give `query` as a string"
+    return None
+
+
 def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
     """The JSON form of one error, masking anything unexpected."""
     original = error.original_error
@@ -133,6 +149,9 @@ def format_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
         formatted["extensions"] = extensions
         formatted["message"] = in_text(for_the_role(formatted["message"]))
         return dict(formatted)
+    refusal = _operation_refusal(original)
+    if refusal is not None:  # the request, not the hub: a clear BAD_REQUEST, no traceback
+        return {**error.formatted, "message": refusal, "extensions": {"code": "BAD_REQUEST"}}
     extensions = error_extensions(original)
     formatted = dict(error.formatted)
     if extensions is None:

@@ -136,3 +136,16 @@ def test_a_rate_limited_request_has_the_one_error_shape(tmp_path: Path, world: W
     error = assert_one_error_shape(response, 429, "RATE_LIMITED")
     assert error["extensions"]["retryAfter"] == int(response.headers["retry-after"])
 
+
+
+def test_a_query_or_mutation_asked_to_stream_is_a_bad_request_not_an_internal_error(
+    tmp_path: Path, world: World, token: Callable[..., dict[str, str]]
+) -> None:
+    # `Accept: multipart/mixed` streams subscriptions only; anything else was INTERNAL with a traceback
+    stream = {"accept": 'multipart/mixed;subscriptionSpec="1.0"', **token("population_officer")}
+    with TestClient(create_app(memory_settings(tmp_path), sources=guarded_sources(world))) as client:
+        for kind, document in (("query", "{ me { subject } }"),
+                               ("mutation", "mutation { setNotifications(enabled: true) }")):
+            answer = client.post("/graphql", json={"query": document}, headers=stream)
+            assert "INTERNAL" not in answer.text, answer.text
+            assert '"code":"BAD_REQUEST"' in answer.text and f"A {kind} does not stream" in answer.text
