@@ -23,7 +23,7 @@ from schema.access import ENTITY_ROOT_FIELDS, visible_pairs
 from schema.extensions.cost import DEFAULT_LIST_ESTIMATE, Costs, QueryCostLimiter
 from schema.extensions.operation import SingleOperationGuard
 from schema.extensions.personal_data import PersonalDataExtension
-from schema.extensions.shape import ShapeLimiter, ShapeLimits, Verdicts
+from schema.extensions.shape import MAX_ALIASES, ShapeLimiter, ShapeLimits, Verdicts
 from schema.extensions.source_trace import SourceTraceExtension
 from schema.extensions.validation import TextValidationCache, ValidationResults
 from schema.fast_path import use_fast_path
@@ -35,7 +35,6 @@ Visibility = Callable[[str, str], bool]
 
 # defaults for a role whose policy sets no limit (`limits:` in the policy file)
 MAX_DEPTH = 10
-MAX_ALIASES = 30
 MAX_QUERY_COST = 1000
 # what parsing and validation may cost (schema/extensions/shape.py;
 # `python -m bench.adversarial` prints what the costliest documents found within these

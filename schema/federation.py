@@ -39,6 +39,7 @@ from strawberry.types import Info
 from schema.access import ENTITY_ROOT_FIELDS
 from schema.context import Context
 from schema.errors import BadUserInput, Forbidden
+from schema.extensions.shape import MAX_ALIASES
 from schema.queries import record_by_key
 from schema.types.application import Application
 from schema.types.citizen import Citizen, Family
@@ -102,8 +103,10 @@ async def _refused(error: Exception) -> Any:
 
 def resolve_entities(info: Info[Context, None], representations: list[Any]) -> list[Awaitable[Any]]:
     ctx = info.context
-    if len(representations) > ctx.env.max_page_size:
-        raise BadUserInput(f"at most {ctx.env.max_page_size} representations per request",
+    # each representation is a root lookup: no more than one document's aliases may make
+    most = min(ctx.env.max_page_size, MAX_ALIASES)
+    if len(representations) > most:
+        raise BadUserInput(f"at most {most} representations per request",
                            details={"argument": "representations"})
     policy = ctx.env.access.policy
     results: list[Awaitable[Any]] = []

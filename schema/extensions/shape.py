@@ -90,6 +90,11 @@ MEMBER_LISTS = frozenset({"fields", "inputFields", "interfaces", "possibleTypes"
 MAX_INTROSPECTION_DEPTH = 16
 MAX_INTROSPECTION_LISTS = 1
 
+#: aliases in one document, for every role: the most root lookups (`a: citizen(nik: …)
+#: b: citizen(nik: …)`) one request can make, and so the most representations one
+#: `_entities` request may look up (schema.federation)
+MAX_ALIASES = 30
+
 
 @dataclass(frozen=True, slots=True)
 class ShapeLimits:

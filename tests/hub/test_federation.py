@@ -26,6 +26,7 @@ import pytest
 from hub.demo import DemoSources, write_demo_config
 from hub.identity import development_issuer
 from hub.settings import Settings, load_settings
+from schema.extensions.shape import MAX_ALIASES
 from tests.support.hub_process import ROOT, HubProcess, hub_serve
 from tests.support.ledger_entries import ledger_entries
 
@@ -146,11 +147,18 @@ def test_a_malformed_representation_is_bad_user_input(subgraph, representations:
     assert code(body) == "BAD_USER_INPUT", body
 
 
-def test_more_representations_than_a_page_are_refused(subgraph) -> None:  # type: ignore[no-untyped-def]
+def test_no_more_representations_than_one_document_may_make_root_lookups(subgraph) -> None:  # type: ignore[no-untyped-def]
+    """Each representation is a root lookup: a request makes no more of them through
+    `_entities` than through aliased root fields (MAX_ALIASES), nor more than a page."""
     hub, settings = subgraph
-    many = [{"__typename": "Citizen", "nik": "1471080101800001"}] * (settings.max_page_size + 1)
-    body = post(hub, ENTITIES, headers(settings, "population_officer", "population-service"), r=many)
+    most = min(settings.max_page_size, MAX_ALIASES)
+    person = {"__typename": "Citizen", "nik": "1471080101800001"}
+    officer = headers(settings, "population_officer", "population-service")
+    body = post(hub, ENTITIES, officer, r=[person] * (most + 1))
     assert code(body) == "BAD_USER_INPUT" and body["data"] is None, body
+    assert f"at most {most} representations" in body["errors"][0]["message"]
+    body = post(hub, ENTITIES, officer, r=[person] * most)
+    assert len(body["data"]["_entities"]) == most, body
 
 
 @pytest.fixture(scope="session")
