@@ -76,8 +76,11 @@ def create_app(
     sources: Sources | None = None,
     authenticate: Authenticate | None = None,
     telemetry: Telemetry | None = None,
+    metrics_port_served: bool = True,
 ) -> Starlette:
-    """`telemetry`: traces to a given exporter (tests); else as the settings say (hub.telemetry)."""
+    """`telemetry`: traces to a given exporter (tests); else as the settings say (hub.telemetry).
+    `metrics_port_served=False`: a worker of `hub serve --workers`, whose supervisor serves
+    `metrics_port` (hub.workers)."""
     if telemetry is not None:
         telemetry.instrument()
     else:  # before the sources' clients and the store's engine are made, so that they are traced
@@ -183,7 +186,7 @@ def create_app(
         if settings.freeze_heap_after_start:
             settle_heap(settings.gc_thresholds)
         try:
-            async with metrics_server(settings, metrics.endpoint) as app.state.metrics_port:
+            async with metrics_server(settings, metrics.endpoint, bind=metrics_port_served) as app.state.metrics_port:
                 with switch_interval(settings.switch_interval_ms):
                     yield {"env": env}
         finally:

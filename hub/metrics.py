@@ -5,16 +5,27 @@ calls (count, items shown to callers, latency, stale answers by source and opera
 from each request's source trace), access-ledger entries written and ledger head
 checkpoints (by outcome, and the seq of the latest). One registry per app:
 nothing global, so several apps in one process (tests) do not mix their figures.
+
+Under `hub serve --workers N` the supervisor sets `PROMETHEUS_MULTIPROC_DIR` to a private
+directory before it spawns the workers (hub.workers): prometheus_client's multiprocess
+mode, where every worker writes its values to files there and a scrape (`aggregated()`)
+sums the counters and histograms of all workers, dead ones included, so that a total
+never goes back; each gauge says how its workers' values combine (`multiprocess_mode`).
+The gauges read from live objects are written every `LIVE_GAUGE_SECONDS` in that mode,
+as a scrape answered by one process cannot call the functions of another.
 """
 
 from __future__ import annotations
 
 import collections
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +35,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/oauth/token", "/.well-known/jwks.json",
           "/.well-known/ledger-checkpoint", "/")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LIVE_GAUGE_SECONDS = 1.0
+
+
+def multiprocess_dir() -> str | None:
+    """The directory of prometheus_client's multiprocess mode, when this process is one
+    of `hub serve --workers N`."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def aggregated(path: str) -> bytes:
+    """One scrape of every process that wrote to `path` (multiprocess mode)."""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=path)
+    return generate_latest(registry)
 
 
 class HubMetrics:
@@ -61,31 +87,50 @@ class HubMetrics:
         )
         self.ledger_checkpoint_seq = Gauge(
             "simpul_ledger_checkpoint_seq", "The chain seq of the latest signed head checkpoint",
-            registry=self.registry,
+            registry=self.registry, multiprocess_mode="max",
         )
         # real time (issue 25): read at scrape time from the live objects (`watch_events`)
         self.subscription_sockets = Gauge(
-            "simpul_subscription_sockets", "Open subscription sockets on this instance", registry=self.registry)
+            "simpul_subscription_sockets", "Open subscription sockets on this instance", registry=self.registry,
+            multiprocess_mode="livesum")
         self.events_delivered = Gauge(
             "simpul_events_delivered", "Events this instance delivered to its subscribers since it started",
-            registry=self.registry)
+            registry=self.registry, multiprocess_mode="livesum")
         self.event_last_id = Gauge("simpul_event_last_id", "The newest event id this instance delivered",
-                                   registry=self.registry)
+                                   registry=self.registry, multiprocess_mode="livemax")
         self.feed_lease = Gauge("simpul_feed_lease_held", "1 while this instance reads the sources' change feeds",
-                                registry=self.registry)
+                                registry=self.registry, multiprocess_mode="livemax")
         self.notifications = Gauge(
             "simpul_notifications", "Notification outbox messages by state (pending, delivered, failed), "
-            "as last counted", ["state"], registry=self.registry)
+            "as last counted", ["state"], registry=self.registry,
+            multiprocess_mode="livemostrecent")
         self.notification_attempts = Counter(
             "simpul_notification_attempts", "Webhook deliveries to the notification gateway by outcome",
             ["outcome"], registry=self.registry)
 
     def watch_events(self, *, sockets: Callable[[], int], delivered: Callable[[], int], last_id: Callable[[], int],
                      holding: Callable[[], bool]) -> None:
-        self.subscription_sockets.set_function(lambda: float(sockets()))
-        self.events_delivered.set_function(lambda: float(delivered()))
-        self.event_last_id.set_function(lambda: float(last_id()))
-        self.feed_lease.set_function(lambda: 1.0 if holding() else 0.0)
+        live: list[tuple[Gauge, Callable[[], float]]] = [
+            (self.subscription_sockets, lambda: float(sockets())),
+            (self.events_delivered, lambda: float(delivered())),
+            (self.event_last_id, lambda: float(last_id())),
+            (self.feed_lease, lambda: 1.0 if holding() else 0.0),
+        ]
+        if multiprocess_dir() is None:
+            for gauge, read in live:
+                gauge.set_function(read)
+            return
+        # multiprocess mode: set_function is not written to the shared files
+        def write() -> None:
+            while True:
+                for gauge, read in live:
+                    try:
+                        gauge.set(read())
+                    except Exception:  # an object not started yet, or gone: the next round
+                        pass
+                time.sleep(LIVE_GAUGE_SECONDS)
+
+        threading.Thread(target=write, name="simpul-live-gauges", daemon=True).start()
 
     def observe_operation(
         self,
@@ -107,7 +152,9 @@ class HubMetrics:
             self.ledger_entries.labels(action).inc(count)
 
     async def endpoint(self, request: Request) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        path = multiprocess_dir()
+        body = aggregated(path) if path is not None else generate_latest(self.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 class MetricsMiddleware:

@@ -55,9 +55,10 @@ def main_port_routes(settings: Settings, endpoint: Endpoint) -> list[Route]:
 
 
 @contextlib.asynccontextmanager
-async def metrics_server(settings: Settings, endpoint: Endpoint) -> AsyncIterator[int | None]:
-    """Serve `/metrics` on `metrics_port` while the app runs; yields the bound port."""
-    if settings.metrics_port is None:
+async def metrics_server(settings: Settings, endpoint: Endpoint, *, bind: bool = True) -> AsyncIterator[int | None]:
+    """Serve `/metrics` on `metrics_port` while the app runs; yields the bound port.
+    `bind=False`: another process serves that port (the `hub serve --workers` supervisor)."""
+    if settings.metrics_port is None or not bind:
         yield None
         return
     import uvicorn

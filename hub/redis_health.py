@@ -47,7 +47,7 @@ class RedisHealth:
         self.changes = Counter("simpul_redis_state_changes", "Redis outages begun (down) and ended (up), by use",
                                ["use", "state"], registry=registry)
         self.up_gauge = Gauge("simpul_redis_up", "1 when the last call to Redis for this use succeeded",
-                              ["use"], registry=registry)
+                              ["use"], registry=registry, multiprocess_mode="livemin")  # any worker down: 0
 
     def is_up(self, use: str) -> bool:
         return self._state(use).up

@@ -15,19 +15,29 @@ What the workers share goes through the hub store and Redis, as between instance
 ledger chain (appended under the store's lock, so N workers keep one unforked chain),
 idempotency keys, surveys, revoked clients; rate limits through Redis (`redis_url`),
 else each worker counts its own. So more than one worker needs the store on PostgreSQL:
-SQLite is refused (`check_workers`). Each worker serves its own `/metrics` on the main
-port (one process's counters per scrape); a separate `metrics_port` cannot be bound by N
-processes and is refused with more than one worker.
+SQLite is refused (`check_workers`).
+
+Metrics: the supervisor points `PROMETHEUS_MULTIPROC_DIR` at a private directory it
+creates empty before the first worker starts and removes when it stops; each worker
+writes its figures there (prometheus_client's multiprocess mode, hub.metrics), and
+`mark_process_dead` drops the live gauges of a worker that exited. Any scrape, whichever
+worker answers it on the main port, shows the sum over all workers. With `metrics_port`
+the supervisor itself serves that port (the workers do not bind it, and the main port
+answers 404 for `/metrics`, as with one process).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 from multiprocessing.process import BaseProcess
@@ -55,12 +65,6 @@ def check_workers(settings: Settings, workers: int) -> None:
             "lock). Put the store on PostgreSQL (store_url = \"postgresql+asyncpg://...\") or run "
             "one worker per instance."
         )
-    if settings.metrics_port is not None:
-        raise ConfigError(
-            f"--workers {workers}: metrics_port cannot be bound by {workers} processes; unset it "
-            "(each worker then serves /metrics on the main port, behind metrics_token) or run one "
-            "worker per instance."
-        )
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -82,8 +86,15 @@ def serve_workers(settings: Settings, workers: int, *, config: Path | None, data
                   overrides: dict[str, Any]) -> int:
     """Run `workers` processes until SIGTERM or SIGINT; the exit code (1: a worker could
     not start)."""
+    from prometheus_client import multiprocess
+
+    from hub.metrics import MULTIPROC_ENV
+
     reserved = reuse_port_socket(settings.host, settings.port)
     port = reserved.getsockname()[1]  # --port 0: the one the kernel picked, for every worker
+    metrics_dir = tempfile.mkdtemp(prefix="simpul-metrics-")  # private (0700) and empty
+    previous_dir = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = metrics_dir  # inherited by the spawned workers before their imports
     spec = {
         "config": str(config) if config is not None else None,
         "data_dir": str(data_dir) if data_dir is not None else None,
@@ -99,7 +110,9 @@ def serve_workers(settings: Settings, workers: int, *, config: Path | None, data
         return process, time.monotonic()
 
     failed = False
+    metrics_stop = threading.Event()
     try:
+        metrics_thread = _serve_metrics(settings, metrics_dir, metrics_stop)
         running = [start() for _ in range(workers)]
         log.info("hub serving on %s:%d with %d workers (pids %s)", settings.host, port, workers,
                  ", ".join(str(p.pid) for p, _ in running))
@@ -107,6 +120,7 @@ def serve_workers(settings: Settings, workers: int, *, config: Path | None, data
             for index, (process, started) in enumerate(running):
                 if process.is_alive():
                     continue
+                multiprocess.mark_process_dead(process.pid, metrics_dir)  # its live gauges go
                 if time.monotonic() - started < STARTUP_SECONDS:
                     log.error("worker %s exited with %s during its start: stopping", process.pid, process.exitcode)
                     failed = True
@@ -115,11 +129,55 @@ def serve_workers(settings: Settings, workers: int, *, config: Path | None, data
                 log.warning("worker %s exited with %s: starting another", process.pid, process.exitcode)
                 running[index] = start()
         _stop_all([p for p, _ in running], grace=settings.shutdown_grace_seconds + 10)
+        metrics_stop.set()
+        if metrics_thread is not None:
+            metrics_thread.join(10)
     finally:
+        metrics_stop.set()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         reserved.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if previous_dir is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = previous_dir
     return 1 if failed else 0
+
+
+def _serve_metrics(settings: Settings, metrics_dir: str, stop: threading.Event) -> threading.Thread | None:
+    """`metrics_port`, served by the supervisor from every worker's figures until `stop`;
+    a port that cannot be bound raises ConfigError here, before any worker starts."""
+    if settings.metrics_port is None:
+        return None
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from hub.metrics import CONTENT_TYPE_LATEST, aggregated
+    from hub.metrics_access import metrics_server
+
+    async def endpoint(request: Request) -> Response:
+        return Response(aggregated(metrics_dir), media_type=CONTENT_TYPE_LATEST)
+
+    bound: concurrent.futures.Future[int | None] = concurrent.futures.Future()
+
+    async def serve() -> None:
+        try:
+            async with metrics_server(settings, endpoint) as port:
+                bound.set_result(port)
+                while not stop.is_set():
+                    await asyncio.sleep(0.2)
+        except BaseException as exc:
+            if not bound.done():
+                bound.set_exception(exc)
+            else:
+                raise
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="simpul-metrics-port", daemon=True)
+    thread.start()
+    port = bound.result(timeout=30)
+    log.info("metrics of every worker on %s:%s", settings.metrics_host or settings.host, port)
+    return thread
 
 
 def _stop_all(processes: list[BaseProcess], *, grace: float) -> None:
@@ -148,7 +206,7 @@ def run_worker(spec_json: str) -> None:
         **spec["overrides"],
     )
     configure_logging(settings.log_format, settings.log_level)
-    app = create_app(settings)
+    app = create_app(settings, metrics_port_served=False)  # the supervisor serves metrics_port
     sock = reuse_port_socket(settings.host, settings.port)
     server = shutdown.graceful_server(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     server.run(sockets=[sock])

@@ -23,9 +23,10 @@ from hub.cli import main as hub_main
 from hub.demo import DemoSources
 from hub.identity import development_issuer
 from hub.settings import load_settings
+from hub.workers import STARTUP_SECONDS
 from tests.support.hub_instances import HubProcess, hub_command, write_config
 from tests.support.pg_database import postgres_database
-from tests.support.redis_server import PrivateRedis
+from tests.support.redis_server import PrivateRedis, free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -105,6 +106,56 @@ def test_three_workers_share_the_load_and_keep_one_unforked_ledger_chain(config:
         assert hub.stop() in STOPPED, hub.output()
     report = verify(config, tmp_path)
     assert report["ok"] and report["entries"] >= 240 + 12 + len(keys)
+
+
+def graphql_requests(text: str) -> float:
+    """The sum of `simpul_http_requests_total` over /graphql answers in one scrape."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "simpul_http_requests_total" and sample.labels["route"] == "/graphql")
+
+
+@pytest.mark.parametrize("own_port", [False, True], ids=["main-port", "metrics-port"])
+def test_one_scrape_shows_the_requests_of_every_worker(config: Path, tmp_path: Path, own_port: bool,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))  # where the supervisor makes its metrics directory
+    metrics_port = free_port()
+    hub = HubProcess(config, tmp_path, workers=2,
+                     args=["--metrics-port", str(metrics_port)] if own_port else []).wait_ready()
+    scrape_url = f"http://127.0.0.1:{metrics_port}/metrics" if own_port else f"{hub.url}/metrics"
+    try:
+        workers = hub.worker_pids()
+        cpu_before = {pid: sum(psutil.Process(pid).cpu_times()[:2]) for pid in workers}
+        headers = officer(config, tmp_path)
+        keys = niks(hub.url, headers)
+        sent = 1 + 120
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda nik: ask(hub.url, headers, nik), itertools.islice(itertools.cycle(keys), 120)))
+        assert all(status == 200 for status, _ in answers), answers[:3]
+        busy = [pid for pid in workers if sum(psutil.Process(pid).cpu_times()[:2]) - cpu_before[pid] > 0.05]
+        assert len(busy) == 2, "the requests were spread over both workers"
+
+        assert graphql_requests(httpx.get(scrape_url, timeout=10).text) == sent  # not one worker's share
+        assert [d.name.startswith("simpul-metrics-") for d in temp.iterdir()] == [True]
+        if own_port:
+            assert httpx.get(f"{hub.url}/metrics", timeout=10).status_code == 404  # only on its own port
+
+        age = time.time() - psutil.Process(workers[0]).create_time()
+        time.sleep(max(0.0, STARTUP_SECONDS + 1 - age))  # one that dies sooner is not restarted
+        os.kill(workers[0], signal.SIGKILL)  # a worker's counts outlive it: totals never go back
+        deadline = time.monotonic() + 60
+        while len(set(hub.worker_pids()) - set(workers)) < 1 or len(hub.worker_pids()) < 2:
+            assert time.monotonic() < deadline, hub.output()
+            time.sleep(0.2)
+        assert graphql_requests(httpx.get(scrape_url, timeout=10).text) == sent
+        ask(hub.url, headers, keys[0])
+        assert graphql_requests(httpx.get(scrape_url, timeout=10).text) == sent + 1
+    finally:
+        assert hub.stop() in STOPPED, hub.output()
+    assert list(temp.iterdir()) == []  # the metrics directory is removed at the stop
 
 
 def test_two_instances_share_the_store_and_redis_and_one_killed_mid_load_leaves_the_other_serving(
