@@ -101,6 +101,15 @@ def test_the_proxy_and_prometheus_reach_the_hub_instances_where_they_listen() ->
     assert targets == [f"{h}:{port}" for h in hubs]
 
 
+def test_the_instances_see_each_caller_behind_the_proxy_and_only_through_it() -> None:
+    """Per-address rate limits count callers: the instances trust the proxy's
+    X-Forwarded-For, which is safe only while the proxy is their one way in."""
+    services = resolved_compose()["services"]
+    for name in (n for n in services if n.startswith("hub-")):
+        assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == "*"
+        assert not services[name].get("ports"), f"{name} publishes a port beside the proxy"
+
+
 def test_every_metric_on_the_grafana_dashboard_is_one_the_hub_exports() -> None:
     metrics = HubMetrics()
     RedisHealth(registry=metrics.registry)
