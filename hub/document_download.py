@@ -72,6 +72,8 @@ async def download_document(request: Request) -> Response:
         return _error(request, 403, "FORBIDDEN", _NOT_FOR_YOU)
     if grant.case is not None and grant.case != grant.application:  # issued under another case's purpose
         return _error(request, 403, "FORBIDDEN", _NOT_FOR_YOU)
+    if not env.access.purposes.check(principal, grant.purpose, grant.case).allowed:  # the purpose, as of now
+        return _error(request, 403, "FORBIDDEN", _NOT_FOR_YOU)
     source = env.sources.licensing
     if not isinstance(source, ApplicationIntake):
         return _error(request, 404, "NOT_FOUND", "Document downloads are not configured")

@@ -176,6 +176,9 @@ def test_officer_downloads_through_a_personal_link_and_the_citizen_sees_it(
     for headers in (token("licensing_officer", sub="petugas-2"), {}, citizen(token, nik)):
         refused = client.get(url, headers=headers)
         assert refused.status_code == 403 and code_of(refused) == "FORBIDDEN", refused.text
+    # the link's purpose is checked again when it is used: the same officer, now held to another purpose
+    held = client.get(url, headers=token("licensing_officer", sub="petugas-1", purpose="population-service"))
+    assert held.status_code == 403 and code_of(held) == "FORBIDDEN", held.text
     altered = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
     assert client.get(altered, headers=token("licensing_officer", sub="petugas-1")).status_code == 403
     # the population officer's schema has no documents at all
