@@ -15,7 +15,7 @@ from connectors.errors import (
     SourceUnavailable,
 )
 from connectors.factory import build_source
-from connectors.http import SourceHttpClient
+from connectors.http import PoolState, SourceHttpClient
 from connectors.licensing.rest import RestLicensingSource
 from connectors.memory import (
     InMemoryComplaintSource,
@@ -27,6 +27,7 @@ from connectors.population.sql import SqlPopulationSource
 from connectors.protocols import (
     ComplaintSource,
     LicensingSource,
+    PooledSource,
     PopulationSource,
     Source,
 )
@@ -96,6 +97,8 @@ __all__ = [
     "Page",
     "PageRequest",
     "PermitType",
+    "PoolState",
+    "PooledSource",
     "PopulationMapping",
     "PopulationSource",
     "RecordNotFound",

@@ -26,7 +26,7 @@ from connectors._support import (
     unique,
 )
 from connectors.errors import SourceUnavailable
-from connectors.http import SourceHttpClient, path_key
+from connectors.http import PoolState, SourceHttpClient, path_key
 from connectors.records import Change, ChangeBatch, Page, PageRequest
 
 R = TypeVar("R")
@@ -246,6 +246,10 @@ class RestSource(Generic[R, S]):
 
     async def check(self) -> None:
         await self._records.health()
+
+    def pool_state(self) -> PoolState:
+        """The HTTP connection pool to the source, counted now (`PooledSource`)."""
+        return self._http.pool_state()
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -65,14 +65,21 @@ class PoolState:
     """The connection pool of one source, as counted from outside.
 
     `stuck` connections hold a slot (neither idle nor closed) while no request of ours
-    is in flight on them: the signature of the leaked slots described above."""
+    is in flight on them: the signature of the leaked slots described above. `waiting`
+    requests are queued for a connection; `recycled` counts the pools replaced."""
 
     max_connections: int
     connections: int
     idle: int
     in_flight: int
+    waiting: int
     stuck: int
     recycled: int
+
+    @property
+    def in_use(self) -> int:
+        """Connections holding a slot: serving a request, being opened, or stuck."""
+        return self.connections - self.idle
 
 
 class SourceHttpClient:
@@ -190,18 +197,21 @@ class SourceHttpClient:
 
     def pool_state(self) -> PoolState:
         """Counts of the pool's connections (all zero with a test transport)."""
-        connections, serving = _pool_connections(self._client)
+        connections, serving, queued = _pool_connections(self._client)
         free = [c for c in connections if c.is_idle() or c.is_closed()]
         busy = [c for c in connections if not (c.is_idle() or c.is_closed())]
-        if serving is None:  # no view of the pool's requests: an estimate from ours
+        if serving is None or queued is None:  # no view of the pool's requests: an estimate from ours
             stuck = max(0, len(busy) - self._in_flight)
+            waiting = max(0, self._in_flight - len(busy))
         else:
             stuck = sum(1 for c in busy if id(c) not in serving)
+            waiting = queued
         return PoolState(
             max_connections=self.max_connections,
             connections=len(connections),
             idle=len(free),
             in_flight=self._in_flight,
+            waiting=waiting,
             stuck=stuck,
             recycled=self._recycled,
         )
@@ -284,16 +294,19 @@ class SourceHttpClient:
         )
 
 
-def _pool_connections(client: httpx.AsyncClient) -> tuple[list[Any], set[int] | None]:
-    """The connections of the client's pool (httpcore2's public `connections`) and the
-    ids of those assigned to a queued or running request (its `_requests`, when that
-    private list is there; None otherwise). Nothing with a test's mock transport."""
+def _pool_connections(client: httpx.AsyncClient) -> tuple[list[Any], set[int] | None, int | None]:
+    """The connections of the client's pool (httpcore2's public `connections`), the ids
+    of those assigned to a running request and the number of requests still queued for
+    one (from its `_requests`, when that private list is there; None otherwise). Nothing
+    with a test's mock transport. Read from another thread (the metrics of `hub serve
+    --workers`), the counts may be a moment old, never an error: the lists are copied."""
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     connections = list(getattr(pool, "connections", ()))
     requests = getattr(pool, "_requests", None)
     if not isinstance(requests, list):
-        return connections, None
-    return connections, {id(r.connection) for r in requests if getattr(r, "connection", None) is not None}
+        return connections, None, None
+    assigned = [getattr(r, "connection", None) for r in list(requests)]
+    return connections, {id(c) for c in assigned if c is not None}, sum(1 for c in assigned if c is None)
 
 
 def _error_body(body: bytes) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from connectors.records import (
     ApplicationFilter,
@@ -34,6 +34,9 @@ from connectors.records import (
     PermitRequirement,
 )
 
+if TYPE_CHECKING:
+    from connectors.http import PoolState
+
 
 @runtime_checkable
 class Source(Protocol):
@@ -43,6 +46,16 @@ class Source(Protocol):
         """Raise a ConnectorError if the source cannot answer a trivial request."""
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class PooledSource(Protocol):
+    """A source reached over HTTP through a connection pool (the REST backends, and a
+    guard around any source: None when what it guards has no pool). The hub reads it to
+    export the pool's state; nothing here knows of the hub."""
+
+    def pool_state(self) -> PoolState | None:
+        """The pool counted now: cheap, synchronous, never raises."""
 
 
 @runtime_checkable

@@ -46,6 +46,7 @@ from hub.json_errors import UnexpectedErrorMiddleware, http_error
 from hub.ledger_anchor import CHECKPOINT_PATH, HeadAnchor
 from hub.metrics import HubMetrics, MetricsMiddleware
 from hub.metrics_access import main_port_routes, metrics_server
+from hub.pool_metrics import watch_pools
 from hub.migrations import prepare_store
 from hub.notifications.outbox import StorePreferences, enqueue
 from hub.notifications.sender import NotificationSender
@@ -247,4 +248,5 @@ def create_app(
     app.state.metrics_refresher = refresher
     metrics.watch_events(sockets=lambda: len(sockets), delivered=lambda: events.hub.delivered,
                          last_id=lambda: events.hub.last_id, holding=lambda: events.readers.state.holding)
+    watch_pools(metrics, sources.all())  # the sources' HTTP pools (hub.pool_metrics)
     return app

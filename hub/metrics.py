@@ -18,6 +18,7 @@ as a scrape answered by one process cannot call the functions of another.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import threading
 import time
@@ -43,6 +44,22 @@ def multiprocess_dir() -> str | None:
     """The directory of prometheus_client's multiprocess mode, when this process is one
     of `hub serve --workers N`."""
     return os.environ.get(MULTIPROC_ENV) or None
+
+
+def write_periodically(write: Callable[[], None], *, name: str) -> None:
+    """Multiprocess mode: call `write` now and every `LIVE_GAUGE_SECONDS` in a daemon
+    thread, so that live figures reach the shared files (a failed round is skipped: an
+    object not started yet, or gone)."""
+
+    def run() -> None:
+        while True:
+            try:
+                write()
+            except Exception:
+                pass
+            time.sleep(LIVE_GAUGE_SECONDS)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
 
 
 def aggregated(path: str) -> bytes:
@@ -120,17 +137,14 @@ class HubMetrics:
             for gauge, read in live:
                 gauge.set_function(read)
             return
+
         # multiprocess mode: set_function is not written to the shared files
         def write() -> None:
-            while True:
-                for gauge, read in live:
-                    try:
-                        gauge.set(read())
-                    except Exception:  # an object not started yet, or gone: the next round
-                        pass
-                time.sleep(LIVE_GAUGE_SECONDS)
+            for gauge, read in live:
+                with contextlib.suppress(Exception):  # an object not started yet: the next round
+                    gauge.set(read())
 
-        threading.Thread(target=write, name="simpul-live-gauges", daemon=True).start()
+        write_periodically(write, name="simpul-live-gauges")
 
     def observe_operation(
         self,

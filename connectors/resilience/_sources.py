@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from connectors.errors import SourceUnavailable
-from connectors.protocols import ApplicationIntake, ComplaintSource, LicensingSource, PopulationSource, Source
+from connectors.http import PoolState
+from connectors.protocols import (
+    ApplicationIntake,
+    ComplaintSource,
+    LicensingSource,
+    PooledSource,
+    PopulationSource,
+    Source,
+)
 from connectors.records import (
     ApplicationFilter,
     ApplicationRecord,
@@ -37,6 +45,9 @@ class _Guarded:
 
     def health(self) -> SourceHealth:
         return self.guard.health()
+
+    def pool_state(self) -> PoolState | None:
+        return self.inner.pool_state() if isinstance(self.inner, PooledSource) else None
 
     async def check(self) -> None:
         await self.guard.check(self.inner.check)

@@ -16,6 +16,7 @@ from connectors.errors import (
 )
 from connectors._budget import call_budget
 from connectors.http import SourceHttpClient
+from tests.support.slow_http import LeakedConnection, slow_server
 
 
 def client(handler, **kwargs) -> SourceHttpClient:
@@ -182,7 +183,7 @@ async def test_a_pool_wedged_by_connections_without_requests_is_replaced() -> No
     async with slow_server(delay=0.0) as url:
         http = SourceHttpClient(url, api_key="k", source_id="licensing", timeout=0.2, max_connections=2)
         pool = http._client._transport._pool
-        pool._connections.extend([_LeakedConnection(), _LeakedConnection()])
+        pool._connections.extend([LeakedConnection(), LeakedConnection()])
         assert http.pool_state().stuck == 2
         with pytest.raises(SourceTimeout, match="no free connection"):
             await http.request("GET", "/x", operation="op")
@@ -190,69 +191,6 @@ async def test_a_pool_wedged_by_connections_without_requests_is_replaced() -> No
         assert await http.request("GET", "/x", operation="op") == {}
         assert http.pool_state().stuck == 0
         await http.aclose()
-
-
-class _LeakedConnection:
-    """A pool slot held by nobody (what httpcore 1.0.9 left behind)."""
-
-    def can_handle_request(self, origin: object) -> bool:
-        return False
-
-    def is_available(self) -> bool:
-        return False
-
-    def has_expired(self) -> bool:
-        return False
-
-    def is_idle(self) -> bool:
-        return False
-
-    def is_closed(self) -> bool:
-        return False
-
-    def is_connected(self) -> bool:
-        return True
-
-    def can_multiplex(self) -> bool:
-        return False
-
-    async def aclose(self) -> None:
-        return None
-
-
-@contextlib.asynccontextmanager
-async def slow_server(*, delay):  # type: ignore[no-untyped-def]
-    """A tiny HTTP/1.1 server on 127.0.0.1 answering `{}` after `delay` seconds."""
-
-    writers: set[asyncio.StreamWriter] = set()
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.add(writer)
-        with contextlib.suppress(Exception):
-            while True:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = await reader.read(4096)
-                    if not chunk:
-                        return
-                    head += chunk
-                await asyncio.sleep(delay() if callable(delay) else delay)
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: 2\r\n\r\n{}")
-                await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        for writer in writers:
-            writer.close()
-        await asyncio.sleep(0.05)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(server.wait_closed(), 1)
 
 
 async def test_an_httpx_timeout_is_a_source_timeout() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from hub.metrics import HubMetrics
+from hub.pool_metrics import watch_pools
 from hub.redis_health import RedisHealth
 from tests.support.compose import (
     COMPOSE,
@@ -113,6 +114,7 @@ def test_the_instances_see_each_caller_behind_the_proxy_and_only_through_it() ->
 def test_every_metric_on_the_grafana_dashboard_is_one_the_hub_exports() -> None:
     metrics = HubMetrics()
     RedisHealth(registry=metrics.registry)
+    watch_pools(metrics, ())  # the sources' HTTP pools
     exported: set[str] = set()
     for family in metrics.registry.collect():
         suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}[family.type]

@@ -5,6 +5,7 @@ With the SQLite store more than one worker is refused with a message."""
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import os
@@ -19,6 +20,7 @@ import httpx
 import psutil
 import pytest
 
+from connectors import RestLicensingSource
 from hub.cli import main as hub_main
 from hub.demo import DemoSources
 from hub.identity import development_issuer
@@ -118,6 +120,14 @@ def graphql_requests(text: str) -> float:
                if sample.name == "simpul_http_requests_total" and sample.labels["route"] == "/graphql")
 
 
+def pool_limit(text: str, source: str) -> float | None:
+    """`simpul_source_pool_max_connections` of a source in one scrape."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return next((sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                 if sample.name == "simpul_source_pool_max_connections" and sample.labels["source"] == source), None)
+
+
 @pytest.mark.parametrize("own_port", [False, True], ids=["main-port", "metrics-port"])
 def test_one_scrape_shows_the_requests_of_every_worker(config: Path, tmp_path: Path, own_port: bool,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,7 +150,10 @@ def test_one_scrape_shows_the_requests_of_every_worker(config: Path, tmp_path: P
         busy = [pid for pid in workers if sum(psutil.Process(pid).cpu_times()[:2]) - cpu_before[pid] > 0.05]
         assert len(busy) == 2, "the requests were spread over both workers"
 
-        assert graphql_requests(httpx.get(scrape_url, timeout=10).text) == sent  # not one worker's share
+        scrape = httpx.get(scrape_url, timeout=10).text
+        assert graphql_requests(scrape) == sent  # not one worker's share
+        pool = inspect.signature(RestLicensingSource).parameters["max_connections"].default
+        assert pool_limit(scrape, "licensing") == 2 * pool  # each worker's HTTP pool, summed
         assert [d.name.startswith("simpul-metrics-") for d in temp.iterdir()] == [True]
         if own_port:
             assert httpx.get(f"{hub.url}/metrics", timeout=10).status_code == 404  # only on its own port
