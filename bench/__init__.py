@@ -2,6 +2,8 @@
 
     hub bench [--residents 300000] [--concurrency 8] [--duration 20] [--warmup 3]
               [--direct] [--check-batching] [--json FILE] [--operations a,b]
+              [--workers N --store-url URL] [--saturate]
+    python -m bench.compare A.json B.json    `--saturate` runs with different --workers, side by side
     python -m bench.ledger --url URL         the access ledger's insert and verify rates
     python -m bench.authz_cost               what policy and ledger cost one query
     python -m bench.metrics_view DATA_DIR    the metrics view on a large sample

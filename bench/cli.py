@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(more than one needs --store-url on PostgreSQL)")
     parser.add_argument("--store-url", default=None,
                         help="the hub store's URL (default: a fresh SQLite file per run)")
+    parser.add_argument("--saturate", action="store_true",
+                        help="raise the clients 1, 2, 4, ... up to --concurrency until throughput grows less than 5%%; "
+                             "report throughput at saturation, CPU per request by process (hub, sources, the store's "
+                             "PostgreSQL, the load generator) and the model's ideal (docs/performance.md)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -54,6 +58,6 @@ def main(argv: Sequence[str]) -> int:
         duration=args.duration, warmup=args.warmup, direct=args.direct, check_batching=args.check_batching,
         json_path=args.json, operations=tuple(n for n in (args.operations or "").split(",") if n),
         hub_settings=tuple(args.hub_setting), progress=not args.quiet, rounds=args.rounds, client=args.client,
-        workers=args.workers, store_url=args.store_url,
+        workers=args.workers, store_url=args.store_url, saturate=args.saturate,
     )
     return run_main(options, hub_data_dir=base.data_dir, region_file=base.resolved_region_file)

@@ -10,6 +10,7 @@ phase (GraphQL over HTTP) and the direct phase (the connectors, no GraphQL).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import sys
 import time
@@ -24,6 +25,7 @@ from bench.client import Answer, ClientFailure, HubClient
 from bench.direct import DirectSources
 from bench.operations import Operation, Pick
 from bench.samples import Samples, Tokens
+from bench.scaling import POSTGRES
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +45,14 @@ class PhaseResult:
     seconds: float  # the measured window
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     processes: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> peak RSS, CPU
+    machine_cpu_seconds: float | None = None  # busy CPU of every process on the machine, ours or not
 
 
 def merged(name: str, parts: Sequence[PhaseResult]) -> PhaseResult:
     """One phase out of its rounds: samples together, peak memory the largest, CPU summed."""
     result = PhaseResult(name, sum(p.seconds for p in parts))
+    machine = [p.machine_cpu_seconds for p in parts]
+    result.machine_cpu_seconds = None if None in machine else round(sum(machine), 2)  # type: ignore[arg-type]
     for part in parts:
         for op, samples in part.samples.items():
             result.samples.setdefault(op, []).extend(samples)
@@ -61,22 +66,46 @@ def merged(name: str, parts: Sequence[PhaseResult]) -> PhaseResult:
 Runner = Callable[[Operation, Pick], Awaitable[Sample]]
 
 
-class ProcessMonitor:
-    """Peak RSS and CPU time of some processes (the hub, the sources), sampled in the
-    background while a phase runs."""
+def _cpu(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
 
-    def __init__(self, pids: dict[str, int], *, interval: float = 0.1) -> None:
+
+def _machine_busy() -> float:
+    """CPU seconds all cores of the machine spent running anything since boot (user,
+    nice, system, interrupts; on Linux a guest's time is inside user already)."""
+    times = psutil.cpu_times()
+    return sum(getattr(times, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq"))
+
+
+def postgres_backends(database: str) -> list[psutil.Process]:
+    """The PostgreSQL server processes serving connections to `database` (their title
+    is `postgres: [cluster:] user database host(port) state`)."""
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        words = " ".join(proc.info["cmdline"] or ()).split()
+        if proc.info["name"] == "postgres" and words[:1] == ["postgres:"] and database in words[1:4]:
+            found.append(proc)
+    return found
+
+
+class ProcessMonitor:
+    """Peak RSS and CPU time of some processes (the hub, the sources, the load
+    generator), sampled in the background while a phase runs; with `postgres_database`
+    also the CPU of the PostgreSQL backends serving that database (found again at the
+    end: a backend that exited meanwhile is missed), and the machine's busy CPU."""
+
+    def __init__(self, pids: dict[str, int], *, interval: float = 0.1, postgres_database: str | None = None) -> None:
         self._procs = {name: psutil.Process(pid) for name, pid in pids.items()}
         self._interval = interval
+        self._database = postgres_database
         self.peak_rss: dict[str, int] = dict.fromkeys(self._procs, 0)
         self.rss: dict[str, int] = dict.fromkeys(self._procs, 0)
         self._cpu_start: dict[str, float] = {}
-        self.cpu_seconds: dict[str, float] = {}
+        self._backends_start: dict[int, float] = {}
+        self._machine_start = 0.0
+        self.machine_cpu_seconds: float | None = None
         self._task: asyncio.Task[None] | None = None
-
-    def _cpu(self, proc: psutil.Process) -> float:
-        times = proc.cpu_times()
-        return times.user + times.system
 
     def _sample(self) -> None:
         for name, proc in self._procs.items():
@@ -99,24 +128,41 @@ class ProcessMonitor:
 
     def mark(self) -> None:
         """Count CPU time from now (the end of the warm-up)."""
+        self._machine_start = _machine_busy()
         for name, proc in self._procs.items():
             try:
-                self._cpu_start[name] = self._cpu(proc)
+                self._cpu_start[name] = _cpu(proc)
             except psutil.Error:
                 continue
+        if self._database is not None:
+            self._backends_start = {}
+            for proc in postgres_backends(self._database):
+                with contextlib.suppress(psutil.Error):
+                    self._backends_start[proc.pid] = _cpu(proc)
+
+    def _postgres(self) -> dict[str, float]:
+        cpu, rss = 0.0, 0
+        for proc in postgres_backends(self._database or ""):
+            with contextlib.suppress(psutil.Error):
+                cpu += _cpu(proc) - self._backends_start.get(proc.pid, 0.0)
+                rss += proc.memory_info().rss
+        return {"peak_rss_mb": round(rss / 2**20, 1), "cpu_seconds": round(cpu, 2)}
 
     async def stop(self) -> dict[str, dict[str, float]]:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         self._sample()
+        self.machine_cpu_seconds = round(_machine_busy() - self._machine_start, 2)
         report = {}
         for name, proc in self._procs.items():
             try:
-                cpu = self._cpu(proc) - self._cpu_start.get(name, 0.0)
+                cpu = _cpu(proc) - self._cpu_start.get(name, 0.0)
             except psutil.Error:
                 cpu = float("nan")
             report[name] = {"peak_rss_mb": round(self.peak_rss[name] / 2**20, 1), "cpu_seconds": round(cpu, 2)}
+        if self._database is not None:
+            report[POSTGRES] = self._postgres()
         return report
 
 
@@ -201,6 +247,7 @@ async def drive(
         await shown.stop()
         if monitor is not None:
             result.processes = await monitor.stop()
+            result.machine_cpu_seconds = monitor.machine_cpu_seconds
     return result
 
 

@@ -168,6 +168,14 @@ async def _direct_listing(sources: DirectSources, key: Any) -> int:
     return len(page.items)
 
 
+def _pick_me(samples: Samples, tokens: Tokens, rng: random.Random) -> Pick:
+    return Pick({}, _bearer(tokens.of("population_officer")), None)
+
+
+async def _direct_nothing(sources: DirectSources, key: Any) -> int:
+    return 0
+
+
 CITIZEN_QUERY = """query BenchCitizen($nik: String!) { citizen(nik: $nik) {
   nik fullName birthDate sex address rt rw kelurahan { code name }
   applications { number status permitType { code name } receivedAt dueDate overdue }
@@ -250,5 +258,23 @@ def default_mix() -> list[Operation]:
             query="""query BenchListing($after: String) { citizens(first: 1000, after: $after) {
   edges { node { nik familyNumber fullName birthPlace birthDate sex maritalStatus occupation address rt rw } }
   pageInfo { hasNextPage endCursor } } }""",
+        ),
+    ]
+
+
+def named_only() -> list[Operation]:
+    """Operations outside the mix, run only when named (`--operations me`). `me` costs
+    the hub alone (token, GraphQL, no source, no store, no ledger): with it, adding a
+    hub worker is measured without the sources sharing the cores."""
+    return [
+        Operation(
+            name="me",
+            pick=_pick_me,
+            direct=_direct_nothing,
+            title="hub only: the caller as the hub authenticated it (population officer)",
+            weight=1,
+            depth={},
+            root_field="me",
+            query="query BenchMe { me { subject roles department kelurahan scopes anonymous } }",
         ),
     ]

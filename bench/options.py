@@ -50,6 +50,9 @@ class BenchOptions:
     # bench server process; more than one needs `store_url` on PostgreSQL
     workers: int | None = None
     store_url: str | None = None  # the hub store (default: a fresh SQLite file per run)
+    # raise the clients 1, 2, 4, ... up to `concurrency` until throughput stops growing
+    # (bench.scaling); each step measures `duration` seconds
+    saturate: bool = False
 
     def checked(self) -> BenchOptions:
         """These options with the round count settled, or `BenchError` (BAD_ARGUMENT)."""
@@ -70,6 +73,8 @@ class BenchOptions:
         if (self.workers or 1) > 1 and not (self.store_url or "").startswith("postgresql"):
             raise BenchError("BAD_ARGUMENT", f"--workers {self.workers} needs --store-url on PostgreSQL "
                                              "(the SQLite store serves one process)")
+        if self.saturate and self.direct:
+            raise BenchError("BAD_ARGUMENT", "--saturate measures the hub alone: leave out --direct")
         if not 0 <= self.warmup <= 600:
             raise BenchError("BAD_ARGUMENT", "--warmup must be between 0 and 600 seconds")
         for line in self.hub_settings:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.load import PhaseResult, Sample
 from bench.operations import Operation
+from bench.scaling import role_costs, role_of, saturation_lines
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -102,10 +103,13 @@ def own_time(samples: Sequence[Sample]) -> dict[str, float | None]:
 def phase_summary(operations: Sequence[Operation], phase: PhaseResult) -> dict[str, Any]:
     with_calls = phase.name == "hub"
     requests = sum(len(phase.samples.get(op.name, [])) for op in operations)
+    busy = phase.machine_cpu_seconds
     return {
         "seconds": phase.seconds,
         "processes": phase.processes,
         "cpu_ms_per_request": cpu_per_request(phase.processes, requests),
+        # every process on the machine, this run's and anyone else's: cores kept busy on average
+        "machine_busy_cores": round(busy / phase.seconds, 2) if busy is not None and phase.seconds else None,
         "operations": {
             op.name: summarise(op, phase.samples.get(op.name, []), phase.seconds, with_calls=with_calls)
             for op in operations
@@ -223,10 +227,9 @@ def workers_lines(hub: dict[str, Any], workers: Sequence[str], rps: float) -> li
     processes, per_request = hub["processes"], hub.get("cpu_ms_per_request") or {}
     lines = [f"{name}: peak RSS {processes[name]['peak_rss_mb']:.0f} MB, CPU {_ms(per_request.get(name))} ms per request"
              for name in workers]
-    hub_total = sum(per_request.get(n) or 0.0 for n in processes if n.startswith("hub"))
-    sources = sum(per_request.get(n) or 0.0 for n in processes if not n.startswith("hub"))
-    lines.append(f"{len(workers)} workers: {rps:.1f} requests/s; CPU per request: hub {hub_total:.2f} ms "
-                 f"(workers and supervisor), sources {sources:.2f} ms")
+    costs = role_costs(per_request)
+    lines.append(f"{len(workers)} workers: {rps:.1f} requests/s; CPU per request: hub {costs['hub']:.2f} ms "
+                 f"(workers and supervisor), sources {costs['sources']:.2f} ms")
     return lines
 
 
@@ -274,7 +277,7 @@ def table(results: dict[str, Any]) -> str:
     workers = [name for name in processes if name.startswith("hub worker")]
     if workers:
         lines.extend(workers_lines(hub, workers, total))
-    sources = [name for name in processes if not name.startswith("hub")]
+    sources = [name for name in processes if role_of(name) == "sources"]
     if direct and sources:
         in_hub, in_direct = sources_cpu(hub, sources), sources_cpu(direct, sources)
         if in_hub is not None and in_direct is not None:
@@ -289,6 +292,11 @@ def table(results: dict[str, Any]) -> str:
                      "response each whole: line, headers, body): "
                      + "; ".join(f"{name} {w['request_bytes']:.0f}, {w['request_body_bytes']:.0f} / "
                                  f"{w['response_bytes']:.0f}" for name, w in wire.items()))
+    if hub.get("machine_busy_cores") is not None:
+        lines.append(f"busy cores while measured (every process on the machine, this run's or not): "
+                     f"{hub['machine_busy_cores']:.2f}")
+    if results.get("saturation"):
+        lines.extend(saturation_lines(results["saturation"]))
     for name, f in hub["operations"].items():
         if f["error_codes"]:
             lines.append(f"errors in {name}: {f['error_codes']}")

@@ -21,18 +21,19 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.client import ClientFailure, HubClient, hub_client
 from bench.direct import DirectSources
 from bench.load import PhaseResult, ProcessMonitor, direct_runner, drive, first_error, hub_runner, merged
-from bench.operations import Operation, default_mix
+from bench.operations import Operation, default_mix, named_only
 from bench.options import BenchError, BenchOptions
 from bench.persisted import push_persisted
 from bench.report import RoundRatios, overhead, overhead_by_round, overhead_interval, phase_summary, table
 from bench.samples import Samples, Tokens, sample_keys
+from bench.scaling import LOAD_GENERATOR, concurrency_steps, saturated, saturation
 from bench.stack import BenchStack, prepare_data, running_stack
 from connectors.errors import ConnectorError
 from hub.settings import Settings
@@ -54,8 +55,8 @@ def has_root_field(schema_sdl: str, name: str) -> bool:
 def select_operations(names: Sequence[str], *, schema_sdl: str) -> tuple[list[Operation], list[str]]:
     """The mix (or the named part of it), minus operations whose root field the hub
     does not have yet; the notices say what was left out."""
-    mix = default_mix()
-    known = {op.name for op in mix}
+    mix = default_mix() if not names else [*default_mix(), *named_only()]
+    known = {op.name for op in [*default_mix(), *named_only()]}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise BenchError("BAD_ARGUMENT", f"unknown operation(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -141,8 +142,18 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
             except ClientFailure as exc:
                 raise BenchError("HUB_UNREACHABLE", f"the hub at {stack.url} did not answer ({exc.code})") from exc
             workers = {f"hub worker {n}": pid for n, pid in enumerate(stack.worker_pids, 1)}
-            hub_pids = {"hub": stack.hub_pid, **workers, **{s.name: s.process.pid for s in stack.sources.services}}
+            hub_pids = {"hub": stack.hub_pid, **workers, **{s.name: s.process.pid for s in stack.sources.services},
+                        LOAD_GENERATOR: os.getpid()}
             direct_pids = {"bench (direct)": os.getpid(), **{s.name: s.process.pid for s in stack.sources.services}}
+            database = postgres_database(options.store_url)
+            if options.saturate:
+                steps = await _saturation_steps(
+                    client, operations, samples, tokens, options,
+                    monitor=lambda: ProcessMonitor(hub_pids, postgres_database=database))
+                figures = saturation([(c, phase_summary(operations, phase)) for c, phase in steps],
+                                     cores=len(os.sched_getaffinity(0)), workers=options.workers or 1)
+                best = next(phase for c, phase in steps if c == figures["at"]["concurrency"])
+                return samples, best, None, {**_round_figures([], [], operations), "saturation": figures}
             rounds = (options.rounds or 1) if options.direct else 1
             share = options.duration / rounds
             hub_parts: list[PhaseResult] = []
@@ -155,7 +166,8 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
                 hub_parts.append(await drive(
                     "hub", operations, hub_runner(client), samples=samples, tokens=tokens,
                     concurrency=options.concurrency, duration=share, warmup=warmup,
-                    seed=options.seed + number, monitor=ProcessMonitor(hub_pids), progress=options.progress,
+                    seed=options.seed + number, monitor=ProcessMonitor(hub_pids, postgres_database=database),
+                    progress=options.progress,
                 ))
                 if options.direct:
                     _say(f"Direct phase{label}: the same fetches through the connectors, no GraphQL, no policy")
@@ -173,13 +185,39 @@ async def _phases(stack: BenchStack, operations: list[Operation], options: Bench
         await sources.aclose()
 
 
+async def _saturation_steps(client: HubClient, operations: list[Operation], samples: Samples, tokens: Tokens,
+                            options: BenchOptions, *, monitor: Callable[[], ProcessMonitor]) -> list[tuple[int, PhaseResult]]:
+    """The hub phase at 1, 2, 4, ... clients until throughput stops growing (bench.scaling)."""
+    steps: list[tuple[int, PhaseResult]] = []
+    for number, concurrency in enumerate(concurrency_steps(options.concurrency)):
+        warmup = options.warmup if number == 0 else min(options.warmup, 1.0)
+        _say(f"Saturation step {number + 1}: {concurrency} clients, {warmup:g} s warm-up, {options.duration:g} s measured")
+        phase = await drive("hub", operations, hub_runner(client), samples=samples, tokens=tokens,
+                            concurrency=concurrency, duration=options.duration, warmup=warmup,
+                            seed=options.seed + number, monitor=monitor(), progress=options.progress)
+        steps.append((concurrency, phase))
+        if saturated([sum(map(len, p.samples.values())) / p.seconds for _, p in steps]):
+            break
+    return steps
+
+
+def postgres_database(store_url: str | None) -> str | None:
+    """The hub store's database name when it is on PostgreSQL (its backends' CPU is measured)."""
+    if not (store_url or "").startswith("postgresql"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    return make_url(store_url).database  # type: ignore[arg-type]
+
+
 def _round_figures(hub: list[PhaseResult], direct: list[PhaseResult], operations: list[Operation]) -> dict[str, Any]:
     """What the rounds say about the ratio: each round's own, and the pooled ratio's 95%
     interval over resamplings of the rounds (JSON keys; None without --direct)."""
     if not direct:
-        return {"overhead_p50_rounds": None, "overhead_p50_interval": None}
+        return {"overhead_p50_rounds": None, "overhead_p50_interval": None, "saturation": None}
     rounds: RoundRatios = overhead_by_round(hub, direct, operations)
-    return {"overhead_p50_rounds": rounds, "overhead_p50_interval": overhead_interval(hub, direct, operations)}
+    return {"overhead_p50_rounds": rounds, "overhead_p50_interval": overhead_interval(hub, direct, operations),
+            "saturation": None}
 
 
 def _run_on_server_loop(main: Coroutine[Any, Any, T]) -> T:
@@ -250,6 +288,7 @@ def run_bench(options: BenchOptions, *, hub_data_dir: Path, region_file: Path) -
             "direct": options.direct, "seed": options.seed, "hub_settings": list(options.hub_settings),
             "rounds": options.rounds if options.direct else 1, "client": options.client,
             "workers": options.workers, "store": (options.store_url or "sqlite").split(":", 1)[0],
+            "saturate": options.saturate,
         },
         "environment": _environment(),
         "samples": {"citizens": len(samples.citizen_niks), "applications": len(samples.application_numbers),
