@@ -224,7 +224,7 @@ def create_app(
                 else request_response(download_document), authenticate=authenticate or identity.authenticate
             ), methods=["GET"]),
             *public_routes(build_view, env, limiter, ledger_checkpoint=lambda: anchor.latest),
-            *citizen_routes(settings, build_view, env, limiter),  # /warga, when enabled (hub.citizen)
+            *citizen_routes(settings, build_view, env, store, limiter),  # /warga, when enabled (hub.citizen)
         ],
         middleware=[
             *([telemetry.middleware()] if telemetry is not None else []),  # the request's server span

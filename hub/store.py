@@ -1,5 +1,5 @@
 """The hub's own store: service clients, the access ledger, surveys, idempotency keys,
-persisted operations and automatic persisted queries.
+persisted operations, automatic persisted queries and citizen sessions.
 
 SQLite in the data directory by default, PostgreSQL in production. Each package that
 keeps data here defines its tables on its own MetaData; the store's schema is made and
@@ -21,6 +21,7 @@ from auth.clients import metadata as clients_metadata
 from auth.ledger import ledger_metadata, prepare_engine
 from connectors.metrics import metrics_metadata
 from connectors.surveys import surveys_metadata
+from hub.citizen.tables import metadata as citizen_metadata
 from hub.events.log import events_metadata
 from hub.migrations import upgrade_store
 from hub.persisted.tables import metadata as persisted_metadata
@@ -39,7 +40,7 @@ def store_metadata() -> list[MetaData]:
     from hub.notifications.outbox import notifications_metadata  # it writes through this module
 
     return [clients_metadata, ledger_metadata, surveys_metadata, metrics_metadata, persisted_metadata,
-            events_metadata, notifications_metadata]
+            events_metadata, notifications_metadata, citizen_metadata]
 
 
 def store_tables() -> MetaData:

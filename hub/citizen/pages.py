@@ -11,19 +11,22 @@ server with no script at all:
     GET  /masuk, /masuk/selesai, POST /keluar: signing in and out (hub.citizen.signin)
 
 Every POST needs the session's form token (`csrf`, else 403 CSRF_INVALID) and a signed-in
-resident (else 401 SESSION_EXPIRED). Each form carries an idempotency key (`kunci`) made
+resident (else 401 SESSION_EXPIRED; a session signed out, idle or too old is none:
+hub.citizen.session). Each form carries an idempotency key (`kunci`) made
 when the form was drawn: sending it twice, or again after a dropped connection, gives the
 same application. Operations run as the resident through the citizen schema
 (hub.citizen.executor); what the page shows is what the schema answered."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment as Templates
 from jinja2 import PackageLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import FormData
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -33,7 +36,9 @@ from starlette.types import ASGIApp
 
 from hub.citizen.executor import CitizenExecute, citizen_principal
 from hub.citizen.forms import FormRefused, documents, problems_of, read_form, text
-from hub.citizen.session import CSRF_FIELD, Resident, csrf_token, csrf_valid, session_middleware, signed_in
+from hub.citizen.session import (CSRF_FIELD, Resident, SessionLookup, csrf_token, csrf_valid, session_middleware,
+                                 sign_out, signed_in)
+from hub.citizen.session_store import CitizenSessions
 from hub.citizen.settings import CitizenPageSettings
 from hub.citizen.signin import NEXT_KEY, SignIn, SignInFailed
 from hub.public.routes import local_time
@@ -41,6 +46,8 @@ from hub.public_limits import PAGE
 from hub.ratelimit import EntryPointLimitMiddleware, Limiter
 from hub.request_context import request_id_of
 from schema.context import Environment
+
+log = logging.getLogger("simpul.citizen")
 
 MOUNT = "/warga"
 UPLOAD_PATHS = (f"{MOUNT}/ajukan", f"{MOUNT}/lengkapi")  # the multipart posts (hub.body_limit)
@@ -245,14 +252,20 @@ class CitizenPages:
         if not csrf_valid(request, form.get(CSRF_FIELD)):
             return self.refused(request, "CSRF_INVALID", "Formulir ini tidak berasal dari halaman ini atau sudah "
                                 "kedaluwarsa. Buka halaman lagi lalu kirim ulang.", 403)
-        request.session.clear()
+        try:
+            await sign_out(request)
+        except SQLAlchemyError:
+            log.warning("citizen page: a session could not be ended", exc_info=True)
+            return self.refused(request, "SESSION_UNAVAILABLE", "Keluar belum berhasil: layanan sedang tidak "
+                                "tersedia. Coba lagi beberapa saat lagi.", 503)
         return RedirectResponse(f"{MOUNT}/", status_code=303)
 
 
 def citizen_mount(settings: CitizenPageSettings, data_dir: Any, execute: CitizenExecute, env: Environment,
-                  limiter: Limiter | None = None) -> Mount:
-    """`/warga`; with a `limiter`, every request counts against the page limit of its
-    address (`page`, as the public page's: hub.public_limits)."""
+                  sessions: CitizenSessions, limiter: Limiter | None = None) -> Mount:
+    """`/warga`, its sessions in the hub store (`sessions`); with a `limiter`, every
+    request counts against the page limit of its address (`page`, as the public page's:
+    hub.public_limits)."""
     pages = CitizenPages(execute, env, SignIn(settings))
     app: ASGIApp = Router(routes=[
         Route("/", pages.home, methods=["GET", "HEAD"]),
@@ -265,7 +278,8 @@ def citizen_mount(settings: CitizenPageSettings, data_dir: Any, execute: Citizen
         Route("/keluar", pages.sign_out, methods=["POST"]),
     ])
     session = session_middleware(settings, data_dir)
-    app = session.cls(GZipMiddleware(app, minimum_size=500), *session.args, **session.kwargs)
+    app = session.cls(SessionLookup(GZipMiddleware(app, minimum_size=500), sessions=sessions), *session.args,
+                      **session.kwargs)
     if limiter is not None:
         app = EntryPointLimitMiddleware(app, limiter=limiter, name=PAGE)
     return Mount(MOUNT, app=app)

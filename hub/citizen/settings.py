@@ -14,10 +14,12 @@ class CitizenPageSettings(BaseModel):
     `metadata_url` is the identity provider's discovery document
     (`…/.well-known/openid-configuration`); the hub is registered there as `client_id` /
     `client_secret` with `redirect_uri` (`https://<hub>/warga/masuk/selesai`). The
-    resident's NIK is read from the verified ID token's `nik_claim`. The session cookie
-    is signed with `session_secret` (default: a secret kept in the data directory, the
-    same for every instance that shares it) and marked Secure when `redirect_uri` is
-    https. `development_idp` serves a development identity provider at `/dev-idp` (it
+    resident's NIK is read from the verified ID token's `nik_claim`. A session lives in
+    the hub store (signing out ends it on every instance) for at most `session_seconds`,
+    and ends after `session_idle_seconds` without a request; the browser's cookie holds
+    its random id only, signed with `session_secret` (default: a secret kept in the data
+    directory, the same for every instance that shares it), and is marked Secure when
+    `redirect_uri` is https. `development_idp` serves a development identity provider at `/dev-idp` (it
     signs in any sample resident without a password): refused unless the issuer is in
     development mode and the hub listens on a loopback address; `hub demo` turns it on."""
 
@@ -32,6 +34,7 @@ class CitizenPageSettings(BaseModel):
     scope: str = "openid profile"
     session_secret: SecretStr | None = None
     session_seconds: int = Field(default=2 * 3600, ge=60, le=7 * 86400)
+    session_idle_seconds: int = Field(default=30 * 60, ge=60, le=7 * 86400)
     development_idp: bool = False
 
     @model_validator(mode="after")

@@ -8,7 +8,8 @@ configured identity provider, by Authlib's Starlette client.
                                            token's signature (the provider's JWKS),
                                            issuer, audience, expiry and nonce checked;
                                            its NIK claim names the resident
-    POST /warga/keluar                     signs out (form token checked by the page)
+    POST /warga/keluar                     signs out (form token checked by the page):
+                                           the session ends in the hub store
 
 `lanjut` (where to go after signing in) is only ever a path of this page: anything else
 (another site, `//host`, a scheme) is replaced by `/warga`."""
@@ -21,10 +22,12 @@ from typing import Any
 
 import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from hub.citizen.session import sign_in
+from hub.citizen.session_store import MAX_SUBJECT
 from hub.citizen.settings import CitizenPageSettings
 
 log = logging.getLogger("simpul.citizen")
@@ -102,11 +105,17 @@ class SignIn:
         if not claims:
             raise SignInFailed("SIGNIN_FAILED", "Layanan masuk tidak mengirim tanda pengenal (ID token).")
         nik, subject = claims.get(self.settings.nik_claim), claims.get("sub")
-        if not isinstance(nik, str) or not NIK.fullmatch(nik) or not isinstance(subject, str) or not subject:
+        if not isinstance(nik, str) or not NIK.fullmatch(nik) or not isinstance(subject, str) or not subject \
+                or len(subject) > MAX_SUBJECT:
             raise SignInFailed("NIK_MISSING", "Akun ini tidak memuat NIK yang terverifikasi; halaman warga "
                                "memerlukan NIK.", 403)
         name = claims.get("name")
-        sign_in(request, nik=nik, subject=subject, name=name if isinstance(name, str) else None)
+        try:
+            await sign_in(request, nik=nik, subject=subject, name=name if isinstance(name, str) else None)
+        except SQLAlchemyError as exc:
+            log.warning("citizen sign-in: the session could not be stored", exc_info=True)
+            raise SignInFailed("SESSION_UNAVAILABLE", "Layanan sedang tidak tersedia. Coba lagi beberapa saat "
+                               "lagi.", 503) from exc
         return RedirectResponse(next_path, status_code=303)
 
     async def _metadata(self) -> dict[str, Any]:
