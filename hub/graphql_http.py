@@ -135,7 +135,9 @@ def _check_content_type(content_type: str | None) -> None:
             raise HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "Only the UTF-8 charset is supported")
 
 
-def _operation(data: object) -> HubRequestData:
+def read_operation(data: object) -> HubRequestData:
+    """An operation from a decoded JSON object (a POST body, or a graphql-transport-ws
+    `subscribe` payload)."""
     if isinstance(data, list):
         raise HttpError(
             400,
@@ -188,14 +190,14 @@ def read_get(params: Mapping[str, str | list[str] | None]) -> HubRequestData:
             data[key] = _json(raw, f"`{key}`")
         elif raw is not None and key not in ("variables", "extensions"):
             data[key] = raw
-    return _operation(data)
+    return read_operation(data)
 
 
 def read_post(content_type: str | None, body: bytes) -> HubRequestData:
     _check_content_type(content_type)
     if not body.strip():
         raise HttpError(400, "BAD_REQUEST", "The request body is empty; send a JSON object with a `query`")
-    return _operation(_json(body, "The request body"))
+    return read_operation(_json(body, "The request body"))
 
 
 # -- answering -----------------------------------------------------------------------
@@ -230,6 +232,7 @@ __all__ = [
     "error_code",
     "is_request_error",
     "read_get",
+    "read_operation",
     "read_post",
     "request_error_status",
     "response_media_type",

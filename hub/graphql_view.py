@@ -5,6 +5,7 @@ dispatcher that hands each caller the schema of its roles."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -47,7 +48,7 @@ from hub.graphql_http import (
 from hub.json_errors import internal_message, json_error
 from hub.uploads import current_upload, is_multipart, read_multipart
 from hub.metrics import HubMetrics
-from hub.persisted.documents import DocumentRefused, PersistedDocuments
+from hub.persisted.documents import DocumentRefused, PersistedDocuments, ran
 from hub.request_context import principal_of, request_id_of
 from schema.build import RoleSchema
 from schema.context import Context, Environment
@@ -209,6 +210,9 @@ class HubGraphQL(GraphQL):
             except DocumentRefused as exc:
                 return ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions={"code": exc.code})])
             request_data = dataclasses.replace(request_data, query=resolved.query)
+            stream = await super().execute_operation(request, request_adapter, request_data, context, root_value,
+                                                     sub_response)
+            return self.documents.kept_once_run(stream, resolved) if inspect.isasyncgen(stream) else stream
         return await super().execute_operation(request, request_adapter, request_data, context, root_value,
                                                sub_response)
 
@@ -243,9 +247,8 @@ class HubGraphQL(GraphQL):
                 allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions,
             )
-            if resolved.register is not None and resolved.query is not None and (
-                result.data is not None or any(error.path for error in result.errors or ())
-            ):  # it parsed and validated for this caller (it ran): keep it for hash-only requests
+            if resolved.register is not None and resolved.query is not None and ran(result):
+                # it parsed and validated for this caller (it ran): keep it for hash-only requests
                 await self.documents.remember(resolved.register, resolved.query)
             return result
         except InvalidOperationTypeError as exc:

@@ -10,6 +10,10 @@ protocol handling), authenticated in `connection_init`.
                  than the limit: 4429; bad JSON or message: 4400
               ─► counted against the caller's rate limits as one /graphql request
                  (past them: an `error` message RATE_LIMITED with retryAfter)
+              ─► a `query`, or a `documentId` / `extensions.persistedQuery` resolved
+                 as over HTTP (hub.persisted.documents; the client named by the token,
+                 else `X-Client-Name` in connection_init or the handshake); a refusal
+                 is an `error` message with its code
               ─► each operation gets its own context (loaders, ledger notes), with
                  the connection's principal, purpose and case
     while open ─► the token expires, or its service account is revoked: 4403
@@ -49,7 +53,7 @@ from auth.errors import AuthError
 from auth.principal import ANONYMOUS, Principal
 from hub.authentication import Authenticate
 from hub.background import cancel_task
-from hub.graphql_http import error_code
+from hub.graphql_http import HttpError, HubRequestData, error_code, read_operation
 from hub.graphql_view import HubGraphQL, RoleDispatcher
 from hub.persisted.documents import DocumentRefused
 from hub.request_context import request_id_of
@@ -159,6 +163,8 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.principal: Principal = ANONYMOUS
         self.closed = False
         self.scope: Scope = {}
+        self.client_name: str | None = None  # X-Client-Name (hub.persisted.documents)
+        self.requests: dict[str, HubRequestData] = {}  # subscribed, not yet started
 
     async def close(self, code: int, reason: str) -> None:
         if self.closed:
@@ -188,8 +194,9 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         view = self.view
         header = payload.get("Authorization", payload.get("authorization"))
         purpose, case = payload.get("purpose"), payload.get("case")
-        if not all(isinstance(v, (str, type(None))) for v in (header, purpose, case)):
-            await self.close(4400, "Authorization, purpose and case are strings")
+        client_name = payload.get("X-Client-Name")
+        if not all(isinstance(v, (str, type(None))) for v in (header, purpose, case, client_name)):
+            await self.close(4400, "Authorization, purpose, case and X-Client-Name are strings")
             return
         try:
             principal = await view.authenticate(header)
@@ -199,6 +206,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         websocket: WebSocket = self.context  # type: ignore[assignment]  # until the ack: the socket
         address = websocket.client.host if websocket.client else None
+        self.client_name = client_name if client_name is not None else websocket.headers.get("x-client-name")
         key = _principal_key(principal, address)
         if not view.sockets.admit(self, key, _token_expiry(header), principal.client_id):
             view.sockets.refused[TOO_MANY] += 1
@@ -221,8 +229,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.close(TOO_MANY, "Too many operations on this socket")
             return
         payload = message.get("payload")
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str) \
-                or not isinstance(message.get("id"), str):
+        if not isinstance(payload, dict) or not isinstance(message.get("id"), str):
             await self.close(4400, "A subscribe message needs an id and a payload with a query")
             return
         if not isinstance(payload.get("variables") or {}, dict) \
@@ -230,7 +237,14 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 or not isinstance(payload.get("extensions") or {}, dict):
             await self.close(4400, "variables and extensions are objects, operationName a string")
             return
-        await super().handle_subscribe(message)
+        try:  # a query, or a persisted document named as over HTTP
+            request = read_operation(payload)
+        except HttpError as exc:
+            await self.close(4400, exc.message[:120])
+            return
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            self.requests[message["id"]] = request
+        await super().handle_subscribe({**message, "payload": {**payload, "query": request.query or ""}})
 
     async def run_operation(self, operation: Any) -> None:
         """As strawberry's, with a context of its own per operation and the hub's errors."""
@@ -240,10 +254,11 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             if await self._rate_limited(operation):
                 return
-            try:  # pushed operations and persisted-only roles, as over HTTP (hub.persisted)
+            request = self.requests.pop(operation.id, None) or HubRequestData(query=operation.query)
+            try:  # pushed operations, APQ and persisted-only roles, as over HTTP (hub.persisted)
                 resolved = await self.view.documents.resolve(
-                    query=operation.query, document_id=None, extensions=None, principal=conn.principal,
-                    client_header=None, method="POST")
+                    query=request.query, document_id=request.document_id, extensions=request.extensions,
+                    principal=conn.principal, client_header=self.client_name, method="POST")
             except DocumentRefused as exc:
                 await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [
                     {"message": exc.message, "extensions": {"code": exc.code}}]})
@@ -252,8 +267,8 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 resolved.query, variable_values=operation.variables, context_value=ctx,
                 root_value=self.root_value, operation_name=operation.operation_name,
             )
-            async with aclosing(result_source):
-                await self._send_results(operation, result_source, ctx.request_id)
+            async with aclosing(self.view.documents.kept_once_run(result_source, resolved)) as results:
+                await self._send_results(operation, results, ctx.request_id)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _Closed:
             return

@@ -1,6 +1,7 @@
 """Per request: which document runs, when the request names one instead of sending it.
 
-Wire forms (POST body or GET query string; `variables` and `operationName` as usual):
+Wire forms (POST body or GET query string, an HTTP multipart subscription, or the
+payload of a graphql-transport-ws `subscribe`; `variables` and `operationName` as usual):
 
     {"documentId": "<id>"}
         an operation pushed with `hub operations push CLIENT FILE`
@@ -32,13 +33,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from auth.policy import Policy
 from auth.principal import ANONYMOUS_ROLE, Principal
@@ -133,6 +136,25 @@ class PersistedDocuments:
             raise DocumentRefused(NOT_SUPPORTED, "PersistedQueryNotSupported")
         return Resolved(query, register=hashed if method == "POST" else None)
 
+    def kept_once_run(self, results: AsyncGenerator[Any, None], resolved: Resolved) -> AsyncGenerator[Any, None]:
+        """A stream of results (a subscription, or an operation over a streaming transport)
+        that keeps its APQ registration once the first result shows the document ran for
+        the caller, as a request over HTTP does (for a subscription: at its first event)."""
+        register, query = resolved.register, resolved.query
+        if register is None or query is None:
+            return results
+
+        async def kept() -> AsyncGenerator[Any, None]:
+            async with aclosing(results):
+                first = True
+                async for result in results:
+                    if first and ran(result):
+                        await self.remember(register, query)
+                    first = False
+                    yield result
+
+        return kept()
+
     async def remember(self, sha256: str, body: str) -> None:
         """Keep an APQ document that validated for its caller (see hub.persisted.apq).
         A store that cannot take it costs the client one more registration, not its answer."""
@@ -176,6 +198,13 @@ class PersistedDocuments:
         return operation if operation.may_run(roles) else None
 
 
+def ran(result: object) -> bool:
+    """Whether a result shows that its document parsed and validated for the caller (it
+    ran: data, or errors at a path), so that an APQ registration may be kept."""
+    return (isinstance(result, ExecutionResult) and not isinstance(result, PreExecutionError)
+            and (result.data is not None or any(error.path for error in result.errors or ())))
+
+
 def _persisted_query(extensions: Mapping[str, Any] | None) -> str | None:
     """The SHA-256 named by `extensions.persistedQuery`, or None when there is none."""
     value = (extensions or {}).get("persistedQuery")
@@ -213,4 +242,4 @@ def _required_message(client: str | None) -> str:
             "operation registered with `hub operations push`, not the document text")
 
 
-__all__ = ["DocumentRefused", "PersistedDocuments", "Resolved"]
+__all__ = ["DocumentRefused", "PersistedDocuments", "Resolved", "ran"]
