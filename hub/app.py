@@ -133,7 +133,8 @@ def create_app(
         interval=settings.metrics_refresh_seconds,
     )
 
-    documents = PersistedDocuments(store, policy, settings.persisted_queries)
+    documents = PersistedDocuments(store, policy, settings.persisted_queries,
+                                   on_apq=lambda outcome, n: metrics.apq_registrations.labels(outcome).inc(n))
 
     def build_view(roles: frozenset[str]) -> HubGraphQL:
         return HubGraphQL(schemas.for_roles(roles), env=env, documents=documents, metrics=metrics)
@@ -243,6 +244,7 @@ def create_app(
     # open subscription sockets (closed with 1001 by the shutdown hook registered above),
     # and the events service (readers, bus) for operators and tests
     app.state.subscription_sockets = sockets
+    app.state.persisted_documents = documents  # hub.persisted.documents (its APQ store: `.apq`)
     app.state.events = events
     app.state.notifications = sender
     app.state.metrics_refresher = refresher

@@ -121,6 +121,9 @@ class HubMetrics:
             "simpul_notifications", "Notification outbox messages by state (pending, delivered, failed), "
             "as last counted", ["state"], registry=self.registry,
             multiprocess_mode="livemostrecent")
+        self.apq_registrations = Counter(
+            "simpul_apq_registrations", "Automatic persisted queries by outcome: kept, too_large (not kept), "
+            "evicted and expired (removed by the store's bounds)", ["outcome"], registry=self.registry)
         self.notification_attempts = Counter(
             "simpul_notification_attempts", "Webhook deliveries to the notification gateway by outcome",
             ["outcome"], registry=self.registry)

@@ -192,18 +192,28 @@ REDIS_URL_DESCRIPTION = (
 class PersistedQuerySettings(BaseModel):
     """Persisted operations (`hub operations push`) and automatic persisted queries (APQ,
     the `persistedQuery` extension; see hub.persisted). APQ documents are kept in the
-    hub store, at most `apq_max_entries` of at most `apq_max_document_bytes` each; the
-    least recently used go first, and one unused for `apq_ttl_days` is forgotten."""
+    hub store, at most `apq_max_entries` of at most `apq_max_document_bytes` each and at
+    most `apq_max_total_bytes` together, for all callers (anyone may register); the
+    least recently used go first, and one unused for `apq_ttl_days` is forgotten. Pushed
+    operations are kept apart and never evicted."""
 
     model_config = ConfigDict(extra="forbid")
 
     apq_enabled: bool = True
     apq_max_entries: int = Field(default=10_000, ge=10, le=10_000_000)
     apq_max_document_bytes: int = Field(default=32 * 1024, ge=256, le=1024 * 1024)
+    apq_max_total_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=16 * 1024**3)
     apq_ttl_days: float = Field(default=30, gt=0, le=3650)
     # how long an instance keeps a pushed operation it looked up (`hub operations
     # remove` takes effect everywhere within this)
     operation_cache_seconds: float = Field(default=10, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _document_fits(self) -> PersistedQuerySettings:
+        if self.apq_max_total_bytes < self.apq_max_document_bytes:
+            raise ValueError("persisted_queries.apq_max_total_bytes must hold at least one document "
+                             "(apq_max_document_bytes)")
+        return self
 
 
 class EventSettings(BaseModel):

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +75,8 @@ class Resolved:
 
 
 class PersistedDocuments:
-    def __init__(self, engine: AsyncEngine, policy: Policy, settings: PersistedQuerySettings) -> None:
+    def __init__(self, engine: AsyncEngine, policy: Policy, settings: PersistedQuerySettings, *,
+                 on_apq: Callable[[str, int], None] | None = None) -> None:
         self._engine = engine
         self._policy = policy
         self.apq_enabled = settings.apq_enabled
@@ -83,7 +84,9 @@ class PersistedDocuments:
             engine,
             max_entries=settings.apq_max_entries,
             max_bytes=settings.apq_max_document_bytes,
+            max_total_bytes=settings.apq_max_total_bytes,
             ttl_seconds=settings.apq_ttl_days * 86400,
+            on_outcome=on_apq,
         )
         ttl = settings.operation_cache_seconds
         self._operations: TTLCache[tuple[str, str], StoredOperation] | None = (

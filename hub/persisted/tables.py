@@ -3,7 +3,7 @@
     persisted_operations   what `hub operations push` registered: per client, an id and
                            its document, the roles it was validated for at push
     apq_documents          automatic persisted queries: a document under its SHA-256,
-                           bounded in count and age (hub.persisted.apq)
+                           bounded in count, bytes and age (hub.persisted.apq)
 
 They live on their own `MetaData`, which the hub store creates with the others
 (`hub.store.store_metadata`).
@@ -35,6 +35,7 @@ apq_table = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("used_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("bytes", sa.Integer, nullable=False, server_default=sa.text("0")),  # the body's UTF-8 size
 )
 
 __all__ = ["apq_table", "metadata", "operations_table"]

@@ -244,3 +244,20 @@ def test_every_command_that_opens_the_store_refuses_one_behind_in_refuse_mode(
     assert main([*command, "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "hub store is behind" in err and "run `hub migrate`" in err
+
+
+async def test_apq_documents_kept_before_the_byte_bound_get_their_size(engine: AsyncEngine) -> None:
+    from alembic import command
+
+    from hub.migrations import _config
+
+    def to_0005(sync: Connection) -> None:
+        command.upgrade(_config(sync), "0005")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(to_0005)
+        await conn.execute(text("INSERT INTO apq_documents (sha256, body, created_at, used_at) VALUES "
+                                "('a', '{ me { subject } }', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    await upgrade_store(engine)
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT bytes FROM apq_documents"))).scalar_one() == len("{ me { subject } }")

@@ -90,7 +90,7 @@ async def test_apq_documents_are_shared_and_found_by_their_hash(engine: AsyncEng
 
 async def test_apq_keeps_at_most_max_entries_and_drops_the_least_recently_used(engine: AsyncEngine) -> None:
     clock = Clock()
-    store = ApqStore(engine, max_entries=10, max_bytes=1024, ttl_seconds=10**7, clock=clock, local_entries=1)
+    store = ApqStore(engine, max_entries=10, max_bytes=1024, ttl_seconds=10**7, clock=clock, local_bytes=0)
     texts = [f"{{ a{i}: me {{ subject }} }}" for i in range(15)]
     for text in texts[:10]:
         clock.now += 10_000  # past the touch interval: every hit is written
@@ -120,3 +120,23 @@ async def test_apq_forgets_documents_unused_for_the_ttl_and_refuses_long_ones(en
     long = "{ me { subject } }" + " " * 100
     assert not await store.put(sha(long), long)
     assert await fresh.get(sha(long)) is None and await store.count() == 1
+
+
+async def test_a_flood_of_distinct_documents_stays_within_the_bounds(engine: AsyncEngine) -> None:
+    """Anyone may register: many callers' distinct documents together never grow the store
+    past its count or byte bound, nor an instance's memory past its own; evictions are counted."""
+    clock = Clock()
+    outcomes: dict[str, int] = {}
+    store = ApqStore(engine, max_entries=40, max_bytes=512, max_total_bytes=3000, ttl_seconds=10**7, clock=clock,
+                     local_bytes=2000, on_outcome=lambda outcome, n: outcomes.__setitem__(
+                         outcome, outcomes.get(outcome, 0) + n))
+    texts = [f'{{ trackApplication(number: "{i:06d}{"x" * (i % 200)}") {{ status }} }}' for i in range(300)]
+    for text in texts:
+        clock.now += 1
+        assert await store.put(sha(text), text)
+        assert store.local_bytes <= 2000
+    assert await store.count() <= 40 and await store.stored_bytes() <= 3000
+    assert outcomes["kept"] == 300 and outcomes["evicted"] == 300 - await store.count()
+    fresh = ApqStore(engine, max_entries=40, max_bytes=512, max_total_bytes=3000, ttl_seconds=10**7, clock=clock)
+    assert await fresh.get(sha(texts[-1])) == texts[-1] and await fresh.get(sha(texts[0])) is None
+    assert not await store.put(sha("x" * 600), "x" * 600) and outcomes["too_large"] == 1
