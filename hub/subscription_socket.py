@@ -246,15 +246,19 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.requests[message["id"]] = request
         await super().handle_subscribe({**message, "payload": {**payload, "query": request.query or ""}})
 
+    async def cleanup_operation(self, operation_id: str) -> None:
+        self.requests.pop(operation_id, None)  # completed before it started: nothing left behind
+        await super().cleanup_operation(operation_id)
+
     async def run_operation(self, operation: Any) -> None:
         """As strawberry's, with a context of its own per operation and the hub's errors."""
         conn = self.context
         ctx = Context.create(conn.env, conn.principal, request_id=f"{conn.request_id}.{operation.id}",
                              purpose=conn.purpose, case=conn.case, address=conn.address)
+        request = self.requests.pop(operation.id, None) or HubRequestData(query=operation.query)
         try:
             if await self._rate_limited(operation):
                 return
-            request = self.requests.pop(operation.id, None) or HubRequestData(query=operation.query)
             try:  # pushed operations, APQ and persisted-only roles, as over HTTP (hub.persisted)
                 resolved = await self.view.documents.resolve(
                     query=request.query, document_id=request.document_id, extensions=request.extensions,

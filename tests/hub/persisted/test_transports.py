@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from hub.app import create_app
-from hub.settings import Settings
+from hub.settings import RateLimitSettings, Settings
 from tests.hub.persisted.support import ME, by_hash, sha
 from tests.hub.persisted.test_requests import push
 from tests.support.browser import serving
@@ -159,3 +159,18 @@ def test_http_multipart_resolves_persisted_documents_as_a_request_does(
         assert "PERSISTED_QUERY_HASH_MISMATCH" in _first_part(url, {**by_hash(METRICS), "query": ME}, officer)
         assert '"total"' in _first_part(url, by_hash(METRICS, with_query=True), officer)
         assert '"total"' in _first_part(url, by_hash(METRICS), officer)
+
+
+def test_operations_refused_or_completed_leave_nothing_behind(settings: Settings) -> None:
+    """Past the rate limit (or completed at once) an operation keeps no request on its socket."""
+    limited = settings.model_copy(update={"rate_limits": RateLimitSettings(per_client={"anonymous": 3})})
+    with TestClient(create_app(limited, sources=guarded_sources(build_world()))) as client, socket(client) as s:
+        for i in range(30):
+            s.ws.send_json({"id": f"c{i}", "type": "subscribe", "payload": {"query": "{ __typename }"}})
+            if i % 2:
+                s.ws.send_json({"id": f"c{i}", "type": "complete"})
+        s.ws.send_json({"type": "ping"})
+        while s.ws.receive_json()["type"] != "pong":  # the answers before it
+            pass
+        [handler] = list(client.app.state.subscription_sockets._sockets)  # type: ignore[attr-defined]
+        assert handler.requests == {}
