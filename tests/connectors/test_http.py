@@ -59,6 +59,33 @@ async def test_the_api_key_and_idempotency_key_are_sent() -> None:
     assert seen[0].headers["Content-Type"] == "application/json"
 
 
+@pytest.mark.parametrize("base_url", [
+    pytest.param("http://127.0.0.1:9", id="host"),
+    pytest.param("http://127.0.0.1:9/", id="host-slash"),
+    pytest.param("http://gateway:8080/siak/v2", id="prefix"),
+    pytest.param("https://gateway/siak%20x/", id="encoded-prefix"),
+])
+@pytest.mark.parametrize(("path", "params"), [
+    pytest.param("/api/v1/permohonan/cari", None, id="plain"),
+    pytest.param("/api/v1/permohonan/14%2F2025%2F0001/berkas", None, id="quoted-key"),
+    pytest.param("/api/v1/perubahan", {"cursor": "a b", "limit": 5, "skip": None}, id="query"),
+    pytest.param("relative/path", {}, id="relative"),
+])
+async def test_requests_go_to_the_url_the_client_itself_would_join(base_url, path, params) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    http = SourceHttpClient(base_url, api_key="k", source_id="licensing", transport=httpx.MockTransport(handler))
+    await http.request("GET", path, operation="op", params=params)
+    query = {k: v for k, v in (params or {}).items() if v is not None}
+    expected = httpx.AsyncClient(base_url=base_url).build_request("GET", path, params=query).url
+    await http.aclose()
+    assert seen[0].url == expected
+
+
 @pytest.mark.parametrize(
     ("status", "body", "error", "message"),
     [
@@ -208,6 +235,8 @@ async def test_an_httpx_timeout_is_a_source_timeout() -> None:
     [
         pytest.param({"base_url": "ftp://x"}, "http", id="scheme"),
         pytest.param({"base_url": "not a url"}, "http", id="garbage"),
+        pytest.param({"base_url": "http://gateway/?tenant=1"}, "no query", id="query"),
+        pytest.param({"base_url": "http://gateway/#top"}, "no query or fragment", id="fragment"),
         pytest.param({"api_key": ""}, "api_key", id="empty-key"),
         pytest.param({"timeout": 0}, "timeout", id="timeout"),
         pytest.param({"max_connections": 0}, "max_connections", id="pool"),
