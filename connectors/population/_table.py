@@ -40,6 +40,8 @@ def build_table(mapping: PopulationMapping) -> Table:
 
 
 def _text(value: object) -> str:
+    if value.__class__ is str:  # as most replicas store it: no str() call per column
+        return value.strip()  # type: ignore[attr-defined]
     return "" if value is None else str(value).strip()
 
 

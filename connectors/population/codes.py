@@ -131,6 +131,8 @@ TABLES: dict[str, Mapping[int, object]] = {
 
 def decode(column: str, table: Mapping[int, V], value: object) -> V:
     """The domain value of a source code (ints, or digit strings as some replicas store)."""
+    if value.__class__ is int and value in table:  # a stored int: no int() call per column
+        return table[value]  # type: ignore[index]
     try:
         code = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError) as exc:

@@ -97,6 +97,11 @@ class SqlPopulationSource:
         )
         self._table = build_table(mapping)
         self._columns = [column.label(column.key) for column in self._table.c]
+        c = self._table.c
+        self._by_nik = self._by_keys(c.nik)
+        self._by_family = self._by_keys(c.family_number).order_by(
+            c.family_number, c.family_relationship, c.birth_date, c.nik
+        )
 
     # -- Source ----------------------------------------------------------------
 
@@ -115,8 +120,8 @@ class SqlPopulationSource:
         if not keys:
             return found
         async with self._connect("citizens_by_nik") as conn:
-            for clause in self._key_clauses(self._table.c.nik, keys):
-                rows = await conn.execute(select(*self._columns).where(clause))
+            for chunk in self._key_chunks(keys):
+                rows = await conn.execute(self._by_nik, {"keys": chunk})
                 for row in rows.mappings():
                     record = self._record(row, "citizens_by_nik")
                     if record is not None:
@@ -130,17 +135,9 @@ class SqlPopulationSource:
         families: dict[str, list[CitizenRecord]] = {}
         if not keys:
             return families
-        c = self._table.c
         async with self._connect("families_by_number") as conn:
-            for clause in self._key_clauses(c.family_number, keys):
-                stmt = (
-                    select(*self._columns)
-                    .where(clause)
-                    .order_by(
-                        c.family_number, c.family_relationship, c.birth_date, c.nik
-                    )
-                )
-                for row in (await conn.execute(stmt)).mappings():
+            for chunk in self._key_chunks(keys):
+                for row in (await conn.execute(self._by_family, {"keys": chunk})).mappings():
                     record = self._record(row, "families_by_number")
                     if record is not None:
                         families.setdefault(record.family_number, []).append(record)
@@ -222,10 +219,18 @@ class SqlPopulationSource:
             timeout=self._timeout,
         )
 
-    def _key_clauses(self, column: Any, keys: list[str]) -> list[ColumnElement[bool]]:
+    def _by_keys(self, column: Any) -> Select[Any]:
+        """The row of each key in `:keys` (a list): built once, as building a statement
+        (coercing its columns and clauses) costs more CPU than executing it again."""
         if self._postgres:
-            return [column == any_(bindparam("keys", keys, type_=ARRAY(String)))]
-        return [column.in_(chunk) for chunk in chunked(keys, IN_CHUNK)]
+            return select(*self._columns).where(column == any_(bindparam("keys", type_=ARRAY(String))))
+        return select(*self._columns).where(column.in_(bindparam("keys", expanding=True)))
+
+    def _key_chunks(self, keys: list[str]) -> list[list[str]]:
+        """`:keys` per statement: all at once as an array, else at most IN_CHUNK."""
+        if self._postgres:
+            return [keys]
+        return [list(chunk) for chunk in chunked(keys, IN_CHUNK)]
 
     def _conditions(
         self, flt: CitizenFilter, operation: str
