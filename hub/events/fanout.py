@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,24 +32,29 @@ log = logging.getLogger("simpul.events")
 
 REPLAY_CHUNK = 500
 
+T = TypeVar("T")
 
-class _Subscriber:
+
+class SubscriberQueue(Generic[T]):
+    """What one subscriber has yet to take; past `limit` it overflows, and its next
+    `take` raises `SubscriberTooSlow` (the others go on)."""
+
     __slots__ = ("limit", "overflowed", "pending", "ready")
 
     def __init__(self, limit: int) -> None:
-        self.pending: deque[Delivery] = deque()
+        self.pending: deque[T] = deque()
         self.ready = asyncio.Event()
         self.limit = limit
         self.overflowed = False
 
-    def offer(self, deliveries: Sequence[Delivery]) -> None:
-        if len(self.pending) + len(deliveries) > self.limit:
+    def offer(self, items: Sequence[T]) -> None:
+        if len(self.pending) + len(items) > self.limit:
             self.overflowed = True
         else:
-            self.pending.extend(deliveries)
+            self.pending.extend(items)
         self.ready.set()
 
-    async def take(self) -> list[Delivery]:
+    async def take(self) -> list[T]:
         await self.ready.wait()
         self.ready.clear()
         if self.overflowed:
@@ -66,11 +72,11 @@ class EventHub:
         self._store = store
         self._sources = sources
         self._queue_limit = queue_limit
-        self._subscribers: set[_Subscriber] = set()
+        self._subscribers: set[SubscriberQueue[Delivery]] = set()
         # `changed()` listeners (aggregates) hear of events once `before_changed` (the
         # metrics view's refresh) has run; one refresh at a time, a second one queued
         self._before_changed = before_changed
-        self._change_listeners: set[_Subscriber] = set()
+        self._change_listeners: set[SubscriberQueue[None]] = set()
         self._changing: asyncio.Task[None] | None = None
         self._change_again = False
         self.last_id = 0  # the newest event delivered here
@@ -150,7 +156,7 @@ class EventHub:
         return [Delivery(event, found.get((event.source, event.number))) for event in events]  # type: ignore[arg-type]
 
     async def subscribe(self, *, after: int | None = None) -> AsyncIterator[Delivery]:
-        subscriber = _Subscriber(self._queue_limit)
+        subscriber = SubscriberQueue[Delivery](self._queue_limit)
         self._subscribers.add(subscriber)
         try:
             last = self.last_id if after is None else after
@@ -182,7 +188,7 @@ class EventHub:
                 yield delivery
 
     async def changed(self) -> AsyncIterator[None]:
-        listener = _Subscriber(limit=1)
+        listener = SubscriberQueue[None](limit=1)
         self._change_listeners.add(listener)
         try:
             while True:
@@ -192,4 +198,4 @@ class EventHub:
             self._change_listeners.discard(listener)
 
 
-__all__ = ["EventHub"]
+__all__ = ["EventHub", "SubscriberQueue"]
