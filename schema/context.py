@@ -4,14 +4,14 @@ Built once per operation."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from auth.document_links import DocumentLinks
-from auth.ledger import LedgerEntry
+from auth.ledger import LedgerEntry, LedgerUnavailable
 from auth.policy import RowAccess
 from auth.principal import Principal
 from connectors.workdays import WorkCalendar
@@ -30,6 +30,7 @@ from schema.sources import Sources
 from schema.trace import SourceTrace
 
 if TYPE_CHECKING:
+    from schema.live import LiveFollow, LiveLeader
     from schema.notifications import NotificationPreferences
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -93,6 +94,10 @@ class Context:
     # the case the purpose in force is bound to, found in its source (`schema.cases`);
     # None: no case, nothing narrowed
     checked_case: Case | None = None
+    # shared live results (`schema.live`): a member's way into its group, set by the
+    # WebSocket transport; a group leader's group. None elsewhere.
+    live_group: LiveFollow | None = None
+    live_leader: LiveLeader | None = None
     _today: date | None = None
     _noted_since_start: bool = False  # a note came after the last batch was started
     _ledger_plans: dict[tuple[str, int], tuple[RowAccess, frozenset[str] | None, frozenset[str]]] = field(
@@ -142,6 +147,20 @@ class Context:
         self._write_unwritten()
         if not self.ledger_writes.waited_by_caller:
             await self.ledger_writes.finish()
+
+    async def finish_shared_ledger(self, readers: Sequence[Context], event_suffix: str) -> None:
+        """A group leader's event: the records it noted, one entry each for every reader
+        (its subject, its request id with `event_suffix`, its purpose and checked case),
+        written in one batch; raises on failure, and writes nothing of its own."""
+        if self.env.ledger is None:
+            raise LedgerUnavailable("this hub has no access ledger")
+        keys = list(self.accessed)
+        drafts = [draft for reader in readers for draft in drafts_of(
+            keys, self.accessed, principal=reader.principal, request_id=reader.request_id + event_suffix,
+            purpose=reader.purpose, case=reader.checked_case.number if reader.checked_case is not None else None,
+            writes=self.ledger_writes)]
+        if drafts:
+            await self.env.ledger(drafts)
 
     def _write_unwritten(self) -> None:
         if not self._noted_since_start:  # nothing new: a page's 1,000 notes need no second look

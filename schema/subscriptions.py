@@ -9,6 +9,14 @@ the subscription's context and ledgered before the event is sent
 
 `after: <event id>` first replays the retained events after that id, then goes on live;
 ids are the `id` of `CaseEvent`, growing, one sequence for all sources.
+
+Over WebSocket, subscribers of the case-event subscriptions (all but
+`serviceMetricsUpdated`) without `after` whose results are provably identical (same
+role schema, policy attributes, purpose and case, document, variables) share one run
+(`schema.live`, `hub.events.groups`): each still passes its own checks (the document,
+its purpose and case, quotas, the arguments here), then its group's leader shapes each
+event once and writes one ledger entry per member. `after` (resume) and other
+transports run alone, as described above.
 """
 
 from __future__ import annotations
@@ -91,8 +99,14 @@ def _after(after: str | None) -> int | None:
 
 
 async def _deliveries(ctx: Context, after: str | None) -> AsyncIterator[Delivery]:
+    """The events from now on (or after `after`). A member of a live group (`schema.live`:
+    WebSocket, no `after`) reads none itself: its group's leader shapes each event once
+    and the member's frames are sent while it awaits; it gets nothing here."""
     stream = _stream(ctx)
     try:
+        if after is None and ctx.live_group is not None:
+            await ctx.live_group()
+            return
         async for delivery in stream.subscribe(after=_after(after)):
             yield delivery
     except EventsExpired as exc:
@@ -172,7 +186,8 @@ async def _tracking(ctx: Context, number: str, after: str | None, source: str,
                     type_name: str) -> AsyncGenerator[CaseEvent, None]:
     """One case's events, shown as tracking shows it (counted like a tracking look-up)."""
     number = checked_number(number)
-    await spend(ctx, TRACKING, what="tracking look-ups")
+    if ctx.live_leader is None:  # a group's leader runs for members that paid already
+        await spend(ctx, TRACKING, what="tracking look-ups")
     require_in_case(ctx, type_name, number, type_name.lower())
     wanted = lambda d: d.event.source == source and d.event.number == number  # noqa: E731
     async for event in _shaped(ctx, after, wanted, ReachedAs.TRACKING):

@@ -121,7 +121,8 @@ class PersonalDataExtension(SchemaExtension):
     async def on_stream_result(self, result: StreamExecutionResult) -> AsyncIterator[None]:  # type: ignore[override]
         """Each event of a subscription: its ledger entries are written before it is sent
         (if they cannot be, the event goes without data, and says so); once sent, the
-        context forgets its records for the next event."""
+        context forgets its records for the next event. A group leader's event gets one
+        entry per member it goes to, in one batch, and none of the leader's own."""
         ctx = self.execution_context.context
         if self.execution_context.operation_type is not StrawberryOperationType.SUBSCRIPTION \
                 or not isinstance(ctx, Context):
@@ -129,8 +130,12 @@ class PersonalDataExtension(SchemaExtension):
             return
         if ctx.accessed:
             try:
-                ctx.ledger_writes.waited_by_caller = False
-                await ctx.finish_ledger()
+                leader = ctx.live_leader
+                if leader is not None:  # a shared run (schema.live): an entry per member it goes to
+                    await ctx.finish_shared_ledger(leader.readers(), ctx.request_id.removeprefix(leader.request_id))
+                else:
+                    ctx.ledger_writes.waited_by_caller = False
+                    await ctx.finish_ledger()
             except Exception:
                 log.exception("request %s: the access ledger could not be written; event sent without data",
                               ctx.request_id)
