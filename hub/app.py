@@ -157,6 +157,7 @@ def create_app(
         init_timeout=settings.events.connection_init_timeout_seconds,
         allowed_origins=settings.events.allowed_origins,
         rate_limit=rate_limited.check if rate_limited is not None else None,  # each operation is a request
+        group_subscribers=settings.events.group_subscribers, subscriber_queue=settings.events.subscriber_queue,
     )
     graphql = AuthenticationMiddleware(graphql, authenticate=authenticate or identity.authenticate)
 
@@ -244,11 +245,15 @@ def create_app(
     # open subscription sockets (closed with 1001 by the shutdown hook registered above),
     # and the events service (readers, bus) for operators and tests
     app.state.subscription_sockets = sockets
+    app.state.subscription_groups = socket_view.groups  # None: every subscriber runs alone
     app.state.persisted_documents = documents  # hub.persisted.documents (its APQ store: `.apq`)
     app.state.events = events
     app.state.notifications = sender
     app.state.metrics_refresher = refresher
+    groups = socket_view.groups
     metrics.watch_events(sockets=lambda: len(sockets), delivered=lambda: events.hub.delivered,
-                         last_id=lambda: events.hub.last_id, holding=lambda: events.readers.state.holding)
+                         last_id=lambda: events.hub.last_id, holding=lambda: events.readers.state.holding,
+                         groups=lambda: len(groups) if groups is not None else 0,
+                         grouped=lambda: groups.members if groups is not None else 0)
     watch_pools(metrics, sources.all())  # the sources' HTTP pools (hub.pool_metrics)
     return app

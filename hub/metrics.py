@@ -110,6 +110,12 @@ class HubMetrics:
         self.subscription_sockets = Gauge(
             "simpul_subscription_sockets", "Open subscription sockets on this instance", registry=self.registry,
             multiprocess_mode="livesum")
+        self.subscription_groups = Gauge(
+            "simpul_subscription_groups", "Shared runs of subscriptions (live groups) on this instance",
+            registry=self.registry, multiprocess_mode="livesum")
+        self.subscription_grouped = Gauge(
+            "simpul_subscription_grouped", "Subscriptions served by a shared run on this instance",
+            registry=self.registry, multiprocess_mode="livesum")
         self.events_delivered = Gauge(
             "simpul_events_delivered", "Events this instance delivered to its subscribers since it started",
             registry=self.registry, multiprocess_mode="livesum")
@@ -129,9 +135,12 @@ class HubMetrics:
             ["outcome"], registry=self.registry)
 
     def watch_events(self, *, sockets: Callable[[], int], delivered: Callable[[], int], last_id: Callable[[], int],
-                     holding: Callable[[], bool]) -> None:
+                     holding: Callable[[], bool], groups: Callable[[], int] = lambda: 0,
+                     grouped: Callable[[], int] = lambda: 0) -> None:
         live: list[tuple[Gauge, Callable[[], float]]] = [
             (self.subscription_sockets, lambda: float(sockets())),
+            (self.subscription_groups, lambda: float(groups())),
+            (self.subscription_grouped, lambda: float(grouped())),
             (self.events_delivered, lambda: float(delivered())),
             (self.event_last_id, lambda: float(last_id())),
             (self.feed_lease, lambda: 1.0 if holding() else 0.0),

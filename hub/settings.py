@@ -234,6 +234,9 @@ class EventSettings(BaseModel):
     retention: int = Field(default=100_000, ge=100, le=10_000_000)
     stream_key: str = "simpul:events"
     subscriber_queue: int = Field(default=1000, ge=10, le=100_000)  # events a slow subscriber may lag
+    # WebSocket subscribers whose results are provably identical share one run of their
+    # subscription (hub.events.groups); False: every subscriber runs its own
+    group_subscribers: bool = True
     # per principal (a token's subject, else the address): open subscription sockets,
     # and operations at once on one socket; past either the socket closes with 4429
     max_connections_per_principal: int = Field(default=20, ge=1, le=100_000)

@@ -16,7 +16,12 @@ protocol handling), authenticated in `connection_init`.
                  is an `error` message with its code
               ─► each operation gets its own context (loaders, ledger notes), with
                  the connection's principal, purpose and case
-    while open ─► the token expires, or its service account is revoked: 4403
+              ─► a case-event subscription without `after`, once its own checks
+                 passed, joins the live group of callers whose results are provably
+                 identical (hub.events.groups): one shared run shapes each event, the
+                 operation sends the `next` frames (payload encoded once) itself
+    while open ─► the token expires, or its service account is revoked: 4403, and
+                 its operations stop at once (they leave their groups)
 
 `SubscriptionSockets` (on `app.state.subscription_sockets`) holds every open socket:
 `close_all(code, reason)` closes them (a graceful shutdown closes with 1001), and a
@@ -32,8 +37,9 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -41,7 +47,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -55,7 +61,8 @@ from hub.authentication import Authenticate
 from hub.background import cancel_task
 from hub.graphql_http import HttpError, HubRequestData, error_code, read_operation
 from hub.graphql_view import HubGraphQL, RoleDispatcher
-from hub.persisted.documents import DocumentRefused
+from hub.events.groups import LiveGroup, LiveGroups, Shared, group_key
+from hub.persisted.documents import DocumentRefused, Resolved, ran
 from hub.request_context import request_id_of
 from schema.context import Context, Environment
 from schema.errors import format_error
@@ -173,6 +180,10 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.view.sockets.leave(self)
         with contextlib.suppress(Exception):
             await self.websocket.close(code=code, reason=reason)
+        current = asyncio.current_task()
+        for operation_id, operation in list(self.operations.items()):  # they stop now, not when the peer answers
+            if operation.task is not current:
+                await self.cleanup_operation(operation_id)
 
     async def shutdown(self) -> None:
         self.view.sockets.leave(self)
@@ -267,6 +278,8 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [
                     {"message": exc.message, "extensions": {"code": exc.code}}]})
                 return
+            if self.view.groups is not None and resolved.query is not None:
+                ctx.live_group = partial(self._follow_group, operation, resolved, ctx)
             result_source = await self.schema.stream(
                 resolved.query, variable_values=operation.variables, context_value=ctx,
                 root_value=self.root_value, operation_name=operation.operation_name,
@@ -292,6 +305,55 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise
         finally:
             ctx.release()
+
+    async def _follow_group(self, operation: Any, resolved: Resolved, ctx: Context) -> None:
+        """`ctx.live_group` (schema.live): called by the resolver once the operation's own
+        checks passed; joins the live group of its key and sends its frames until it leaves."""
+        groups = self.view.groups
+        assert groups is not None and resolved.query is not None
+        query, variables, name = resolved.query, operation.variables, operation.operation_name
+        key = group_key(schema=self.schema, principal=ctx.principal, purpose=ctx.purpose, case=ctx.case,
+                        query=query, variables=variables, operation_name=name, selected=ctx.selected)
+        schema, root_value, env = self.schema, self.root_value, ctx.env
+        principal, purpose, case = ctx.principal, ctx.purpose, ctx.case
+
+        async def lead(group: LiveGroup) -> AsyncGenerator[Any, None]:
+            leader = Context.create(env, principal, request_id=group.request_id, purpose=purpose, case=case)
+            leader.live_leader = group
+            try:
+                results = await schema.stream(query, variable_values=variables, context_value=leader,
+                                              root_value=root_value, operation_name=name)
+                async with aclosing(results):
+                    async for result in results:
+                        yield result
+            finally:
+                leader.release()
+
+        prefix = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":'
+        register = [resolved.register] if resolved.register is not None else []  # APQ: kept once it ran
+        sent = [False]
+
+        async def send(shared: Shared) -> bool:
+            """As `_send_results` sends one result, from the payload encoded once."""
+            if operation.completed or self.closed:
+                return False
+            payload, result = shared.payload, shared.result
+            if payload is None:  # errors name the member's request id
+                errors = _formatted(list(result.errors), ctx.request_id)
+                if not sent[0] and result.data is None:  # refused before its first event: no event ever
+                    await operation.send_operation_message({"id": operation.id, "type": "error", "payload": errors})
+                    return False
+                payload = self.view.encode_json({"data": result.data, "errors": errors})
+            try:
+                await self.websocket.ws.send_text(prefix + payload + "}")  # type: ignore[attr-defined]
+            except WebSocketDisconnect:
+                return False
+            sent[0] = True
+            if register and ran(result):
+                await self.view.documents.remember(register.pop(), query)
+            return True
+
+        await groups.follow(key, ctx, lead, send)
 
     async def _rate_limited(self, operation: Any) -> bool:
         """Count the operation as one request of the caller (queries and mutations run
@@ -345,7 +407,8 @@ class SocketGraphQL(HubGraphQL):
     def __init__(self, dispatcher: RoleDispatcher, *, env: Environment, authenticate: Authenticate,
                  sockets: SubscriptionSockets, max_operations: int, init_timeout: float,
                  allowed_origins: list[str],
-                 rate_limit: Callable[[Scope, Principal], Awaitable[float | None]] | None = None) -> None:
+                 rate_limit: Callable[[Scope, Principal], Awaitable[float | None]] | None = None,
+                 group_subscribers: bool = True, subscriber_queue: int = 1000) -> None:
         public = dispatcher.view_for(ANONYMOUS)
         super().__init__(public.schema, env=env, documents=public.documents, graphiql=False)
         self.dispatcher = dispatcher
@@ -353,6 +416,9 @@ class SocketGraphQL(HubGraphQL):
         self.sockets = sockets
         self.max_operations = max_operations
         self.rate_limit = rate_limit  # hub.ratelimit.RateLimitMiddleware.check, when limits are on
+        # subscribers that may share a run of their subscription (hub.events.groups); None: each runs alone
+        self.groups = LiveGroups(queue_limit=subscriber_queue, encode=self.encode_json) if group_subscribers \
+            else None
         self.protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         self.connection_init_wait_timeout = timedelta(seconds=init_timeout)
         self.max_subscriptions_per_connection = None  # counted here, closing with 4429

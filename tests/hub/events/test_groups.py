@@ -1,0 +1,162 @@
+"""The live groups' own rules (hub.events.groups), on a run whose results the test
+feeds: who shares a key, a slow member overflowing alone, results with errors left
+for each member to render, and the run stopping with its last member."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import orjson
+import pytest
+from graphql import GraphQLError
+from strawberry.types.execution import ExecutionResult
+
+from auth.principal import ANONYMOUS, Principal
+from hub.events.groups import LiveGroup, LiveGroups, Shared, group_key
+from schema.events import SubscriberTooSlow
+
+OFFICER = Principal(subject="a", roles=frozenset({"kelurahan_officer"}), department="kel", kelurahan="1471081001")
+
+
+def _key(principal: Principal = OFFICER, *, selected: dict[str, frozenset[str]] | None = None,
+         **changes: Any) -> tuple[object, ...]:
+    values = {"schema": "role-schema", "purpose": "population-service", "case": None, "query": "subscription { x }",
+              "variables": {"b": 1, "a": None}, "operation_name": None, **changes}
+    return group_key(principal=principal, selected=selected or {}, **values)
+
+
+def test_callers_differing_only_in_subject_share_a_key():
+    assert _key(OFFICER) == _key(dataclasses.replace(OFFICER, subject="b"))
+    assert _key(variables={"a": None, "b": 1}) == _key()  # the variables' order is no difference
+
+
+@pytest.mark.parametrize("different", [
+    pytest.param({"principal": dataclasses.replace(OFFICER, kelurahan="1471081002")}, id="kelurahan"),
+    pytest.param({"principal": dataclasses.replace(OFFICER, roles=frozenset({"analyst"}))}, id="roles"),
+    pytest.param({"principal": dataclasses.replace(OFFICER, department="other")}, id="department"),
+    pytest.param({"principal": dataclasses.replace(OFFICER, nik="1471080101900001")}, id="nik"),
+    pytest.param({"principal": dataclasses.replace(OFFICER, scopes=frozenset({"x"}))}, id="scopes"),
+    pytest.param({"principal": dataclasses.replace(OFFICER, client_id="app")}, id="client"),
+    pytest.param({"principal": dataclasses.replace(OFFICER, purpose="statistics")}, id="token-purpose"),
+    pytest.param({"principal": ANONYMOUS}, id="anonymous"),
+    pytest.param({"purpose": "statistics"}, id="purpose"),
+    pytest.param({"case": "LPR-1"}, id="case"),
+    pytest.param({"schema": "another-role-schema"}, id="schema"),
+    pytest.param({"query": "subscription { y }"}, id="document"),
+    pytest.param({"variables": {"b": 2, "a": None}}, id="variables"),
+    pytest.param({"operation_name": "Other"}, id="operation"),
+])
+def test_callers_differing_in_anything_else_never_share(different):
+    assert _key(**different) != _key()
+
+
+def test_a_document_with_a_field_made_for_one_subject_keeps_subjects_apart():
+    documents = {"Application": frozenset({"number", "documents"})}
+    assert _key(OFFICER, selected=documents) != _key(dataclasses.replace(OFFICER, subject="b"), selected=documents)
+
+
+class _Run:
+    """A group's run whose results the test feeds; `closed` once it was stopped."""
+
+    def __init__(self) -> None:
+        self.results: asyncio.Queue[Any] = asyncio.Queue()
+        self.closed = asyncio.Event()
+        self.started = 0
+
+    async def lead(self, group: LiveGroup) -> AsyncGenerator[Any, None]:
+        self.started += 1
+        try:
+            while True:
+                yield await self.results.get()
+        finally:
+            self.closed.set()
+
+
+def _groups(limit: int = 1000) -> LiveGroups:
+    return LiveGroups(queue_limit=limit, encode=lambda value: orjson.dumps(value).decode())
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_a_slow_member_overflows_alone_while_the_others_get_every_result():
+    groups, run = _groups(limit=2), _Run()
+    fast: list[str | None] = []
+    unblock = asyncio.Event()
+
+    async def quick(shared: Shared) -> bool:
+        fast.append(shared.payload)
+        return True
+
+    async def stuck(shared: Shared) -> bool:
+        await unblock.wait()
+        return True
+
+    quick_member = asyncio.create_task(groups.follow("k", object(), run.lead, quick))  # type: ignore[arg-type]
+    slow_member = asyncio.create_task(groups.follow("k", object(), run.lead, stuck))  # type: ignore[arg-type]
+    await _settle()
+    assert run.started == 1 and len(groups) == 1 and groups.members == 2
+    for n in range(5):
+        run.results.put_nowait(ExecutionResult(data={"n": n}, errors=None))
+        await _settle()
+    unblock.set()
+    with pytest.raises(SubscriberTooSlow):
+        await slow_member
+    assert fast == [f'{{"data":{{"n":{n}}}}}' for n in range(5)]  # encoded once, as the transport would
+    assert groups.members == 1 and not run.closed.is_set()
+    run.results.put_nowait(ExecutionResult(data={"n": 5}, errors=None))
+    await _settle()
+    assert fast[-1] == '{"data":{"n":5}}'
+    quick_member.cancel()
+    await asyncio.gather(quick_member, return_exceptions=True)
+    await asyncio.wait_for(run.closed.wait(), 1)  # the last one out stopped the run
+    assert len(groups) == 0
+
+
+async def test_a_result_with_errors_is_left_for_each_member_to_render():
+    groups, run = _groups(), _Run()
+    got: list[Shared] = []
+
+    async def keep(shared: Shared) -> bool:
+        got.append(shared)
+        return len(got) < 1
+
+    member = asyncio.create_task(groups.follow("k", object(), run.lead, keep))  # type: ignore[arg-type]
+    await _settle()
+    failed = ExecutionResult(data=None, errors=[GraphQLError("no", extensions={"code": "LEDGER_UNAVAILABLE"})])
+    run.results.put_nowait(failed)
+    await asyncio.wait_for(member, 1)  # the member's socket is gone (send said False): it leaves
+    assert got[0].payload is None and got[0].result is failed
+    await asyncio.wait_for(run.closed.wait(), 1)
+
+
+async def test_the_members_of_an_event_are_fixed_when_its_ledger_entries_are_written():
+    groups, run = _groups(), _Run()
+    seen: dict[str, list[object]] = {"first": [], "late": []}
+
+    def sender(name: str):  # type: ignore[no-untyped-def]
+        async def send(shared: Shared) -> bool:
+            seen[name].append(shared.result.data)
+            return True
+        return send
+
+    first = asyncio.create_task(groups.follow("k", "ctx-1", run.lead, sender("first")))  # type: ignore[arg-type]
+    await _settle()
+    group = next(iter(groups._groups.values()))
+    assert list(group.readers()) == ["ctx-1"]  # the ledger step of the next result
+    late = asyncio.create_task(groups.follow("k", "ctx-2", run.lead, sender("late")))  # type: ignore[arg-type]
+    await _settle()
+    run.results.put_nowait(ExecutionResult(data={"n": 1}, errors=None))
+    await _settle()
+    run.results.put_nowait(ExecutionResult(data={"n": 2}, errors=None))
+    await _settle()
+    assert seen == {"first": [{"n": 1}, {"n": 2}], "late": [{"n": 2}]}  # no entry written for it: not sent
+    for task in (first, late):
+        task.cancel()
+    await asyncio.gather(first, late, return_exceptions=True)
+    await asyncio.wait_for(run.closed.wait(), 1)

@@ -1,0 +1,259 @@
+"""Live groups (hub.events.groups): WebSocket subscribers whose results are provably
+identical share one run of their subscription. Grouped subscribers get byte for byte
+what the same subscription sends when it runs alone; callers whose policy differs never
+share; every member gets its own ledger entry, and none gets data the ledger did not
+record; members leave on complete, disconnect and token expiry, and the run stops
+with the last one."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from hub.app import create_app
+from hub.identity import development_issuer
+from hub.settings import Settings
+from tests.hub.events.conftest import FAST_EVENTS
+from tests.hub.events.support import Socket, residents, socket, wait_until
+from tests.support.ledger_entries import ledger_entries
+
+OFFICER_CASES = """subscription Cases { caseUpdates {
+  id kind source number status complaint { number status category reporterNik kelurahan { code } } } }"""
+ANALYST_CASES = """subscription { caseUpdates { id kind source number status
+  complaint { number category status kelurahan { code } } application { number status } } }"""
+MINE = "subscription { myCases { id number source complaint { number status reporterNik } } }"
+TRACK = "subscription($n: String!) { complaintTracking(number: $n) { id number status complaint { status } } }"
+
+
+@pytest.fixture
+def issue(settings: Settings) -> Callable[..., dict[str, str]]:
+    issuer = development_issuer(settings)
+
+    def make(role: str, subject: str, *, ttl: int = 3600, purpose: str | None = None, case: str | None = None,
+             **claims: str) -> dict[str, str]:
+        token = issuer.issue(subject=subject, roles=[role], department="test", ttl_seconds=ttl, **claims)
+        payload = {"Authorization": f"Bearer {token}"}
+        if purpose is not None:
+            payload["purpose"] = purpose
+        if case is not None:
+            payload["case"] = case
+        return payload
+
+    return make
+
+
+@pytest.fixture
+def solo(settings: Settings, client: TestClient) -> Iterator[TestClient]:
+    """A second instance on the same store and sources whose subscribers all run alone."""
+    alone = settings.model_copy(update={"events": FAST_EVENTS.model_copy(update={"group_subscribers": False})})
+    with TestClient(create_app(alone)) as solo_client:
+        assert solo_client.app.state.subscription_groups is None
+        yield solo_client
+
+
+def _open(stack: ExitStack, client: TestClient, payload: dict[str, str], query: str,
+          variables: dict[str, Any] | None = None, op_id: str = "s") -> Socket:
+    sock = stack.enter_context(socket(client, payload))
+    sock.subscribe(op_id, query, variables)
+    return sock
+
+
+def _frames_until(sock: Socket, marker: str, limit: int = 30) -> list[str]:
+    """The raw text of each message up to and including the first that holds `marker`."""
+    frames = []
+    for _ in range(limit):
+        frames.append(sock.ws.receive_text())
+        if marker in frames[-1]:
+            return frames
+    raise AssertionError(f"{marker} never came: {frames}")
+
+
+def _groups(client: TestClient) -> Any:
+    return client.app.state.subscription_groups
+
+
+def _subscribed(client: TestClient, count: int = 1) -> None:
+    wait_until(lambda: client.app.state.events.hub.subscriber_count >= count)
+
+
+@pytest.fixture
+def people(stack):  # type: ignore[no-untyped-def]
+    found = residents(stack)
+    return found[0], found[1]  # (nik, kelurahan) in two different kelurahan
+
+
+def _cases(people, sources) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Per role: its connection (by subject), document, variables, and the changes
+    (some it may not see) that end with the marker it must see last."""
+    (nik, kel), (other_nik, other_kel) = people
+    tracked = sources.submit_complaint(nik=nik, kelurahan=kel)
+
+    def officer_changes() -> str:
+        sources.submit_complaint(nik=other_nik, kelurahan=other_kel)  # another kelurahan
+        sources.submit_complaint(nik=nik, kelurahan=kel, visibility="RAHASIA")  # reporter hidden
+        return sources.submit_complaint(nik=nik, kelurahan=kel)
+
+    def citizen_changes() -> str:
+        sources.submit_complaint(nik=other_nik, kelurahan=other_kel)  # someone else's
+        return sources.submit_complaint(nik=nik, kelurahan=kel)
+
+    def tracking_changes() -> str:
+        sources.move_complaint(sources.submit_complaint(nik=nik, kelurahan=kel), "TERVERIFIKASI")  # another case
+        sources.move_complaint(tracked, "TERVERIFIKASI")
+        return tracked
+
+    return {
+        "analyst": (lambda i, issue: issue("analyst", f"dash-{i}"), ANALYST_CASES, None, officer_changes),
+        "kelurahan_officer": (lambda i, issue: issue("kelurahan_officer", f"kel-{i}", purpose="population-service",
+                                                     kelurahan=kel), OFFICER_CASES, None, officer_changes),
+        "citizen": (lambda i, issue: issue("citizen", f"warga-{nik}", purpose="self-service", nik=nik), MINE, None,
+                    citizen_changes),
+        "anonymous": (lambda i, issue: {}, TRACK, {"n": tracked}, tracking_changes),
+    }
+
+
+@pytest.mark.parametrize("role", ["analyst", "kelurahan_officer", "citizen", "anonymous"])
+def test_grouped_subscribers_get_byte_for_byte_what_a_subscriber_alone_gets(
+        client, solo, sources, people, issue, role):
+    hubs = client.app.state.events.hub, solo.app.state.events.hub
+    start = hubs[0].last_id
+    connect, query, variables, changes = _cases(people, sources)[role]
+    wait_until(lambda: hubs[0].last_id > start and hubs[1].last_id == hubs[0].last_id)  # made before: not sent
+    with ExitStack() as stack:
+        grouped = [_open(stack, client, connect(i, issue), query, variables) for i in range(3)]
+        alone = _open(stack, solo, connect(9, issue), query, variables)
+        wait_until(lambda: _groups(client).members == 3)
+        assert len(_groups(client)) == 1  # three callers, one run
+        _subscribed(client)
+        _subscribed(solo)
+        marker = changes()
+        expected = _frames_until(alone, marker)
+        for sock in grouped:
+            assert _frames_until(sock, marker) == expected
+    assert all('"type":"next"' in frame for frame in expected)
+    if role == "kelurahan_officer":
+        assert len(expected) == 2 and '"reporterNik":null' in expected[0]  # not the other kelurahan's
+
+
+def test_callers_whose_policy_differs_never_share(client, sources, people, issue):
+    (nik, kel), (other_nik, other_kel) = people
+    hub = client.app.state.events.hub
+    start = hub.last_id
+    case_a = sources.submit_complaint(nik=nik, kelurahan=kel)
+    case_b = sources.submit_complaint(nik=nik, kelurahan=kel)
+    wait_until(lambda: hub.last_id >= start + 2)  # made before: not sent
+    with ExitStack() as stack:
+        officer = lambda sub, k: issue("kelurahan_officer", sub, purpose="population-service", kelurahan=k)  # noqa: E731
+        here = [_open(stack, client, officer(f"k{i}", kel), OFFICER_CASES) for i in range(2)]  # one group
+        there = _open(stack, client, officer("k-other", other_kel), OFFICER_CASES)
+        followers = [_open(stack, client, issue("complaint_officer", "c", purpose="complaint-follow-up", case=c),
+                           OFFICER_CASES) for c in (case_a, case_b)]
+        citizens = [_open(stack, client, issue("citizen", f"w{n}", purpose="self-service", nik=n), MINE)
+                    for n in (nik, other_nik)]
+        analysts = [_open(stack, client, issue(role, f"a-{role}"), "subscription { caseUpdates { id number } }")
+                    for role in ("analyst", "population_officer")]  # another role: another group
+        wait_until(lambda: _groups(client).members == 9)
+        assert len(_groups(client)) == 1 + 1 + 2 + 2 + 2
+        _subscribed(client, 8)
+        mine_here = sources.submit_complaint(nik=nik, kelurahan=kel)
+        mine_there = sources.submit_complaint(nik=other_nik, kelurahan=other_kel)
+        again_here = sources.submit_complaint(nik=nik, kelurahan=kel)
+        sources.move_complaint(case_b, "TERVERIFIKASI")
+        for sock in here:
+            numbers = [sock.next_data("s")["data"]["caseUpdates"]["number"] for _ in range(2)]
+            assert numbers == [mine_here, again_here]  # never the other kelurahan's
+        assert there.next_data("s")["data"]["caseUpdates"]["number"] == mine_there
+        assert followers[1].next_data("s")["data"]["caseUpdates"]["number"] == case_b  # only its own case
+        assert citizens[0].next_data("s")["data"]["myCases"]["number"] == mine_here
+        assert citizens[1].next_data("s")["data"]["myCases"]["number"] == mine_there
+        assert analysts[0].next_data("s")["data"]["caseUpdates"]["number"] == mine_here
+
+
+def _refusing(settings: Settings, on: bool) -> None:
+    database = Path(settings.resolved_store_url.split("///", 1)[1])
+    with sqlite3.connect(database) as db:
+        if on:
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries "
+                       "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        else:
+            db.execute("DROP TRIGGER refuse")
+
+
+def test_each_member_gets_its_own_ledger_entry_and_none_gets_data_the_ledger_refused(
+        client, settings, sources, people, issue):
+    (nik, kel), _ = people
+    subjects = [f"ledger-{i}" for i in range(3)]
+    with ExitStack() as stack:
+        members = [_open(stack, client, issue("kelurahan_officer", sub, purpose="population-service", kelurahan=kel),
+                         OFFICER_CASES) for sub in subjects]
+        wait_until(lambda: _groups(client).members == 3)
+        _subscribed(client)
+        number = sources.submit_complaint(nik=nik, kelurahan=kel)
+        events = [m.next_data("s")["data"]["caseUpdates"] for m in members]
+        assert all(e["number"] == number and e["complaint"]["reporterNik"] == nik for e in events)
+        entries = [e for e in ledger_entries(settings, record_key=nik, record_type="Complaint")
+                   if e.subject in subjects]
+        assert sorted(e.subject for e in entries) == subjects  # k members, k entries
+        assert len({e.request_id for e in entries}) == 3
+        assert all(e.request_id.endswith(f".s:{events[0]['id']}") and e.purpose == "population-service"
+                   and e.operation_name == "Cases" for e in entries)
+
+        _refusing(settings, True)
+        try:
+            refused = sources.submit_complaint(nik=nik, kelurahan=kel)
+            for m in members:
+                frame = m.ws.receive_text()
+                assert "LEDGER_UNAVAILABLE" in frame and nik not in frame and '"data":{' not in frame
+        finally:
+            _refusing(settings, False)
+    assert refused
+    after = [e for e in ledger_entries(settings, record_key=nik) if e.subject in subjects]
+    assert len(after) == 3  # the refused event left no entry, and no data
+
+
+def test_members_leave_on_complete_disconnect_and_expiry_and_the_run_stops_with_the_last(
+        client, sources, people, issue):
+    (nik, kel), _ = people
+    hub = client.app.state.events.hub
+    groups = _groups(client)
+    with ExitStack() as stack:
+        first = _open(stack, client, issue("analyst", "one"), ANALYST_CASES)
+        second_stack = stack.enter_context(ExitStack())
+        second = _open(second_stack, client, issue("analyst", "two"), ANALYST_CASES)
+        expiring = _open(stack, client, issue("analyst", "three", ttl=3), ANALYST_CASES)
+        wait_until(lambda: groups.members == 3)
+        assert len(groups) == 1 and hub.subscriber_count == 1  # one EventHub subscriber for three
+        first.ws.send_json({"id": "s", "type": "complete"})
+        wait_until(lambda: groups.members == 2)
+        number = sources.submit_complaint(nik=nik, kelurahan=kel)
+        assert second.next_data("s")["data"]["caseUpdates"]["number"] == number
+        assert expiring.next_data("s")["data"]["caseUpdates"]["number"] == number
+        second_stack.close()  # disconnect
+        wait_until(lambda: groups.members == 1)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            for _ in range(10):
+                expiring.ws.receive_json()
+        assert closed.value.code == 4403
+        wait_until(lambda: groups.members == 0 and len(groups) == 0 and hub.subscriber_count == 0)
+        first.ws.send_json({"type": "ping"})
+        assert first.receive() == {"type": "pong"}  # the completed operation left, its socket did not
+
+
+def test_resuming_with_after_runs_alone(client, sources, people, issue):
+    (nik, kel), _ = people
+    with socket(client, issue("analyst", "resumer")) as s:
+        s.subscribe("r", "subscription($a: String) { caseUpdates(after: $a) { id number } }",
+                    {"a": str(client.app.state.events.hub.last_id)})
+        _subscribed(client)
+        time.sleep(0.2)
+        assert len(_groups(client)) == 0
+        number = sources.submit_complaint(nik=nik, kelurahan=kel)
+        assert s.next_data("r")["data"]["caseUpdates"]["number"] == number
