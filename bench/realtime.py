@@ -7,7 +7,10 @@
 Delivery: the sample sources and the hub (uvicorn, its own process, as in production)
 start on sample data; N WebSocket clients (graphql-transport-ws; one process and one
 asyncio loop, or `--client-processes K` processes with a loop each) each subscribe to `caseUpdates` as an analyst, so every event goes to
-every subscriber (the worst case). Then `--events` complaints are filed, one every
+every subscriber (the worst case). The subscribers use `--subjects` distinct analyst
+tokens in turn (50 by default): many dashboards, one policy, as in production; the
+hub's live groups (hub.events.groups) share a run between callers of one policy,
+never by subject. Then `--events` complaints are filed, one every
 `--interval` seconds. A delivery's latency is the time from the moment the hub's
 reader logged the event (`hub_events.logged` in the hub store: the reader has seen the
 change and written it) to the moment a client received it; the client clock and the
@@ -159,26 +162,28 @@ async def _subscribe(url: str, token: str, sub: Subscriber, ready: asyncio.Event
             await asyncio.sleep(0.2)
 
 
-async def _connect_all(url: str, token: str, count: int, *, fallback: str | None = None,
+async def _connect_all(url: str, tokens: list[str], count: int, *, fallback: str | None = None,
                        batch: int = 250) -> tuple[list[Subscriber], list[asyncio.Task[None]]]:
+    """`count` subscribers, the i-th with `tokens[i % len(tokens)]`."""
     subs, tasks = [], []
     for start in range(0, count, batch):
         events = []
-        for _ in range(min(batch, count - start)):
+        for index in range(start, start + min(batch, count - start)):
             sub, ready = Subscriber(), asyncio.Event()
             subs.append(sub)
             events.append(ready)
+            token = tokens[index % len(tokens)]
             tasks.append(asyncio.create_task(_subscribe(url, token, sub, ready, fallback)))
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 120)
     return subs, tasks
 
 
-def _client_worker(url: str, token: str, count: int, conn: Any) -> None:
+def _client_worker(url: str, tokens: list[str], count: int, conn: Any) -> None:
     """One client process (`--client-processes`): `count` subscribers on its own loop.
     Sends "ready" once they are subscribed; on ("drain", events) waits (60 s at most)
     until each has that many events, then sends back what each received and its CPU."""
     async def run() -> None:
-        subs, tasks = await _connect_all(url, token, count)
+        subs, tasks = await _connect_all(url, tokens, count)
         conn.send("ready")
         _, events = await asyncio.to_thread(conn.recv)
         deadline = time.monotonic() + 60
@@ -202,13 +207,14 @@ class _ClientProcesses:
     """`--client-processes` > 1: the subscribers spread over that many processes, so the
     figures measure the hub rather than one client loop."""
 
-    def __init__(self, url: str, token: str, count: int, processes: int) -> None:
+    def __init__(self, url: str, tokens: list[str], count: int, processes: int) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipes, self.processes = [], []
         for index in range(processes):
             share = count // processes + (1 if index < count % processes else 0)
             parent, child = context.Pipe()
-            process = context.Process(target=_client_worker, args=(url, token, share, child), daemon=True)
+            mine = tokens[index:] + tokens[:index]  # the subjects stay spread over all processes
+            process = context.Process(target=_client_worker, args=(url, mine, share, child), daemon=True)
             process.start()
             self.pipes.append(parent)
             self.processes.append(process)
@@ -257,6 +263,17 @@ def _file_complaint(client: httpx.Client) -> str:
     return str(answer.json()["no_tiket"])
 
 
+def _live_groups(url: str) -> dict[str, float]:
+    """The hub's shared runs and the subscriptions they serve (its /metrics)."""
+    wanted = {"simpul_subscription_groups": "groups", "simpul_subscription_grouped": "members"}
+    found: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=30).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            found[wanted[name]] = float(value)
+    return found
+
+
 def _logged_times(store: Path) -> dict[int, float]:
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
         return dict(db.execute("SELECT id, logged FROM hub_events").fetchall())
@@ -295,20 +312,23 @@ async def _delivery(args: argparse.Namespace, sources: DemoSources, work: Path) 
         process = psutil.Process(hub.process.pid)
         _wait_positioned(store)
         settings = load_settings(work / "hub.toml")
-        token = development_issuer(settings).issue(subject="bench-dashboard", roles=["analyst"], ttl_seconds=7200)
+        issuer = development_issuer(settings)
+        tokens = [issuer.issue(subject=f"bench-dashboard-{n}", roles=["analyst"], ttl_seconds=7200)
+                  for n in range(max(1, args.subjects))]
         ws_url = hub.url.replace("http://", "ws://") + "/graphql"
         rss_idle = process.memory_info().rss
         started = time.monotonic()
         clients: _ClientProcesses | None = None
         tasks: list[asyncio.Task[None]] = []
         if args.client_processes > 1:
-            clients = _ClientProcesses(ws_url, token, args.subscribers, args.client_processes)
+            clients = _ClientProcesses(ws_url, tokens, args.subscribers, args.client_processes)
             await clients.ready()
         else:
-            subs, tasks = await _connect_all(ws_url, token, args.subscribers)
+            subs, tasks = await _connect_all(ws_url, tokens, args.subscribers)
         connect_seconds = time.monotonic() - started
         await asyncio.sleep(2)
         rss_connected = process.memory_info().rss
+        groups = _live_groups(hub.url)
         complaints = httpx.Client(base_url=sources.url_of("complaints"), headers={"X-API-Key": sources.api_key})
         load_before = os.getloadavg()
         own = psutil.Process()
@@ -353,10 +373,12 @@ async def _delivery(args: argparse.Namespace, sources: DemoSources, work: Path) 
                 last_per_event[event_id] = max(last_per_event.get(event_id, 0.0), delay)
     cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / (wall_after - wall_before)
     return {
-        "subscribers": args.subscribers, "events": len(ids), "deliveries": len(latencies),
+        "subscribers": args.subscribers, "subjects": max(1, args.subjects), "events": len(ids),
+        "deliveries": len(latencies),
         "expected_deliveries": len(ids) * args.subscribers,
         "subscribers_with_every_event_once": complete,
         "connect_seconds": round(connect_seconds, 1),
+        "live_groups": groups,
         "latency_ms": {name: round(_percentile(latencies, q) * 1000, 1)
                        for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
         "last_delivery_per_event_ms": {"p50": round(_percentile(list(last_per_event.values()), 0.5) * 1000, 1),
@@ -390,8 +412,8 @@ async def _failover(args: argparse.Namespace, sources: DemoSources, work: Path) 
         token = development_issuer(settings).issue(subject="bench-failover", roles=["analyst"], ttl_seconds=7200)
         ws = {h.name: h.url.replace("http://", "ws://") + "/graphql" for h in hubs}
         half = args.subscribers // 2
-        on_survivor, t1 = await _connect_all(ws[survivor.name], token, args.subscribers - half)
-        on_victim, t2 = await _connect_all(ws[victim.name], token, half, fallback=ws[survivor.name])
+        on_survivor, t1 = await _connect_all(ws[survivor.name], [token], args.subscribers - half)
+        on_victim, t2 = await _connect_all(ws[victim.name], [token], half, fallback=ws[survivor.name])
         complaints = httpx.Client(base_url=sources.url_of("complaints"), headers={"X-API-Key": sources.api_key})
         filed: list[tuple[str, float]] = []
         killed_at = took_over_at = None
@@ -452,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between changes")
     parser.add_argument("--client-processes", type=int, default=1,
                         help="spread the subscribers over this many client processes (delivery only)")
+    parser.add_argument("--subjects", type=int, default=50,
+                        help="distinct analyst tokens the subscribers use in turn (delivery only)")
     parser.add_argument("--residents", type=int, default=400)
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "simpul-bench-realtime")
     parser.add_argument("--failover", action="store_true")
