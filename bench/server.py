@@ -18,6 +18,7 @@ import uvicorn
 
 from hub.app import create_app
 from hub.settings import ConfigError, load_settings
+from hub.shutdown import WS_PER_MESSAGE_DEFLATE
 
 
 class _ReadyServer(uvicorn.Server):
@@ -50,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     host, port = sock.getsockname()[:2]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                            ws_per_message_deflate=WS_PER_MESSAGE_DEFLATE)  # as `hub serve`
     _ReadyServer(config, f"http://{host}:{port}").run(sockets=[sock])
     return 0
 
