@@ -1,8 +1,11 @@
-"""The access ledger's entries of a hub's store, read from a test (the hub may be running)."""
+"""The access ledger's entries of a hub's store, read from a test (the hub may be running),
+and a ledger that refuses every write (a trigger on the store's SQLite file)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from auth.ledger import LedgerEntry, query_entries
@@ -20,3 +23,14 @@ def ledger_entries(settings: Settings, **filters: Any) -> list[LedgerEntry]:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+def refuse_ledger_writes(settings: Settings, on: bool) -> None:
+    """From now on (`on`) the store's ledger refuses every insert, as a full disk would; or again accepts them."""
+    database = Path(settings.resolved_store_url.split("///", 1)[1])
+    with sqlite3.connect(database) as db:
+        if on:
+            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries "
+                       "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        else:
+            db.execute("DROP TRIGGER refuse")

@@ -7,11 +7,9 @@ with the last one."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +21,7 @@ from hub.identity import development_issuer
 from hub.settings import Settings
 from tests.hub.events.conftest import FAST_EVENTS
 from tests.hub.events.support import Socket, residents, socket, wait_until
-from tests.support.ledger_entries import ledger_entries
+from tests.support.ledger_entries import ledger_entries, refuse_ledger_writes
 
 OFFICER_CASES = """subscription Cases { caseUpdates {
   id kind source number status complaint { number status category reporterNik kelurahan { code } } } }"""
@@ -177,16 +175,6 @@ def test_callers_whose_policy_differs_never_share(client, sources, people, issue
         assert analysts[0].next_data("s")["data"]["caseUpdates"]["number"] == mine_here
 
 
-def _refusing(settings: Settings, on: bool) -> None:
-    database = Path(settings.resolved_store_url.split("///", 1)[1])
-    with sqlite3.connect(database) as db:
-        if on:
-            db.execute("CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries "
-                       "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        else:
-            db.execute("DROP TRIGGER refuse")
-
-
 def test_each_member_gets_its_own_ledger_entry_and_none_gets_data_the_ledger_refused(
         client, settings, sources, people, issue):
     (nik, kel), _ = people
@@ -206,14 +194,14 @@ def test_each_member_gets_its_own_ledger_entry_and_none_gets_data_the_ledger_ref
         assert all(e.request_id.endswith(f".s:{events[0]['id']}") and e.purpose == "population-service"
                    and e.operation_name == "Cases" for e in entries)
 
-        _refusing(settings, True)
+        refuse_ledger_writes(settings, True)
         try:
             refused = sources.submit_complaint(nik=nik, kelurahan=kel)
             for m in members:
                 frame = m.ws.receive_text()
                 assert "LEDGER_UNAVAILABLE" in frame and nik not in frame and '"data":{' not in frame
         finally:
-            _refusing(settings, False)
+            refuse_ledger_writes(settings, False)
     assert refused
     after = [e for e in ledger_entries(settings, record_key=nik) if e.subject in subjects]
     assert len(after) == 3  # the refused event left no entry, and no data

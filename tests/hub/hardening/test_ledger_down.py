@@ -4,14 +4,13 @@ stays behind; the hub answers again as soon as the ledger does."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from tests.support.hardening import Headers
+from tests.support.ledger_entries import refuse_ledger_writes
 from hub.settings import Settings
 
 EARLY = "{ citizens(first: 20) { edges { node { nik fullName } } } }"  # one root field, one personal type
@@ -20,17 +19,7 @@ LATE = "query($nik: String!) { citizen(nik: $nik) { nik family { members { nik f
 
 @pytest.fixture
 def refusing_ledger(settings: Settings, client: TestClient) -> Iterator[Callable[[bool], None]]:
-    database = Path(settings.resolved_store_url.split("///", 1)[1])
-
-    def refuse(on: bool) -> None:
-        with sqlite3.connect(database) as db:
-            if on:
-                db.execute("CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries "
-                           "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-            else:
-                db.execute("DROP TRIGGER refuse")
-
-    yield refuse
+    yield lambda on: refuse_ledger_writes(settings, on)
 
 
 @pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
