@@ -29,6 +29,7 @@ async def run_notifications_command(settings: Settings, args: argparse.Namespace
         return 0
     print("  ".join(f"{state}: {counts[state]}" for state in STATES))
     for m in messages:
-        print(f"{m['id']}\t{m['state']}\tevent {m['event_id']}\t{m['case_number']}\tattempts {m['attempts']}"
+        print(f"{m['id']}\t{m['webhook_id']}\t{m['state']}\tevent {m['event_id']}\t{m['case_number']}"
+              f"\tattempts {m['attempts']}"
               f"\tqueued {_when(m['created'])}\tdelivered {_when(m['delivered'])}\t{m['last_error'] or ''}")
     return 0

@@ -5,11 +5,17 @@ adds one message to the outbox, in the transaction that logs the event, unless t
 citizen turned notifications off: so a message is never lost to a crash between the
 two, and never queued twice. The sender (hub.notifications.sender) moves each message
 from `pending` to `delivered`, or to `failed` after its last attempt.
+
+Each message's webhook id (`msg_` + a random UUID's hex) is fixed when it is written and
+sent on every attempt: unique across hubs and stores (two kecamatan hubs sharing one
+gateway, a store rebuilt or restored), so a gateway that drops repeats by id drops only
+real repeats. Messages queued before 0007 keep the `ntf_<id>` they may have been sent with.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,10 +47,16 @@ notifications_metadata = MetaData()
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 STATES = (PENDING, DELIVERED, FAILED)
 
+
+def new_webhook_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
 outbox_table = Table(
     "notification_outbox",
     notifications_metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(40), nullable=False, unique=True, index=True),
     Column("event_id", Integer, nullable=False),
     Column("recipient_nik", String(16), nullable=False),
     Column("case_number", String(100), nullable=False),
@@ -105,7 +117,7 @@ async def enqueue(conn: AsyncConnection, logged: Sequence[tuple[HubEvent, Applic
                                   .where(preferences_table.c.enabled.is_(False)))).scalars())
     now = time.time()
     rows = [
-        {"event_id": event.id, "recipient_nik": nik, "case_number": event.number,
+        {"webhook_id": new_webhook_id(), "event_id": event.id, "recipient_nik": nik, "case_number": event.number,
          "body": message_body(event, record, nik).decode(), "state": PENDING, "attempts": 0, "next_attempt": now,
          "created": now}
         for event, record, nik in wanted if nik not in off
@@ -118,6 +130,7 @@ async def enqueue(conn: AsyncConnection, logged: Sequence[tuple[HubEvent, Applic
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     id: int
+    webhook_id: str
     event_id: int
     recipient_nik: str
     case_number: str
@@ -128,8 +141,8 @@ class OutboxMessage:
 async def due_messages(engine: AsyncEngine, *, limit: int = 50) -> list[OutboxMessage]:
     async with engine.connect() as conn:
         rows = await conn.execute(
-            select(outbox_table.c.id, outbox_table.c.event_id, outbox_table.c.recipient_nik,
-                   outbox_table.c.case_number, outbox_table.c.body, outbox_table.c.attempts)
+            select(outbox_table.c.id, outbox_table.c.webhook_id, outbox_table.c.event_id,
+                   outbox_table.c.recipient_nik, outbox_table.c.case_number, outbox_table.c.body, outbox_table.c.attempts)
             .where(outbox_table.c.state == PENDING).where(outbox_table.c.next_attempt <= time.time())
             .order_by(outbox_table.c.id).limit(limit))
         return [OutboxMessage(*row) for row in rows]
@@ -161,9 +174,9 @@ async def outbox_counts(engine: AsyncEngine) -> dict[str, int]:
 
 
 async def recent_messages(engine: AsyncEngine, *, state: str | None = None, limit: int = 20) -> list[dict[str, object]]:
-    """The newest messages for operators: ids, case, state, attempts, last error (no NIK)."""
-    stmt = select(outbox_table.c.id, outbox_table.c.event_id, outbox_table.c.case_number, outbox_table.c.state,
-                  outbox_table.c.attempts, outbox_table.c.last_error, outbox_table.c.created,
+    """The newest messages for operators: ids (the webhook id too), case, state, attempts, last error (no NIK)."""
+    stmt = select(outbox_table.c.id, outbox_table.c.webhook_id, outbox_table.c.event_id, outbox_table.c.case_number,
+                  outbox_table.c.state, outbox_table.c.attempts, outbox_table.c.last_error, outbox_table.c.created,
                   outbox_table.c.delivered).order_by(outbox_table.c.id.desc()).limit(limit)
     if state is not None:
         stmt = stmt.where(outbox_table.c.state == state)

@@ -1,7 +1,8 @@
 """Delivering the outbox to the notification gateway as Standard Webhooks.
 
-Each message is POSTed with `webhook-id` (`ntf_<outbox id>`, the same on every
-attempt, so the gateway can drop a repeat), `webhook-timestamp` and
+Each message is POSTed with `webhook-id` (its outbox row's `webhook_id`, `msg_` + a
+random UUID's hex, the same on every attempt and unique across hubs, so the gateway can
+drop a repeat and only a repeat), `webhook-timestamp` and
 `webhook-signature` (`v1,` + base64 HMAC-SHA256 over `id.timestamp.body` with the
 gateway's secret; the `standardwebhooks` package signs and verifies). A 2xx answer
 delivers it; anything else (an error status, a timeout, no connection) is retried
@@ -10,9 +11,9 @@ after `backoff_seconds`, doubling up to `max_backoff_seconds`, and after
 feeds' lease (`active`), so a message is not sent twice by two instances at once.
 
 Each message tells the gateway a citizen's NIK and case: every attempt gets one access
-ledger entry (subject `notification-gateway`, purpose `self-service`), durable before
-the message is sent (nothing is sent while the ledger cannot be written), so the
-citizen sees it in `myAccessLog`.
+ledger entry (subject `notification-gateway`, purpose `self-service`, request id the
+webhook id, to match the gateway's log), durable before the message is sent (nothing is
+sent while the ledger cannot be written), so the citizen sees it in `myAccessLog`.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class NotificationSender:
 
     async def _send(self, message: OutboxMessage) -> bool:
         body = message.body.encode()
-        headers = signed_headers(self._webhook, f"ntf_{message.id}", body)
+        headers = signed_headers(self._webhook, message.webhook_id, body)
         try:
             answer = await self._client.post(self._settings.url or "", content=body, headers=headers)
             error = None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
@@ -129,7 +130,7 @@ class NotificationSender:
             self._settings.max_backoff_seconds, self._settings.backoff_seconds * 2 ** (attempts - 1))
         await mark_failed_attempt(self._store, message.id, error=error, retry_in=retry_in)
         self.failed_attempts += 1
-        log.warning("notification %s: attempt %d failed (%s)%s", message.id, attempts, error,
+        log.warning("notification %s: attempt %d failed (%s)%s", message.webhook_id, attempts, error,
                     "; giving up" if retry_in is None else f"; retrying in {retry_in:.0f}s")
         return False
 
@@ -137,7 +138,7 @@ class NotificationSender:
         if self._ledger is None or not messages:
             return
         drafts = [LedgerDraft(
-            request_id=f"ntf_{m.id}", subject=GATEWAY_SUBJECT, roles=("notification",), purpose="self-service",
+            request_id=m.webhook_id, subject=GATEWAY_SUBJECT, roles=("notification",), purpose="self-service",
             document_hash=hashlib.sha256(m.body.encode()).hexdigest(), record_type="Citizen", record_key=m.recipient_nik, fields=("nik",),
             detail=f"notification about {m.case_number}", operation_name="notification",
         ) for m in messages]

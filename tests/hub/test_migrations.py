@@ -261,3 +261,35 @@ async def test_apq_documents_kept_before_the_byte_bound_get_their_size(engine: A
     await upgrade_store(engine)
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT bytes FROM apq_documents"))).scalar_one() == len("{ me { subject } }")
+
+
+async def test_queued_notifications_keep_their_webhook_id_and_new_ones_get_unique_ids(engine: AsyncEngine) -> None:
+    from alembic import command
+    from sqlalchemy import insert, select
+    from sqlalchemy.exc import IntegrityError
+
+    from hub.migrations import _config
+    from hub.notifications.outbox import new_webhook_id, outbox_table
+
+    def to_0006(sync: Connection) -> None:
+        command.upgrade(_config(sync), "0006")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(to_0006)
+        for event in (1, 2):  # queued (and perhaps sent as ntf_<id>) before the upgrade
+            await conn.execute(text("INSERT INTO notification_outbox (event_id, recipient_nik, case_number, body,"
+                                    " state, attempts, next_attempt, created) VALUES"
+                                    f" ({event}, '3201010101010001', 'LAP-{event}', '{{}}', 'pending', 1, 0, 0)"))
+    await upgrade_store(engine)
+    row = {"recipient_nik": "3201010101010001", "case_number": "LAP-3", "body": "{}", "state": "pending",
+           "attempts": 0, "next_attempt": 0, "created": 0}
+    async with engine.begin() as conn:
+        await conn.execute(insert(outbox_table), [{**row, "event_id": e, "webhook_id": new_webhook_id()} for e in (3, 4)])
+    async with engine.connect() as conn:
+        ids = dict((await conn.execute(select(outbox_table.c.event_id, outbox_table.c.webhook_id))).all())
+        assert await conn.run_sync(_differences) == []
+    assert ids[1] == "ntf_1" and ids[2] == "ntf_2"
+    assert ids[3].startswith("msg_") and ids[4].startswith("msg_") and ids[3] != ids[4]
+    with pytest.raises(IntegrityError):  # the store itself refuses a second message with one id
+        async with engine.begin() as conn:
+            await conn.execute(insert(outbox_table).values(**row, event_id=5, webhook_id=ids[3]))
