@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from hub.app import create_app
 from hub.identity import development_issuer
-from hub.settings import NotificationSettings, Settings
+from hub.settings import Settings
 from tests.hub.events.conftest import FAST_EVENTS
 from tests.hub.events.support import Socket, residents, socket, wait_until
 from tests.support.ledger_entries import ledger_entries, refuse_ledger_writes
@@ -29,13 +29,6 @@ ANALYST_CASES = """subscription { caseUpdates { id kind source number status
   complaint { number category status kelurahan { code } } application { number status } } }"""
 MINE = "subscription { myCases { id number source complaint { number status reporterNik } } }"
 TRACK = "subscription($n: String!) { complaintTracking(number: $n) { id number status complaint { status } } }"
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No notifications: the session's sample gateway remembers webhook ids, which every
-    test's fresh store numbers from 1 again (tests/hub/events/test_notifications.py)."""
-    return settings.model_copy(update={"notifications": NotificationSettings()})
 
 
 @pytest.fixture
