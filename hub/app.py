@@ -7,6 +7,8 @@
                 (public operations count against their own limits: schema.quota)
       /graphql (WebSocket): subscriptions, authenticated in connection_init
                 (hub.subscription_socket); events from hub.events
+      /hooks/sources/{source}: EntryPointLimit ─► BodyLimit (4 KB) ─► a source's signed
+                wake-up: the feeds' reader reads that source now (hub.events.hooks)
       /oauth/token: EntryPointLimit ─► the hub's issuer (failed client authentications
                 counted: hub.public_limits);  /.well-known/jwks.json
       /.well-known/ledger-checkpoint: the latest signed head of the access ledger
@@ -36,6 +38,7 @@ from hub.citizen.pages import UPLOAD_PATHS as CITIZEN_UPLOADS
 from hub.citizen.routes import citizen_routes
 from hub.document_download import download_document
 from hub.environment import build_environment, build_sources
+from hub.events import hooks
 from hub.events.service import EventService
 from hub.graphiql import ASSETS_PATH, graphiql_assets
 from hub.graphql_view import HubGraphQL, RoleDispatcher
@@ -53,7 +56,7 @@ from hub.notifications.sender import NotificationSender
 from hub.persisted.documents import PersistedDocuments
 from hub.probes import healthz, readyz
 from hub.public import public_routes
-from hub.public_limits import TOKEN, ClientAuthLimits, PublicQuota, public_limiter
+from hub.public_limits import SOURCE_HOOK, TOKEN, ClientAuthLimits, PublicQuota, public_limiter
 from hub.ratelimit import EntryPointLimitMiddleware, RateLimitMiddleware, RateLimits, build_counter
 from hub.redis_health import RedisHealth
 from hub.refresh import MetricsRefresher
@@ -167,6 +170,14 @@ def create_app(
     if limiter is not None:
         oauth = EntryPointLimitMiddleware(oauth, limiter=limiter, name=TOKEN)
 
+    source_hooks = hooks.SourceHooks(
+        settings.events.webhook_secrets, wake=events.wake,
+        count=lambda source, outcome: metrics.source_webhooks.labels(source, outcome).inc())
+    source_hook: ASGIApp = BodyLimitMiddleware(request_response(source_hooks.endpoint),
+                                               max_body_size=hooks.HOOK_BODY_BYTES)
+    if limiter is not None:
+        source_hook = EntryPointLimitMiddleware(source_hook, limiter=limiter, name=SOURCE_HOOK)
+
     # what holds long-lived connections registers here to close them on shutdown (hub.shutdown)
     shutdown_hooks = ShutdownHooks(grace_seconds=settings.shutdown_grace_seconds)
     shutdown_hooks.register(lambda: sockets.close_all(1001, "The server is shutting down"),
@@ -219,6 +230,7 @@ def create_app(
             Route("/readyz", readyz(sources)),
             *main_port_routes(settings, metrics.endpoint),  # unless on a port of its own
             Route("/oauth/token", oauth, methods=["POST"]),
+            Route(hooks.PATH, source_hook, methods=["POST"]),
             Route("/.well-known/jwks.json", jwks_endpoint(issuer=identity.issuer)),
             Route(CHECKPOINT_PATH, anchor.endpoint),
             Route("/documents/{token}", AuthenticationMiddleware(  # a download counts as a request

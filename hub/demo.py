@@ -106,9 +106,18 @@ def demo_api_key(data_dir: Path) -> str:
 
 
 def demo_webhook_secret(data_dir: Path) -> str:
-    """The secret the hub signs notifications with and the sample gateway verifies
-    (Standard Webhooks: `whsec_` and 32 random bytes in base64), made once per data directory."""
-    path = data_dir / "notification-secret"
+    """The secret the hub signs notifications with and the sample gateway verifies."""
+    return _webhook_secret(data_dir / "notification-secret")
+
+
+def demo_source_secret(data_dir: Path, source: str) -> str:
+    """The secret a sample source signs its webhooks (wake-ups) with and the hub verifies."""
+    return _webhook_secret(data_dir / f"{source}-webhook-secret")
+
+
+def _webhook_secret(path: Path) -> str:
+    """A Standard Webhooks secret (`whsec_` and 32 random bytes in base64), made once per
+    data directory."""
     if not path.exists():
         write_private(path, "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
     return path.read_text().strip()
@@ -122,6 +131,8 @@ class DemoSources:
     data_dir: Path
     api_key: str
     services: list[RunningService] = field(default_factory=list)
+    # the sources that push (their webhook secrets), when started with the hub's URL
+    hook_secrets: dict[str, str] = field(default_factory=dict)
 
     def url_of(self, name: str) -> str:
         return next(s.url for s in self.services if s.name == name)
@@ -154,9 +165,11 @@ def start_demo_sources(
     host: str = "127.0.0.1",
     latency_ms: int = 0,
     on_started: Callable[[RunningService], None] | None = None,
+    hub_url: str | None = None,
 ) -> DemoSources:
     """Start the sample services (SAMPLE_SERVICES) one after the other; `on_started` hears
-    of each as it is ready."""
+    of each as it is ready. With `hub_url` (where the hub will listen) the sources push:
+    a signed webhook to `<hub_url>/hooks/sources/<source>` after each change."""
     stack = DemoSources(data_dir=data_dir, api_key=demo_api_key(data_dir))
     try:
         for name, module in SAMPLE_SERVICES:
@@ -167,6 +180,10 @@ def start_demo_sources(
                 "--port", "0",
                 "--latency-ms", str(latency_ms),
             ]
+            if hub_url is not None:
+                stack.hook_secrets[name] = demo_source_secret(data_dir, name)
+                args += [f"--webhook-url={hub_url}/hooks/sources/{name}",
+                         f"--webhook-secret={stack.hook_secrets[name]}"]
             stack.services.append(start_service(name, module, args))
             if on_started is not None:
                 on_started(stack.services[-1])
@@ -203,6 +220,9 @@ def write_demo_config(stack: DemoSources) -> Path:
     lines += ["", "[notifications]  # the sample gateway; it records what it receives",
               f"url = {json.dumps(stack.url_of('notifications') + '/webhook')}",
               f"secret = {json.dumps(demo_webhook_secret(stack.data_dir))}"]
+    if stack.hook_secrets:
+        lines += ["", "[events.webhook_secrets]  # the sample sources push: a signed wake-up after each change",
+                  *(f"{source} = {json.dumps(secret)}" for source, secret in stack.hook_secrets.items())]
     path = stack.data_dir / DEMO_CONFIG
     write_private(path, "\n".join(lines) + "\n")
     return path

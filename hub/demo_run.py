@@ -190,11 +190,11 @@ def _run(args: argparse.Namespace, steps: _Steps, listener: socket.socket, elaps
         started.append(service)
         steps.update(starting, len(started))
 
-    stack = start_demo_sources(data_dir, on_started=on_started)
+    port = listener.getsockname()[1]
+    url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}"
+    stack = start_demo_sources(data_dir, on_started=on_started, hub_url=url)  # they push to the hub
     try:
         steps.end(starting, "sample services " + ", ".join(f"{s.name} {s.url}" for s in stack.services))
-        port = listener.getsockname()[1]
-        url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}"
         citizen = _citizen_page(url, args.host)
         settings = demo_settings(stack, host=args.host, port=port, freeze_heap_after_start=True,
                                  **({"citizen": citizen} if citizen is not None else {}))

@@ -9,6 +9,7 @@ Every refusal that happens before or around GraphQL is built here:
     429 RATE_LIMITED             hub.ratelimit
     401 UNAUTHENTICATED          hub.authentication (a token that does not validate)
     403 FORBIDDEN                hub.authentication (a token with no role the policy knows)
+    401 BAD_SIGNATURE            hub.events.hooks (a source's webhook not signed with its secret)
     503 IDENTITY_UNAVAILABLE     hub.authentication (the identity provider's keys cannot
                                  be fetched; with Retry-After)
     4xx BAD_REQUEST, ...         hub.graphql_view (requests GraphQL over HTTP refuses)
@@ -45,6 +46,7 @@ STATUS_BY_CODE: Mapping[str, int] = MappingProxyType({
     "BAD_REQUEST": 400,
     "BAD_USER_INPUT": 400,
     "UNAUTHENTICATED": 401,
+    "BAD_SIGNATURE": 401,
     "FORBIDDEN": 403,
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,

@@ -130,6 +130,10 @@ class HubMetrics:
         self.apq_registrations = Counter(
             "simpul_apq_registrations", "Automatic persisted queries by outcome: kept, too_large (not kept), "
             "evicted and expired (removed by the store's bounds)", ["outcome"], registry=self.registry)
+        self.source_webhooks = Counter(
+            "simpul_source_webhooks", "Sources' webhooks (wake-ups) by source and outcome: accepted, "
+            "bad_signature, unknown (no such source, or none with a secret)", ["source", "outcome"],
+            registry=self.registry)
         self.notification_attempts = Counter(
             "simpul_notification_attempts", "Webhook deliveries to the notification gateway by outcome",
             ["outcome"], registry=self.registry)

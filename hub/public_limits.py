@@ -1,5 +1,5 @@
 """The public entry points' limits (settings `rate_limits.public`) over the hub's
-counter: the routes' own (`page`, `surveyForm`, `token`, counted per request by
+counter: the routes' own (`page`, `surveyForm`, `token`, `sourceHook`, counted per request by
 `EntryPointLimitMiddleware`), the public operations' (`schema.quota`, counted per use in
 their resolvers), and failed client authentications at `/oauth/token`.
 
@@ -28,6 +28,7 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 PAGE = "page"
 SURVEY_FORM = "surveyForm"
 TOKEN = "token"
+SOURCE_HOOK = "sourceHook"
 FAILED_BY_CLIENT = "failedAuthByClient"
 FAILED_BY_ADDRESS = "failedAuthByAddress"
 
@@ -40,6 +41,7 @@ def public_limiter(counter: Counter, settings: PublicLimitSettings) -> Limiter:
         PAGE: limit(settings.page),
         SURVEY_FORM: limit(settings.survey_form),
         TOKEN: limit(settings.token),
+        SOURCE_HOOK: limit(settings.source_hook),
         TRACKING: limit(settings.tracking),
         SUBMIT_COMPLAINT: limit(settings.submit_complaint),
         SUBMIT_SURVEY: limit(settings.submit_survey),

@@ -111,6 +111,7 @@ class PublicLimitSettings(BaseModel):
     # survey answers without an application number, per caller and local day
     anonymous_surveys_per_day: int = Field(default=10, ge=1, le=100_000)
     token: LimitSettings = _limit(30, 60)  # every POST /oauth/token, per address
+    source_hook: LimitSettings = _limit(120, 60)  # every POST /hooks/sources/{source}, per address
     # failed client authentications at /oauth/token; past either limit a request is
     # refused before its secret is hashed (scrypt is CPU work)
     failed_auth_per_client: LimitSettings = _limit(10, 300)
@@ -175,13 +176,16 @@ class LedgerCheckpointSettings(BaseModel):
 #: What `redis_url` does, exactly (kept true by tests/hub/test_redis_outage.py).
 REDIS_URL_DESCRIPTION = (
     "Redis shared by the hub's instances (unset: everything in-process, for one instance). "
-    "It carries three things: the rate-limit counters, so that a limit holds across instances "
+    "It carries four things: the rate-limit counters, so that a limit holds across instances "
     "(while Redis is unreachable each instance counts on its own); the revocation channel, "
     "on which `hub client revoke` tells every instance to re-read the revoked clients at once "
     "(without it they do within `revocation_poll_seconds`); and the event stream "
     "(`events.stream_key`), on which the instance reading the sources' change feeds passes each "
     "event to the others: its id, source, kind, case number, status and time, never a person's "
-    "data (while Redis is unreachable each instance reads the events from the hub store). "
+    "data (while Redis is unreachable each instance reads the events from the hub store); "
+    "and the feeds' wake-up channel (`events.wake_channel`), on which an instance that receives a "
+    "source's webhook tells the instance reading the feeds to read that source now (without it, "
+    "or while Redis is unreachable, that instance reads it within `events.poll_seconds`). "
     "Source answers are not cached in "
     "Redis: each instance keeps its own recent answers and the last good copy of reference data. "
     "An outage is logged once when it begins and once when it ends, and counted in "
@@ -224,7 +228,15 @@ class EventSettings(BaseModel):
     most `lease_seconds` after the holder stops renewing). An idle feed is read every
     `poll_seconds`, a failing one after a doubling delay up to `max_backoff_seconds`.
     The newest `retention` events stay in the hub store's event log (and, with
-    `redis_url`, in the Redis stream `stream_key`): `after:` replays within them."""
+    `redis_url`, in the Redis stream `stream_key`): `after:` replays within them.
+
+    A source that can push is given a `webhook_secrets` entry (its source id, licensing
+    or complaints, and a Standard Webhooks secret: `whsec_` and 24 to 64 random bytes in
+    base64) and signs a POST to `/hooks/sources/{source}` after each change: the lease
+    holder then reads that feed at once (hub.events.hooks). Polling goes on as the
+    safety net; with pushing sources `poll_seconds` may be raised (without `redis_url`
+    it is also how often the other instances read the event log). A webhook reaching an
+    instance that does not hold the lease is passed on over Redis (`wake_channel`)."""
 
     read_feeds: bool = True  # False: this instance only delivers (never takes the lease)
     poll_seconds: float = Field(default=0.5, gt=0, le=300)
@@ -233,6 +245,9 @@ class EventSettings(BaseModel):
     batch: int = Field(default=500, ge=1, le=1000)  # changes read per feed request
     retention: int = Field(default=100_000, ge=100, le=10_000_000)
     stream_key: str = "simpul:events"
+    # checked when the app is made (hub.events.hooks), so that an error never prints a secret
+    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    wake_channel: str = "simpul:feeds-wake"
     subscriber_queue: int = Field(default=1000, ge=10, le=100_000)  # events a slow subscriber may lag
     # WebSocket subscribers whose results are provably identical share one run of their
     # subscription (hub.events.groups); False: every subscriber runs its own

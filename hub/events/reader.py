@@ -1,15 +1,20 @@
 """The feed readers: each source's change feed, turned into hub events.
 
-The sample sources (and the SiCantik/LAPOR!-style systems they stand for) cannot push,
-so each feed is polled: at once again while a source has more, every `poll_seconds`
-when it is idle, and after a failure with a growing delay (doubling up to
-`max_backoff_seconds`), the other source unaffected.
+Each feed is read at once again while its source has more, every `poll_seconds` when
+it is idle, and after a failure with a growing delay (doubling up to
+`max_backoff_seconds`), the other source unaffected. A source that can push signs a
+webhook to `/hooks/sources/{source}` (hub.events.hooks): a valid one only calls
+`wake(source)`, which makes that feed due now; the feed and its stored position stay
+the one truth, so a lost, repeated or forged webhook can neither lose nor repeat an
+event, and polling goes on as the safety net (a pushing source may be given a longer
+`poll_seconds`).
 
 Exactly one instance reads the feeds: the holder of the `feeds` lease in the hub store
 (taken and renewed in a write transaction; on PostgreSQL a compare-and-set on one row).
 A holder that dies stops renewing, and another instance takes the lease once it has
-expired (`lease_seconds`). Each batch is written together with a renewal of the lease,
-so an instance that lost the lease cannot write a batch after the new holder has.
+expired (`lease_seconds`); the holder renews every third of it whatever `poll_seconds`
+is. Each batch is written together with a renewal of the lease, so an instance that
+lost the lease cannot write a batch after the new holder has.
 
 A batch's changes are read back from the source (one batch look-up), collapsed to one
 event per case, classified (created, status changed, assigned, updated) and written
@@ -71,7 +76,7 @@ class _Feed:
     cursor: str | None = None
     known: bool = False  # the cursor was read from the store since the lease was taken
     failures: int = 0
-    next_try: float = 0.0
+    due: float = 0.0  # time.monotonic() when the feed is read next
 
 
 @dataclass
@@ -82,6 +87,8 @@ class ReaderState:
     events: int = 0
     batches: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    reads: dict[str, int] = field(default_factory=dict)  # feed requests made, per source
+    wakeups: dict[str, int] = field(default_factory=dict)  # `wake(source)` calls, per source
     took_lease_at: float | None = None
 
 
@@ -126,8 +133,13 @@ class FeedReaders:
         first start, once it has skipped the sources' history)."""
         return self.state.holding and all(feed.known for feed in self._feeds.values())
 
-    def wake(self) -> None:
-        """Read the feeds now (a source announced a change)."""
+    def wake(self, source: str | None = None) -> None:
+        """Read `source`'s feed now (every feed: None), a failing one too: its source
+        announced a change. Does nothing for an unknown source."""
+        feeds = self._feeds.values() if source is None else [f for f in (self._feeds.get(source),) if f]
+        for feed in feeds:
+            feed.due = 0.0
+            self.state.wakeups[feed.source] = self.state.wakeups.get(feed.source, 0) + 1
         self._wake.set()
 
     async def stop(self) -> None:
@@ -152,30 +164,39 @@ class FeedReaders:
                 await asyncio.sleep(min(self._poll * 4, self._max_backoff))
             if more:
                 continue
-            delay = self._poll if self.state.holding else self._lease_seconds / 3
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()  # before the delay is taken from the feeds: no wake-up is lost
+            delay = self._delay()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+
+    def _delay(self) -> float:
+        """Until a feed is due or the lease wants renewing (not holding: trying to take it)."""
+        if not self.state.holding:
+            return self._lease_seconds / 3
+        due = min(feed.due for feed in self._feeds.values())
+        return min(due - time.monotonic(), self._lease_seconds / 3)
 
     async def step(self) -> bool:
-        """One round: hold the lease, read each feed once, publish. True when a feed had more."""
+        """One round: hold the lease, read each due feed once, publish. True when a feed had more."""
         if not await self._hold():
             return False
         more = False
-        now = time.monotonic()
         for feed in self._feeds.values():
-            if feed.next_try > now:
+            if feed.due > time.monotonic():
                 continue
             try:
-                more |= await self._read(feed)
+                has_more = await self._read(feed)
                 feed.failures = 0
+                feed.due = time.monotonic() + (0.0 if has_more else self._poll)
+                more |= has_more
             except LeaseLost:
                 self._lost()
                 return False
             except Exception as exc:  # noqa: BLE001  a source down or malformed: back off, the other goes on
                 feed.failures += 1
                 delay = min(self._max_backoff, self._poll * 2 ** feed.failures)
-                feed.next_try = time.monotonic() + delay
+                feed.due = time.monotonic() + delay
                 self.state.errors[feed.source] = self.state.errors.get(feed.source, 0) + 1
                 log.warning("feed %s: %s; next try in %.1fs", feed.source, type(exc).__name__, delay,
                             exc_info=log.isEnabledFor(logging.DEBUG))
@@ -194,6 +215,7 @@ class FeedReaders:
                 self.state.took_lease_at = time.time()
                 for feed in self._feeds.values():
                     feed.known = False  # another holder may have moved the positions
+                    feed.due = 0.0  # and read each at once
             self._lease_until = now + self._lease_seconds
             self.state.holding = True
         else:
@@ -229,6 +251,7 @@ class FeedReaders:
             if not stored:  # first start: the hub's events begin now, not with the source's history
                 await self._skip_history(feed, source)
             feed.known = True
+        self.state.reads[feed.source] = self.state.reads.get(feed.source, 0) + 1
         batch = await source.changes_since(feed.cursor, self._batch)
         if not batch.changes:
             return False

@@ -2,7 +2,8 @@
 feeds' lease), the local fan-out, and the bus: the Redis stream with `redis_url`;
 without it, the hub store's event log, which the lease holder delivers from at once and
 every other instance (`hub serve --workers N`, instances on one PostgreSQL store)
-follows every `events.poll_seconds`."""
+follows every `events.poll_seconds`; and the wake-ups of sources' webhooks, passed to
+the lease holder (over Redis when another instance holds it: hub.events.wakeups)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hub.background import cancel_task
 from hub.events.fanout import EventHub
 from hub.events.reader import FeedReaders, OnLogged
 from hub.events.redis_stream import RedisStreamBus
+from hub.events.wakeups import WakeChannel
 from hub.redis_health import RedisHealth
 from hub.settings import EventSettings
 from schema.sources import Sources
@@ -46,6 +48,21 @@ class EventService:
             lease_seconds=settings.lease_seconds, poll_seconds=settings.poll_seconds,
             max_backoff_seconds=settings.max_backoff_seconds, batch=settings.batch, retention=settings.retention,
         )
+        self.wake_channel = (WakeChannel(redis_url, channel=settings.wake_channel, on_wake=self._woken,
+                                         health=redis_health) if redis_url else None)
+
+    async def wake(self, source: str) -> None:
+        """A source announced a change (its webhook): the lease holder reads its feed now.
+        Here if this instance holds the lease; else over Redis; without Redis the
+        holder's polling reads it within `events.poll_seconds`."""
+        if self.readers.state.holding:
+            self.readers.wake(source)
+        elif self.wake_channel is not None:
+            await self.wake_channel.announce(source)
+
+    def _woken(self, source: str) -> None:
+        if self.readers.state.holding:  # another instance passed a webhook on
+            self.readers.wake(source)
 
     async def _publish(self) -> None:
         if self.bus is not None:
@@ -61,6 +78,8 @@ class EventService:
             self._follower = asyncio.create_task(self._follow_log(), name="events-log-follower")
         if self.settings.read_feeds:
             self.readers.start()
+            if self.wake_channel is not None:
+                self.wake_channel.start()
 
     async def _follow_log(self) -> None:
         while True:
@@ -75,6 +94,8 @@ class EventService:
                 log.exception("events: the event log could not be read")
 
     async def stop(self) -> None:
+        if self.wake_channel is not None:
+            await self.wake_channel.stop()
         await self.readers.stop()
         task, self._follower = self._follower, None
         await cancel_task(task)
