@@ -14,5 +14,6 @@ if __name__ == "__main__":
             prog="python -m demo.complaints",
             description="Sample complaint service (LAPOR!-style REST API).",
             create_app=create_app,
+            source="complaints",
         )
     )

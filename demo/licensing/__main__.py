@@ -14,5 +14,6 @@ if __name__ == "__main__":
             prog="python -m demo.licensing",
             description="Sample licensing service (SiCantik-style REST API).",
             create_app=create_app,
+            source="licensing",
         )
     )

@@ -14,6 +14,7 @@ from demo.licensing.tables import LicensingTables, licensing_tables
 from demo.service_common.app import build_app
 from demo.service_common.faults import Faults
 from demo.service_common.feed import changes_endpoint
+from demo.service_common.push import FeedPush
 
 
 def _routes(tables: LicensingTables, files: FileStore, faults: Faults) -> list[BaseRoute]:
@@ -41,8 +42,10 @@ def create_app(
     latency_ms: int = 0,
     failure_rate: float = 0.0,
     files_dir: str | Path | None = None,
+    push: FeedPush | None = None,
 ) -> Starlette:
-    """`files_dir` holds the documents' contents (default: beside a SQLite database)."""
+    """`files_dir` holds the documents' contents (default: beside a SQLite database);
+    `push`: a signed webhook to the hub after each change (demo.service_common.push)."""
     tables = licensing_tables()
     files = FileStore(Path(files_dir) if files_dir is not None else store_dir_for(db_url))
     faults = Faults(latency_ms=latency_ms, failure_rate=failure_rate)
@@ -53,5 +56,7 @@ def create_app(
         api_key=api_key,
         faults=faults,
         on_start=files.open,
+        push=push,
+        feed=tables.perubahan,
     )
     return app

@@ -1,7 +1,9 @@
 """Command line of a sample service: `python -m demo.<service> --db URL --api-key KEY ...`.
 
 Binds the socket itself (port 0 picks a free one), serves with uvicorn and prints
-`ready http://HOST:PORT` on stdout once it accepts connections.
+`ready http://HOST:PORT` on stdout once it accepts connections. With `--webhook-url`
+and `--webhook-secret` it pushes: a signed webhook after each change
+(demo.service_common.push).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 import uvicorn
+from standardwebhooks import Webhook
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from starlette.applications import Starlette
 
 from demo.service_common.db import open_async_engine
+from demo.service_common.push import FeedPush
 
 AppFactory = Callable[..., Starlette]
 
@@ -57,7 +61,24 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_port, default=0, help="0 picks a free port")
     parser.add_argument("--latency-ms", type=_non_negative, default=0)
     parser.add_argument("--failure-rate", type=_failure_rate, default=0.0)
+    parser.add_argument("--webhook-url", help="push: POST a signed webhook here after each change "
+                        "(the hub's /hooks/sources/<source>)")
+    parser.add_argument("--webhook-secret", help="push: the Standard Webhooks secret (whsec_<base64>)")
     return parser
+
+
+def _push(parser: argparse.ArgumentParser, args: argparse.Namespace, source: str | None) -> FeedPush | None:
+    if args.webhook_url is None and args.webhook_secret is None:
+        return None
+    if args.webhook_url is None or args.webhook_secret is None or source is None:
+        parser.error("--webhook-url and --webhook-secret go together")
+    if not args.webhook_url.startswith(("http://", "https://")):
+        parser.error("--webhook-url must be an http:// or https:// URL")
+    try:
+        Webhook(args.webhook_secret)
+    except Exception:  # noqa: BLE001  empty, or not base64
+        parser.error("--webhook-secret is not a Standard Webhooks secret (whsec_<base64>)")
+    return FeedPush(url=args.webhook_url, secret=args.webhook_secret, source=source)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -99,15 +120,20 @@ async def _serve(app: Starlette, sock: socket.socket, host: str) -> None:
 
 
 def main(
-    argv: Sequence[str] | None, *, prog: str, description: str, create_app: AppFactory
+    argv: Sequence[str] | None, *, prog: str, description: str, create_app: AppFactory,
+    source: str | None = None,
 ) -> int:
-    args = build_parser(prog, description).parse_args(argv)
+    """`source`: the service's source id in the hub, named in its webhooks."""
+    parser = build_parser(prog, description)
+    args = parser.parse_args(argv)
+    push = _push(parser, args, source)
     try:
         app = create_app(
             db_url=args.db,
             api_key=args.api_key,
             latency_ms=args.latency_ms,
             failure_rate=args.failure_rate,
+            **({"push": push} if push is not None else {}),
         )
     except ArgumentError as exc:
         print(f"{prog}: invalid --db URL: {exc}", file=sys.stderr)
