@@ -101,5 +101,6 @@ def test_a_redis_outage_is_logged_once_per_change_counted_and_never_fails_a_requ
 def test_the_redis_url_setting_says_what_redis_carries() -> None:
     description = Settings.model_fields["redis_url"].description
     assert description == REDIS_URL_DESCRIPTION
-    for claim in ("rate-limit counters", "revocation channel", "not cached in Redis", "simpul_redis_errors_total"):
+    for claim in ("rate-limit counters", "revocation channel", "wake-up channel", "not cached in Redis",
+                  "simpul_redis_errors_total"):
         assert claim in description
