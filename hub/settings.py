@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from sqlalchemy.engine import make_url
 
@@ -447,5 +447,15 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         cls = FileSettings
     try:
         return cls(**overrides)
-    except Exception as exc:  # pydantic's ValidationError, TOML decode errors
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {_without_inputs(exc)}") from exc
+    except Exception as exc:  # TOML decode errors
         raise ConfigError(f"invalid configuration: {exc}") from exc
+
+
+def _without_inputs(exc: ValidationError) -> str:
+    """Pydantic's errors without the values given: a rejected secret (a token too short,
+    a malformed webhook secret) must not reach a log or a terminal."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False))

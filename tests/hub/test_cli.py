@@ -44,6 +44,24 @@ def test_a_bad_configuration_file_is_refused_with_its_reason(tmp_path: Path, con
         load_settings(config)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param('metrics_token = "tooshort-SECRET"\n', id="metrics-token"),
+        pytest.param('[notifications]\nurl = "http://127.0.0.1:9/"\nsecret = ["tooshort-SECRET"]\n', id="wrong-type"),
+        pytest.param('[sources.licensing]\napi_key = ["tooshort-SECRET"]\n', id="api-key"),
+    ],
+)
+def test_a_refused_value_is_not_echoed_in_the_message(tmp_path: Path, content: str) -> None:
+    """A secret the settings refuse says where and why, never what it was."""
+    config = tmp_path / "bad.toml"
+    config.write_text(content)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config)
+    assert "tooshort-SECRET" not in str(refused.value)
+    assert "invalid configuration:" in str(refused.value)
+
+
 def test_serve_with_a_missing_config_file_exits_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--config", str(tmp_path / "nope.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
