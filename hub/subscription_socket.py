@@ -66,6 +66,7 @@ from hub.persisted.documents import DocumentRefused, Resolved, ran
 from hub.request_context import request_id_of
 from schema.context import Context, Environment
 from schema.errors import format_error
+from schema.live import Established
 
 log = logging.getLogger("simpul.subscriptions")
 
@@ -312,14 +313,17 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         groups = self.view.groups
         assert groups is not None and resolved.query is not None
         query, variables, name = resolved.query, operation.variables, operation.operation_name
+        established = Established.of(ctx)
         key = group_key(schema=self.schema, principal=ctx.principal, purpose=ctx.purpose, case=ctx.case,
-                        query=query, variables=variables, operation_name=name, selected=ctx.selected)
+                        established=established, query=query, variables=variables, operation_name=name,
+                        selected=ctx.selected)
         schema, root_value, env = self.schema, self.root_value, ctx.env
         principal, purpose, case = ctx.principal, ctx.purpose, ctx.case
 
         async def lead(group: LiveGroup) -> AsyncGenerator[Any, None]:
             leader = Context.create(env, principal, request_id=group.request_id, purpose=purpose, case=case)
             leader.live_leader = group
+            established.put_in_force(leader)
             try:
                 results = await schema.stream(query, variable_values=variables, context_value=leader,
                                               root_value=root_value, operation_name=name)

@@ -11,6 +11,12 @@ two hooks it needs on the `Context`:
   joins no group, and each event's ledger entries are written for the members it goes
   to (`LiveLeader.readers`), one per member, not for the leader.
 
+What a member's own checks found and its events are shaped with (`Established`: the
+case of its purpose as its source holds it, a citizen's family card) is part of the
+group's key, and the leader takes it over (`Established.put_in_force`) instead of
+looking it up again: a member who joins later, when the source says otherwise, is in
+another group, and a source that fails after the members' checks fails none of them.
+
 `bound_to_subject` says whether a document selects a field whose value is made for
 the caller's subject alone (a document's download link): those are never shared
 beyond one subject.
@@ -19,7 +25,10 @@ beyond one subject.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from schema.cases import Case
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -44,8 +53,25 @@ class LiveLeader(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Established:
+    """What a member's own checks established (schema.extensions.personal_data)."""
+
+    case: Case | None  # `Context.checked_case`
+    family_number: str | None  # `Presenter.family_number`
+
+    @classmethod
+    def of(cls, ctx: Context) -> Established:
+        return cls(ctx.checked_case, ctx.presenter.family_number)
+
+    def put_in_force(self, leader: Context) -> None:
+        """A leader's context: shaped as its members' were checked."""
+        leader.checked_case = self.case
+        leader.presenter.family_number = self.family_number
+
+
 def bound_to_subject(selected: Mapping[str, frozenset[str]]) -> bool:
     return any(selected.get(type_name, frozenset()) & fields for type_name, fields in SUBJECT_BOUND.items())
 
 
-__all__ = ["SUBJECT_BOUND", "LiveFollow", "LiveLeader", "bound_to_subject"]
+__all__ = ["SUBJECT_BOUND", "Established", "LiveFollow", "LiveLeader", "bound_to_subject"]

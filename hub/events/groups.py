@@ -13,8 +13,10 @@ one run of their subscription, instead of one run each.
 
 Who may share is decided by `group_key`: the role schema, the principal without its
 subject (every other attribute: roles, department, kelurahan, NIK, scopes, client,
-fixed purpose), the purpose and case given, the document text, the variables and the
-operation name. The subject is kept too when the document selects a field made for
+fixed purpose), the purpose and case given, what the member's own checks found
+(`schema.live.Established`: the case in its source, a citizen's family card; the
+leader takes it over instead of looking it up again), the document text, the
+variables and the operation name. The subject is kept too when the document selects a field made for
 one subject (`schema.live.bound_to_subject`). Anything not in the key keeps callers
 apart, so two members of a group are two callers whose results are provably the
 same bytes; a citizen (its NIK in the key) shares only with its own other sockets.
@@ -35,20 +37,20 @@ from strawberry.utils.aio import aclosing
 from auth.principal import Principal
 from hub.events.fanout import SubscriberQueue
 from schema.context import Context
-from schema.live import bound_to_subject
+from schema.live import Established, bound_to_subject
 
 log = logging.getLogger("simpul.subscriptions")
 
 GroupKey = tuple[Hashable, ...]
 
 
-def group_key(*, schema: object, principal: Principal, purpose: str | None, case: str | None, query: str,
-              variables: Mapping[str, Any] | None, operation_name: str | None,
-              selected: Mapping[str, frozenset[str]]) -> GroupKey:
+def group_key(*, schema: object, principal: Principal, purpose: str | None, case: str | None,
+              established: Established, query: str, variables: Mapping[str, Any] | None,
+              operation_name: str | None, selected: Mapping[str, frozenset[str]]) -> GroupKey:
     """What must be equal for two subscribers to share a run (see the module's doc)."""
     policy = principal if bound_to_subject(selected) else dataclasses.replace(principal, subject="")
-    return (schema, policy, purpose, case, query, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
-            operation_name)
+    return (schema, policy, purpose, case, established, query,
+            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS), operation_name)
 
 
 class Shared:

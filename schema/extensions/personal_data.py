@@ -5,7 +5,9 @@ them (`schema.search`), the request must carry a purpose the caller's role may u
 where the purpose is bound to a case kind, the number of a case of that kind that exists
 in its source (`schema.cases`: under it, the operation reads only the case's records);
 otherwise the operation is not executed and answers `PURPOSE_REQUIRED` (or the source's
-error, such as `SOURCE_UNAVAILABLE`, when the case could not be looked up).
+error, such as `SOURCE_UNAVAILABLE`, when the case could not be looked up). A shared
+live run's leader looks nothing up: it runs with what its members' checks found
+(`schema.live.Established`).
 
 After execution: one ledger entry per personal record returned (or changed), committed
 before the response leaves (started early by the root field when that is safe: see
@@ -78,7 +80,10 @@ class PersonalDataExtension(SchemaExtension):
                 yield
                 return
             try:
-                await enter_case(ctx, decision)
+                if ctx.live_leader is None:
+                    await enter_case(ctx, decision)
+                else:  # a shared run: the case and family its members' checks found (schema.live)
+                    ctx.purpose = decision.purpose
             except PurposeRequired as exc:
                 self._refuse(_refusal(f"This operation returns personal data: {exc.message}",
                                       "PURPOSE_REQUIRED", personalTypes=sorted(personal)))
@@ -92,7 +97,7 @@ class PersonalDataExtension(SchemaExtension):
                 yield
                 return
             ctx.ledger_writes.early = len(personal) == 1 and _one_root_query_field(document, operation)
-            if ctx.principal.nik:
+            if ctx.principal.nik and ctx.live_leader is None:
                 own = await ctx.loaders.citizen.load(ctx.principal.nik)
                 ctx.presenter.family_number = own.family_number if own is not None else None
         yield

@@ -16,7 +16,9 @@ from strawberry.types.execution import ExecutionResult
 
 from auth.principal import ANONYMOUS, Principal
 from hub.events.groups import LiveGroup, LiveGroups, Shared, group_key
+from schema.cases import Case
 from schema.events import SubscriberTooSlow
+from schema.live import Established
 
 OFFICER = Principal(subject="a", roles=frozenset({"kelurahan_officer"}), department="kel", kelurahan="1471081001")
 
@@ -24,7 +26,8 @@ OFFICER = Principal(subject="a", roles=frozenset({"kelurahan_officer"}), departm
 def _key(principal: Principal = OFFICER, *, selected: dict[str, frozenset[str]] | None = None,
          **changes: Any) -> tuple[object, ...]:
     values = {"schema": "role-schema", "purpose": "population-service", "case": None, "query": "subscription { x }",
-              "variables": {"b": 1, "a": None}, "operation_name": None, **changes}
+              "variables": {"b": 1, "a": None}, "operation_name": None, "established": Established(None, None),
+              **changes}
     return group_key(principal=principal, selected=selected or {}, **values)
 
 
@@ -44,6 +47,9 @@ def test_callers_differing_only_in_subject_share_a_key():
     pytest.param({"principal": ANONYMOUS}, id="anonymous"),
     pytest.param({"purpose": "statistics"}, id="purpose"),
     pytest.param({"case": "LPR-1"}, id="case"),
+    pytest.param({"established": Established(Case("complaint", "LPR-1", "1471080101900001"), None)},
+                 id="case-found"),
+    pytest.param({"established": Established(None, "1471080101000001")}, id="family-card"),
     pytest.param({"schema": "another-role-schema"}, id="schema"),
     pytest.param({"query": "subscription { y }"}, id="document"),
     pytest.param({"variables": {"b": 2, "a": None}}, id="variables"),
