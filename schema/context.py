@@ -135,6 +135,14 @@ class Context:
             self._today = self.env.today()
         return self._today
 
+    def start_event(self, request_id: str) -> None:
+        """A subscription's next delivery is being shaped: its ledger entries name it by
+        `request_id`, and it is shown as of the day it is shaped, however long ago the
+        run started (a shared run's leader started before some of its members:
+        `schema.live`)."""
+        self.request_id = request_id
+        self._today = None
+
     def start_ledger_write(self) -> None:
         """Called by a root field once its records are shaped: starts writing their
         ledger entries when that is safe (see `schema.ledger_writes`)."""

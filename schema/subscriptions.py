@@ -141,7 +141,7 @@ async def _shaped(ctx: Context, after: str | None, wanted: Callable[[Delivery], 
     async for delivery in _deliveries(ctx, after):
         if not wanted(delivery):
             continue
-        ctx.request_id = f"{base}:{delivery.event.id}"  # each event's ledger entries name it
+        ctx.start_event(f"{base}:{delivery.event.id}")  # each event's ledger entries name it
         shaped = shape_event(ctx, delivery, reached_as=reached_as)
         if shaped is not None and shown(shaped):
             yield shaped
