@@ -1,5 +1,5 @@
 """The access ledger's entries of a hub's store, read from a test (the hub may be running),
-and a ledger that refuses every write (a trigger on the store's SQLite file)."""
+and a ledger that refuses every write (a trigger in the store)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from auth.ledger import LedgerEntry, query_entries
 from hub.settings import Settings
@@ -26,8 +28,21 @@ def ledger_entries(settings: Settings, **filters: Any) -> list[LedgerEntry]:
 
 
 def refuse_ledger_writes(settings: Settings, on: bool) -> None:
-    """From now on (`on`) the store's ledger refuses every insert, as a full disk would; or again accepts them."""
-    database = Path(settings.resolved_store_url.split("///", 1)[1])
+    """From now on (`on`) the store's ledger refuses every insert, as a full disk would; or
+    again accepts them (a trigger, on the store's SQLite file or PostgreSQL database)."""
+    url = settings.resolved_store_url
+    if url.startswith("postgresql"):
+        with psycopg.connect(url.replace("+asyncpg", ""), autocommit=True) as db:
+            if on:
+                db.execute("CREATE FUNCTION refuse() RETURNS trigger AS "
+                           "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql")
+                db.execute("CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries "
+                           "FOR EACH ROW EXECUTE FUNCTION refuse()")
+            else:
+                db.execute("DROP TRIGGER refuse ON ledger_entries")
+                db.execute("DROP FUNCTION refuse()")
+        return
+    database = Path(url.split("///", 1)[1])
     with sqlite3.connect(database) as db:
         if on:
             db.execute("CREATE TRIGGER refuse BEFORE INSERT ON ledger_entries "

@@ -8,7 +8,7 @@ with the last one."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -17,11 +17,13 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from hub.app import create_app
-from hub.identity import development_issuer
 from hub.settings import Settings
 from tests.hub.events.conftest import FAST_EVENTS
-from tests.hub.events.support import Socket, residents, socket, wait_until
+from tests.hub.events.live import frames_until, groups_of, issue, opened, people, settings, store, subscribed
+from tests.hub.events.support import socket, wait_until
 from tests.support.ledger_entries import ledger_entries, refuse_ledger_writes
+
+__all__ = ["issue", "people", "settings", "store"]  # the fixtures these tests use (tests.hub.events.live)
 
 OFFICER_CASES = """subscription Cases { caseUpdates {
   id kind source number status complaint { number status category reporterNik kelurahan { code } } } }"""
@@ -32,60 +34,12 @@ TRACK = "subscription($n: String!) { complaintTracking(number: $n) { id number s
 
 
 @pytest.fixture
-def issue(settings: Settings) -> Callable[..., dict[str, str]]:
-    issuer = development_issuer(settings)
-
-    def make(role: str, subject: str, *, ttl: int = 3600, purpose: str | None = None, case: str | None = None,
-             **claims: str) -> dict[str, str]:
-        token = issuer.issue(subject=subject, roles=[role], department="test", ttl_seconds=ttl, **claims)
-        payload = {"Authorization": f"Bearer {token}"}
-        if purpose is not None:
-            payload["purpose"] = purpose
-        if case is not None:
-            payload["case"] = case
-        return payload
-
-    return make
-
-
-@pytest.fixture
 def solo(settings: Settings, client: TestClient) -> Iterator[TestClient]:
     """A second instance on the same store and sources whose subscribers all run alone."""
     alone = settings.model_copy(update={"events": FAST_EVENTS.model_copy(update={"group_subscribers": False})})
     with TestClient(create_app(alone)) as solo_client:
         assert solo_client.app.state.subscription_groups is None
         yield solo_client
-
-
-def _open(stack: ExitStack, client: TestClient, payload: dict[str, str], query: str,
-          variables: dict[str, Any] | None = None, op_id: str = "s") -> Socket:
-    sock = stack.enter_context(socket(client, payload))
-    sock.subscribe(op_id, query, variables)
-    return sock
-
-
-def _frames_until(sock: Socket, marker: str, limit: int = 30) -> list[str]:
-    """The raw text of each message up to and including the first that holds `marker`."""
-    frames = []
-    for _ in range(limit):
-        frames.append(sock.ws.receive_text())
-        if marker in frames[-1]:
-            return frames
-    raise AssertionError(f"{marker} never came: {frames}")
-
-
-def _groups(client: TestClient) -> Any:
-    return client.app.state.subscription_groups
-
-
-def _subscribed(client: TestClient, count: int = 1) -> None:
-    wait_until(lambda: client.app.state.events.hub.subscriber_count >= count)
-
-
-@pytest.fixture
-def people(stack):  # type: ignore[no-untyped-def]
-    found = residents(stack)
-    return found[0], found[1]  # (nik, kelurahan) in two different kelurahan
 
 
 def _cases(people, sources) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -126,16 +80,16 @@ def test_grouped_subscribers_get_byte_for_byte_what_a_subscriber_alone_gets(
     connect, query, variables, changes = _cases(people, sources)[role]
     wait_until(lambda: hubs[0].last_id > start and hubs[1].last_id == hubs[0].last_id)  # made before: not sent
     with ExitStack() as stack:
-        grouped = [_open(stack, client, connect(i, issue), query, variables) for i in range(3)]
-        alone = _open(stack, solo, connect(9, issue), query, variables)
-        wait_until(lambda: _groups(client).members == 3)
-        assert len(_groups(client)) == 1  # three callers, one run
-        _subscribed(client)
-        _subscribed(solo)
+        grouped = [opened(stack, client, connect(i, issue), query, variables) for i in range(3)]
+        alone = opened(stack, solo, connect(9, issue), query, variables)
+        wait_until(lambda: groups_of(client).members == 3)
+        assert len(groups_of(client)) == 1  # three callers, one run
+        subscribed(client)
+        subscribed(solo)
         marker = changes()
-        expected = _frames_until(alone, marker)
+        expected = frames_until(alone, marker)
         for sock in grouped:
-            assert _frames_until(sock, marker) == expected
+            assert frames_until(sock, marker) == expected
     assert all('"type":"next"' in frame for frame in expected)
     if role == "kelurahan_officer":
         assert len(expected) == 2 and '"reporterNik":null' in expected[0]  # not the other kelurahan's
@@ -150,17 +104,17 @@ def test_callers_whose_policy_differs_never_share(client, sources, people, issue
     wait_until(lambda: hub.last_id >= start + 2)  # made before: not sent
     with ExitStack() as stack:
         officer = lambda sub, k: issue("kelurahan_officer", sub, purpose="population-service", kelurahan=k)  # noqa: E731
-        here = [_open(stack, client, officer(f"k{i}", kel), OFFICER_CASES) for i in range(2)]  # one group
-        there = _open(stack, client, officer("k-other", other_kel), OFFICER_CASES)
-        followers = [_open(stack, client, issue("complaint_officer", "c", purpose="complaint-follow-up", case=c),
+        here = [opened(stack, client, officer(f"k{i}", kel), OFFICER_CASES) for i in range(2)]  # 1 group
+        there = opened(stack, client, officer("k-other", other_kel), OFFICER_CASES)
+        followers = [opened(stack, client, issue("complaint_officer", "c", purpose="complaint-follow-up", case=c),
                            OFFICER_CASES) for c in (case_a, case_b)]
-        citizens = [_open(stack, client, issue("citizen", f"w{n}", purpose="self-service", nik=n), MINE)
+        citizens = [opened(stack, client, issue("citizen", f"w{n}", purpose="self-service", nik=n), MINE)
                     for n in (nik, other_nik)]
-        analysts = [_open(stack, client, issue(role, f"a-{role}"), "subscription { caseUpdates { id number } }")
+        analysts = [opened(stack, client, issue(role, f"a-{role}"), "subscription { caseUpdates { id number } }")
                     for role in ("analyst", "population_officer")]  # another role: another group
-        wait_until(lambda: _groups(client).members == 9)
-        assert len(_groups(client)) == 1 + 1 + 2 + 2 + 2
-        _subscribed(client, 8)
+        wait_until(lambda: groups_of(client).members == 9)
+        assert len(groups_of(client)) == 1 + 1 + 2 + 2 + 2
+        subscribed(client, 8)
         mine_here = sources.submit_complaint(nik=nik, kelurahan=kel)
         mine_there = sources.submit_complaint(nik=other_nik, kelurahan=other_kel)
         again_here = sources.submit_complaint(nik=nik, kelurahan=kel)
@@ -175,20 +129,21 @@ def test_callers_whose_policy_differs_never_share(client, sources, people, issue
         assert analysts[0].next_data("s")["data"]["caseUpdates"]["number"] == mine_here
 
 
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_each_member_gets_its_own_ledger_entry_and_none_gets_data_the_ledger_refused(
         client, settings, sources, people, issue):
     (nik, kel), _ = people
     subjects = [f"ledger-{i}" for i in range(3)]
     with ExitStack() as stack:
-        members = [_open(stack, client, issue("kelurahan_officer", sub, purpose="population-service", kelurahan=kel),
+        members = [opened(stack, client, issue("kelurahan_officer", sub, purpose="population-service", kelurahan=kel),
                          OFFICER_CASES) for sub in subjects]
-        wait_until(lambda: _groups(client).members == 3)
-        _subscribed(client)
+        wait_until(lambda: groups_of(client).members == 3)
+        subscribed(client)
         number = sources.submit_complaint(nik=nik, kelurahan=kel)
         events = [m.next_data("s")["data"]["caseUpdates"] for m in members]
         assert all(e["number"] == number and e["complaint"]["reporterNik"] == nik for e in events)
         entries = [e for e in ledger_entries(settings, record_key=nik, record_type="Complaint")
-                   if e.subject in subjects]
+                   if e.subject in subjects]  # written before the events were sent: read after them
         assert sorted(e.subject for e in entries) == subjects  # k members, k entries
         assert len({e.request_id for e in entries}) == 3
         assert all(e.request_id.endswith(f".s:{events[0]['id']}") and e.purpose == "population-service"
@@ -211,12 +166,12 @@ def test_members_leave_on_complete_disconnect_and_expiry_and_the_run_stops_with_
         client, sources, people, issue):
     (nik, kel), _ = people
     hub = client.app.state.events.hub
-    groups = _groups(client)
+    groups = groups_of(client)
     with ExitStack() as stack:
-        first = _open(stack, client, issue("analyst", "one"), ANALYST_CASES)
+        first = opened(stack, client, issue("analyst", "one"), ANALYST_CASES)
         second_stack = stack.enter_context(ExitStack())
-        second = _open(second_stack, client, issue("analyst", "two"), ANALYST_CASES)
-        expiring = _open(stack, client, issue("analyst", "three", ttl=3), ANALYST_CASES)
+        second = opened(second_stack, client, issue("analyst", "two"), ANALYST_CASES)
+        expiring = opened(stack, client, issue("analyst", "three", ttl=3), ANALYST_CASES)
         wait_until(lambda: groups.members == 3)
         assert len(groups) == 1 and hub.subscriber_count == 1  # one EventHub subscriber for three
         first.ws.send_json({"id": "s", "type": "complete"})
@@ -240,8 +195,8 @@ def test_resuming_with_after_runs_alone(client, sources, people, issue):
     with socket(client, issue("analyst", "resumer")) as s:
         s.subscribe("r", "subscription($a: String) { caseUpdates(after: $a) { id number } }",
                     {"a": str(client.app.state.events.hub.last_id)})
-        _subscribed(client)
+        subscribed(client)
         time.sleep(0.2)
-        assert len(_groups(client)) == 0
+        assert len(groups_of(client)) == 0
         number = sources.submit_complaint(nik=nik, kelurahan=kel)
         assert s.next_data("r")["data"]["caseUpdates"]["number"] == number
