@@ -16,10 +16,12 @@ protocol handling), authenticated in `connection_init`.
                  is an `error` message with its code
               ─► each operation gets its own context (loaders, ledger notes), with
                  the connection's principal, purpose and case
-              ─► a case-event subscription without `after`, once its own checks
-                 passed, joins the live group of callers whose results are provably
-                 identical (hub.events.groups): one shared run shapes each event, the
-                 operation sends the `next` frames (payload encoded once) itself
+              ─► a case-event subscription, once its own checks passed, joins the
+                 live group of callers whose results are provably identical
+                 (hub.events.groups): one shared run shapes each event, the
+                 operation sends the `next` frames (payload encoded once) itself;
+                 with `after`, it first replays the events after that id itself,
+                 then takes the group's from the next one on
     while open ─► the token expires, or its service account is revoked: 4403, and
                  its operations stop at once (they leave their groups)
 
@@ -38,6 +40,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -66,7 +69,7 @@ from hub.persisted.documents import DocumentRefused, Resolved, ran
 from hub.request_context import request_id_of
 from schema.context import Context, Environment
 from schema.errors import format_error
-from schema.live import Established
+from schema.live import Established, Membership
 
 log = logging.getLogger("simpul.subscriptions")
 
@@ -279,14 +282,15 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [
                     {"message": exc.message, "extensions": {"code": exc.code}}]})
                 return
+            sent = _Sent()
             if self.view.groups is not None and resolved.query is not None:
-                ctx.live_group = partial(self._follow_group, operation, resolved, ctx)
+                ctx.live_group = partial(self._join_group, operation, resolved, ctx, sent)
             result_source = await self.schema.stream(
                 resolved.query, variable_values=operation.variables, context_value=ctx,
                 root_value=self.root_value, operation_name=operation.operation_name,
             )
             async with aclosing(self.view.documents.kept_once_run(result_source, resolved)) as results:
-                await self._send_results(operation, results, ctx.request_id)
+                await self._send_results(operation, results, ctx.request_id, sent)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _Closed:
             return
@@ -307,9 +311,11 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             ctx.release()
 
-    async def _follow_group(self, operation: Any, resolved: Resolved, ctx: Context) -> None:
+    def _join_group(self, operation: Any, resolved: Resolved, ctx: Context,
+                    sent: _Sent) -> AbstractAsyncContextManager[Membership]:
         """`ctx.live_group` (schema.live): called by the resolver once the operation's own
-        checks passed; joins the live group of its key and sends its frames until it leaves."""
+        checks passed; joins the live group of its key, whose frames it sends once it
+        takes over, until it leaves."""
         groups = self.view.groups
         assert groups is not None and resolved.query is not None
         query, variables, name = resolved.query, operation.variables, operation.operation_name
@@ -335,7 +341,6 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
         prefix = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":'
         register = [resolved.register] if resolved.register is not None else []  # APQ: kept once it ran
-        sent = [False]
 
         async def send(shared: Shared) -> bool:
             """As `_send_results` sends one result, from the payload encoded once."""
@@ -344,7 +349,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             payload, result = shared.payload, shared.result
             if payload is None:  # errors name the member's request id
                 errors = _formatted(list(result.errors), ctx.request_id)
-                if not sent[0] and result.data is None:  # refused before its first event: no event ever
+                if not sent.any and result.data is None:  # refused before its first event: no event ever
                     await operation.send_operation_message({"id": operation.id, "type": "error", "payload": errors})
                     return False
                 payload = self.view.encode_json({"data": result.data, "errors": errors})
@@ -352,12 +357,12 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.ws.send_text(prefix + payload + "}")  # type: ignore[attr-defined]
             except WebSocketDisconnect:
                 return False
-            sent[0] = True
+            sent.any = True
             if register and ran(result):
                 await self.view.documents.remember(register.pop(), query)
             return True
 
-        await groups.follow(key, ctx, lead, send)
+        return groups.join(key, ctx, lead, send)
 
     async def _rate_limited(self, operation: Any) -> bool:
         """Count the operation as one request of the caller (queries and mutations run
@@ -372,7 +377,7 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
              "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
         return True
 
-    async def _send_results(self, operation: Any, results: Any, request_id: str) -> None:
+    async def _send_results(self, operation: Any, results: Any, request_id: str, sent: _Sent) -> None:
         first = True
         async for result in results:
             if first and isinstance(result, PreExecutionError):
@@ -395,7 +400,16 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if errors:
                 payload["errors"] = errors
             await operation.send_operation_message({"id": operation.id, "type": "next", "payload": payload})
-            first = False
+            first, sent.any = False, True
+
+
+class _Sent:
+    """Whether an operation sent a `next` frame yet (its replay's, or its group's)."""
+
+    __slots__ = ("any",)
+
+    def __init__(self) -> None:
+        self.any = False
 
 
 class _Closed(Exception):
@@ -421,8 +435,10 @@ class SocketGraphQL(HubGraphQL):
         self.max_operations = max_operations
         self.rate_limit = rate_limit  # hub.ratelimit.RateLimitMiddleware.check, when limits are on
         # subscribers that may share a run of their subscription (hub.events.groups); None: each runs alone
-        self.groups = LiveGroups(queue_limit=subscriber_queue, encode=self.encode_json) if group_subscribers \
-            else None
+        events = env.events
+        self.groups = LiveGroups(queue_limit=subscriber_queue, encode=self.encode_json,
+                                 position=lambda: events.last_id if events is not None else 0) \
+            if group_subscribers else None
         self.protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
         self.connection_init_wait_timeout = timedelta(seconds=init_timeout)
         self.max_subscriptions_per_connection = None  # counted here, closing with 4429

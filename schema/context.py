@@ -30,7 +30,7 @@ from schema.sources import Sources
 from schema.trace import SourceTrace
 
 if TYPE_CHECKING:
-    from schema.live import LiveFollow, LiveLeader
+    from schema.live import LiveJoin, LiveLeader
     from schema.notifications import NotificationPreferences
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -96,7 +96,7 @@ class Context:
     checked_case: Case | None = None
     # shared live results (`schema.live`): a member's way into its group, set by the
     # WebSocket transport; a group leader's group. None elsewhere.
-    live_group: LiveFollow | None = None
+    live_group: LiveJoin | None = None
     live_leader: LiveLeader | None = None
     _today: date | None = None
     _noted_since_start: bool = False  # a note came after the last batch was started

@@ -73,10 +73,17 @@ class SubscriberTooSlow(Exception):
 
 
 class EventStream(Protocol):
+    last_id: int  # the newest event delivered to this instance's subscribers
+
     def subscribe(self, *, after: int | None = None) -> AsyncIterator[Delivery]:
         """Every event after `after` still retained (raises EventsExpired when some are
         gone), then every new one, each once and in id order; raises SubscriberTooSlow
         when the subscriber falls too far behind."""
+        ...
+
+    def replay(self, after: int) -> AsyncIterator[Delivery]:
+        """Every event after `after` still retained, in id order, up to the newest one
+        logged (raises EventsExpired when some are gone); then it ends."""
         ...
 
     def changed(self) -> AsyncIterator[None]:

@@ -11,11 +11,13 @@ the subscription's context and ledgered before the event is sent
 ids are the `id` of `CaseEvent`, growing, one sequence for all sources.
 
 Over WebSocket, subscribers of the case-event subscriptions (all but
-`serviceMetricsUpdated`) without `after` whose results are provably identical (same
-role schema, policy attributes, purpose and case, document, variables) share one run
-(`schema.live`, `hub.events.groups`): each still passes its own checks (the document,
-its purpose and case, quotas, the arguments here), then its group's leader shapes each
-event once and writes one ledger entry per member. `after` (resume) and other
+`serviceMetricsUpdated`) whose results are provably identical (same role schema,
+policy attributes, purpose and case, document, variables but the one giving `after`)
+share one run (`schema.live`, `hub.events.groups`): each still passes its own checks
+(the document, its purpose and case, quotas, the arguments here), then its group's
+leader shapes each event once and writes one ledger entry per member. A member with
+`after` first replays the events after it itself (shaped for it, its own ledger
+entries), then takes the group's events after the last one it replayed. Other
 transports run alone, as described above.
 """
 
@@ -47,6 +49,7 @@ from schema.events import (
     SubscriberTooSlow,
 )
 from schema.inputs import checked_number
+from schema.live import LiveLeader, Membership
 from schema.quota import TRACKING, spend
 from schema.types.application import Application
 from schema.types.complaint import Complaint
@@ -100,19 +103,53 @@ def _after(after: str | None) -> int | None:
 
 async def _deliveries(ctx: Context, after: str | None) -> AsyncIterator[Delivery]:
     """The events from now on (or after `after`). A member of a live group (`schema.live`:
-    WebSocket, no `after`) reads none itself: its group's leader shapes each event once
-    and the member's frames are sent while it awaits; it gets nothing here."""
+    over WebSocket) reads no live event itself: its group's leader shapes each event once
+    and the member's frames are sent while it awaits; it gets nothing here but, when it
+    resumes, the events it replays itself first. A leader reads from its group's start."""
     stream = _stream(ctx)
     try:
-        if after is None and ctx.live_group is not None:
-            await ctx.live_group()
+        if ctx.live_leader is not None:
+            async for delivery in _led(stream, ctx.live_leader):
+                yield delivery
             return
-        async for delivery in stream.subscribe(after=_after(after)):
-            yield delivery
+        start = _after(after)
+        if ctx.live_group is None:
+            async for delivery in stream.subscribe(after=start):
+                yield delivery
+            return
+        async with ctx.live_group() as member:
+            if start is not None:
+                async for delivery in _replayed(ctx, stream, start, member):
+                    yield delivery
+            else:
+                member.take_over(None)
+            await member.follow()
     except EventsExpired as exc:
         raise BadUserInput(str(exc), details={"argument": "after", "oldestRetained": str(exc.oldest)}) from exc
     except SubscriberTooSlow as exc:
         raise RateLimited(f"{exc}", details={"reason": "SUBSCRIBER_BEHIND", "retryAfter": 1}) from exc
+
+
+async def _led(stream: EventStream, leader: LiveLeader) -> AsyncIterator[Delivery]:
+    """A group's run: the events after the group's start, each announced before it is shaped."""
+    async for delivery in stream.subscribe(after=leader.start):
+        leader.reading(delivery.event.id)
+        yield delivery
+
+
+async def _replayed(ctx: Context, stream: EventStream, after: int, member: Membership) -> AsyncIterator[Delivery]:
+    """A resuming member's own replay, with its own shaping and ledger entries, as a
+    subscriber alone replays: the events after `after` up to the newest logged, again
+    until its group's run has read none beyond the last one replayed; then the group
+    sends it the rest. It joined before replaying, so no event falls in between."""
+    base, last = ctx.request_id, after
+    while True:
+        async for delivery in stream.replay(after=last):
+            last = delivery.event.id
+            yield delivery
+        ctx.start_event(base)  # the group's entries for it name its own request id
+        if member.take_over(last):
+            return
 
 
 def shape_event(ctx: Context, delivery: Delivery, *, reached_as: ReachedAs = ReachedAs.ROOT) -> CaseEvent | None:

@@ -172,6 +172,11 @@ class EventHub:
         finally:
             self._subscribers.discard(subscriber)
 
+    def replay(self, after: int) -> AsyncIterator[Delivery]:
+        """The retained events after `after`, up to the newest logged (a live group's
+        member resuming replays them itself before it takes over: hub.events.groups)."""
+        return self._replay(after)
+
     async def _replay(self, after: int) -> AsyncIterator[Delivery]:
         async with self._store.connect() as conn:
             low, _ = await log_bounds(conn)

@@ -1,6 +1,7 @@
 """The live groups' own rules (hub.events.groups), on a run whose results the test
 feeds: who shares a key, a slow member overflowing alone, results with errors left
-for each member to render, and the run stopping with its last member."""
+for each member to render, the run stopping with its last member, and a resuming
+member taking over from the group exactly after the last event it replayed."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from auth.principal import ANONYMOUS, Principal
 from hub.events.groups import LiveGroup, LiveGroups, Shared, group_key
 from schema.cases import Case
 from schema.events import SubscriberTooSlow
-from schema.live import Established
+from schema.live import Established, resume_variable
 
 OFFICER = Principal(subject="a", roles=frozenset({"kelurahan_officer"}), department="kel", kelurahan="1471081001")
 
@@ -59,6 +60,24 @@ def test_callers_differing_in_anything_else_never_share(different):
     assert _key(**different) != _key()
 
 
+RESUMABLE = "subscription($a: String, $f: CaseUpdateFilter) { caseUpdates(after: $a, filter: $f) { id } }"
+
+
+def test_where_a_member_resumes_from_is_no_part_of_the_key():
+    resumed = _key(query=RESUMABLE, variables={"a": "41", "f": None})
+    assert resumed == _key(query=RESUMABLE, variables={"f": None}) == _key(query=RESUMABLE, variables={"a": None,
+                                                                                                        "f": None})
+    assert resumed != _key(query=RESUMABLE, variables={"a": "41", "f": {"sources": ["LICENSING"]}})
+
+
+def test_a_resume_point_that_is_not_a_variable_of_its_own_stays_in_the_key():
+    twice = "subscription($a: String!) { complaintTracking(number: $a, after: $a) { id } }"
+    assert _key(query=twice, variables={"a": "41"}) != _key(query=twice, variables={"a": "42"})
+    assert resume_variable(twice, None) is None
+    assert resume_variable('subscription { caseUpdates(after: "41") { id } }', None) is None  # in the text
+    assert resume_variable(RESUMABLE, None) == "a"
+
+
 def test_a_document_with_a_field_made_for_one_subject_keeps_subjects_apart():
     documents = {"Application": frozenset({"number", "documents"})}
     assert _key(OFFICER, selected=documents) != _key(dataclasses.replace(OFFICER, subject="b"), selected=documents)
@@ -71,18 +90,30 @@ class _Run:
         self.results: asyncio.Queue[Any] = asyncio.Queue()
         self.closed = asyncio.Event()
         self.started = 0
+        self.entries: dict[int, list[object]] = {}  # event id: the members its ledger entries are for
 
     async def lead(self, group: LiveGroup) -> AsyncGenerator[Any, None]:
+        """Yields what the test puts; an (event id, result) pair is announced as read
+        first, and its ledger's readers are taken (`entries`), as a leader does."""
         self.started += 1
         try:
             while True:
-                yield await self.results.get()
+                item = await self.results.get()
+                if isinstance(item, tuple):
+                    group.reading(item[0])
+                    self.entries[item[0]] = sorted(group.readers())
+                    item = item[1]
+                yield item
         finally:
             self.closed.set()
 
+    def event(self, event_id: int) -> None:
+        self.results.put_nowait((event_id, ExecutionResult(data={"n": event_id}, errors=None)))
 
-def _groups(limit: int = 1000) -> LiveGroups:
-    return LiveGroups(queue_limit=limit, encode=lambda value: orjson.dumps(value).decode())
+
+def _groups(limit: int = 1000, position: int = 0) -> LiveGroups:
+    return LiveGroups(queue_limit=limit, encode=lambda value: orjson.dumps(value).decode(),
+                      position=lambda: position)
 
 
 async def _settle() -> None:
@@ -166,3 +197,51 @@ async def test_the_members_of_an_event_are_fixed_when_its_ledger_entries_are_wri
         task.cancel()
     await asyncio.gather(first, late, return_exceptions=True)
     await asyncio.wait_for(run.closed.wait(), 1)
+
+
+async def test_a_resuming_member_is_sent_nothing_until_it_takes_over_and_then_only_what_it_did_not_replay():
+    groups, run = _groups(position=10), _Run()
+    seen: dict[str, list[int]] = {"live": [], "resumed": []}
+
+    def sender(name: str):  # type: ignore[no-untyped-def]
+        async def send(shared: Shared) -> bool:
+            assert shared.result.data == {"n": shared.event}  # a result carries its event's id
+            seen[name].append(shared.event)
+            return True
+        return send
+
+    async with groups.join("k", "ctx-resumed", run.lead, sender("resumed")) as resumed:
+        group = next(iter(groups._groups.values()))
+        assert group.start == group.position == 10  # a new group's run starts at the newest event delivered
+        live = asyncio.create_task(groups.follow("k", "ctx-live", run.lead, sender("live")))
+        await _settle()
+        assert groups.members == 2 and run.started == 1
+        run.event(11)
+        await _settle()
+        assert not resumed.take_over(10)  # the run read 11, which it did not replay: it replays on
+        assert resumed.take_over(12)  # replayed 11 and 12 itself, while the run was at 11
+        following = asyncio.create_task(resumed.follow())
+        for event_id in (12, 13, 14):
+            run.event(event_id)
+            await _settle()
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    assert seen == {"live": [11, 12, 13, 14], "resumed": [13, 14]}
+    # no entry for it while it replays, nor a second one of what it replayed
+    assert run.entries == {11: ["ctx-live"], 12: ["ctx-live"], 13: ["ctx-live", "ctx-resumed"],
+                           14: ["ctx-live", "ctx-resumed"]}
+    live.cancel()
+    await asyncio.gather(live, return_exceptions=True)
+    await asyncio.wait_for(run.closed.wait(), 1)
+    assert len(groups) == 0
+
+
+async def test_a_member_that_leaves_while_it_replays_stops_the_run_it_started():
+    groups, run = _groups(position=3), _Run()
+    with pytest.raises(RuntimeError):
+        async with groups.join("k", "ctx", run.lead, lambda shared: None):  # type: ignore[arg-type,return-value]
+            await _settle()
+            assert run.started == 1
+            raise RuntimeError("its replay failed (events expired)")
+    await asyncio.wait_for(run.closed.wait(), 1)
+    assert len(groups) == 0 and groups.members == 0

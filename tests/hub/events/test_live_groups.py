@@ -3,21 +3,26 @@ identical share one run of their subscription. Grouped subscribers get byte for 
 what the same subscription sends when it runs alone; callers whose policy differs never
 share; every member gets its own ledger entry, and none gets data the ledger did not
 record; members leave on complete, disconnect and token expiry, and the run stops
-with the last one."""
+with the last one; a subscriber resuming with `after` replays alone, then joins its
+group with no event missed or repeated."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from hub.app import create_app
+from hub.events.log import log_bounds, prune_events
 from hub.settings import Settings
+from hub.store import create_store_engine, write_transaction
 from tests.hub.events.conftest import FAST_EVENTS
 from tests.hub.events.live import frames_until, groups_of, issue, opened, people, settings, store, subscribed
 from tests.hub.events.support import socket, wait_until
@@ -190,13 +195,114 @@ def test_members_leave_on_complete_disconnect_and_expiry_and_the_run_stops_with_
         assert first.receive() == {"type": "pong"}  # the completed operation left, its socket did not
 
 
-def test_resuming_with_after_runs_alone(client, sources, people, issue):
+RESUMABLE = {
+    "analyst": """subscription Cases($after: String) { caseUpdates(after: $after) { id kind source number status
+  complaint { number category status kelurahan { code } } application { number status } } }""",
+    "citizen": """subscription Mine($after: String) { myCases(after: $after) {
+  id number source complaint { number status reporterNik } } }""",
+}
+
+
+async def _until(predicate: Any, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("others", [pytest.param(0, id="no-group-yet"), pytest.param(2, id="members-already")])
+@pytest.mark.parametrize("role", ["analyst", "citizen"])
+def test_a_resuming_subscriber_replays_alone_then_joins_its_group_without_a_gap_or_a_repeat(
+        client, solo, sources, people, issue, settings, monkeypatch, role, others):
     (nik, kel), _ = people
-    with socket(client, issue("analyst", "resumer")) as s:
-        s.subscribe("r", "subscription($a: String) { caseUpdates(after: $a) { id number } }",
-                    {"a": str(client.app.state.events.hub.last_id)})
-        subscribed(client)
-        time.sleep(0.2)
-        assert len(groups_of(client)) == 0
-        number = sources.submit_complaint(nik=nik, kelurahan=kel)
-        assert s.next_data("r")["data"]["caseUpdates"]["number"] == number
+    hub, groups = client.app.state.events.hub, groups_of(client)
+    query = RESUMABLE[role]
+    connect = (lambda i: issue("analyst", f"dash-{i}")) if role == "analyst" else \
+        (lambda i: issue("citizen", f"warga-{i}", purpose="self-service", nik=nik))
+    file = lambda: sources.submit_complaint(nik=nik, kelurahan=kel)  # noqa: E731
+    wait_until(lambda: solo.app.state.events.hub.last_id == hub.last_id)
+    resume_at = hub.last_id
+    missed = [file() for _ in range(3)]  # while it was away
+    wait_until(lambda: hub.last_id >= resume_at + 3 and solo.app.state.events.hub.last_id == hub.last_id)
+
+    real, passes, during = hub.replay, [], []
+
+    async def replay(after: int) -> Any:
+        """The hub's replay; after its first pass, two more events, which the group's run reads first."""
+        passes.append(after)
+        async for delivery in real(after):
+            yield delivery
+        if len(passes) == 1:
+            target = hub.last_id + 2
+            during.extend(await asyncio.to_thread(lambda: [file() for _ in range(2)]))
+            await _until(lambda: any(g.position >= target for g in groups._groups.values()))
+
+    monkeypatch.setattr(hub, "replay", replay)
+    with ExitStack() as stack:
+        members = [opened(stack, client, connect(i), query) for i in range(others)]
+        wait_until(lambda: groups.members == others)
+        subscribed(client, min(others, 1))
+        resumed = opened(stack, client, connect(9), query, {"after": str(resume_at)}, op_id="r")
+        wait_until(lambda: len(during) == 2 and len(passes) >= 2)  # it replayed again: the run was past it
+        alone = opened(stack, solo, connect(8), query, {"after": str(resume_at)}, op_id="r")
+        live = [file() for _ in range(2)]
+        expected = frames_until(alone, live[-1])
+        assert frames_until(resumed, live[-1]) == expected  # byte for byte what it gets alone
+        assert groups.members == others + 1 and len(groups) == 1  # then one of its group
+        assert all(member.taken_over for group in groups._groups.values() for member in group.members)
+        for member in members:  # the others go on as before
+            assert live[-1] in frames_until(member, live[-1])[-1]
+    events = [orjson.loads(frame)["payload"]["data"] for frame in expected]
+    shown = [next(iter(e.values())) for e in events]
+    assert [e["number"] for e in shown] == [*missed, *during, *live]  # each once, in order
+    ids = [int(e["id"]) for e in shown]
+    assert ids == sorted(set(ids)) and ids[0] > resume_at
+    if role == "citizen":  # one entry per event for it: the replayed, the replayed again, the group's
+        for subject in ("warga-9", "warga-8"):
+            entries = [e for e in ledger_entries(settings, record_key=nik, record_type="Complaint")
+                       if e.subject == subject]
+            assert sorted(int(e.request_id.rsplit(":", 1)[1]) for e in entries) == ids
+
+
+def test_a_resume_point_no_longer_retained_or_not_an_id_is_refused_and_joins_no_group(
+        client, settings, sources, people, issue):
+    (nik, kel), _ = people
+    hub = client.app.state.events.hub
+    start = hub.last_id
+    for _ in range(3):
+        sources.submit_complaint(nik=nik, kelurahan=kel)
+    wait_until(lambda: hub.last_id >= start + 3)
+
+    async def prune() -> int:
+        engine = create_store_engine(settings.resolved_store_url)
+        async with write_transaction(engine) as conn:
+            await prune_events(conn, keep=1)
+        async with engine.connect() as conn:
+            oldest, _ = await log_bounds(conn)
+        await engine.dispose()
+        return oldest
+
+    oldest = asyncio.run(prune())
+    for after, code in (("0", "BAD_USER_INPUT"), ("-1", "BAD_USER_INPUT"), ("x1", "BAD_USER_INPUT")):
+        with socket(client, issue("analyst", "resumer")) as s:
+            s.subscribe("r", RESUMABLE["analyst"], {"after": after})
+            message = s.receive()
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == code
+        if after == "0":
+            assert message["payload"][0]["extensions"]["oldestRetained"] == str(oldest)
+    wait_until(lambda: groups_of(client).members == 0 and len(groups_of(client)) == 0)
+
+
+def test_a_new_groups_run_reads_every_event_after_the_newest_one_delivered_when_the_group_was_made(
+        client, sources, people, issue, monkeypatch):
+    (nik, kel), _ = people
+    hub, groups = client.app.state.events.hub, groups_of(client)
+    start = hub.last_id
+    filed = [sources.submit_complaint(nik=nik, kelurahan=kel) for _ in range(2)]
+    wait_until(lambda: hub.last_id >= start + 2)
+    monkeypatch.setattr(groups, "_position", lambda: start)  # as if made before these two were delivered
+    with socket(client, issue("analyst", "late-leader")) as s:
+        s.subscribe("s", RESUMABLE["analyst"])  # no `after`: the run's start is the group's, not its subscribe's
+        got = [s.next_data("s")["data"]["caseUpdates"]["number"] for _ in range(2)]
+    assert got == filed
