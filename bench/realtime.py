@@ -23,8 +23,12 @@ Failover: a private redis-server on a free port, two hubs A and B on one hub sto
 (SQLite) and that Redis; subscribers on both. A complaint is filed every `--interval`
 seconds; after a while the hub holding the feeds' lease is killed (SIGKILL: it lets go
 of nothing). Printed: how long until the other took the lease (read from the store),
-the longest delay of an event across the gap, and whether every subscriber (those on
-the killed hub reconnect to the other with `after:`) saw every event exactly once.
+the longest delay of an event across the gap, whether every subscriber (those on
+the killed hub reconnect to the other with `after:`) saw every event exactly once, the
+delivery latency (p50/p99/max) of the events logged after the takeover (the gap's
+backlog, logged at once, among them; and of the changes made after it alone),
+separately for the resumed subscribers and the survivor's own, and the survivor's live
+groups at the end (`simpul_subscription_groups` / `_grouped`).
 """
 
 from __future__ import annotations
@@ -434,6 +438,7 @@ async def _failover(args: argparse.Namespace, sources: DemoSources, work: Path) 
                 took_over_at = time.time()
             await asyncio.sleep(0.1)
         await asyncio.sleep(5)
+        groups_at_end = _live_groups(survivor.url)
         for task in (*t1, *t2):
             task.cancel()
         await asyncio.gather(*t1, *t2, return_exceptions=True)
@@ -455,6 +460,16 @@ async def _failover(args: argparse.Namespace, sources: DemoSources, work: Path) 
         return got == expected
 
     gap = max((logged[numbers[n]] - at for n, at in filed if n in numbers), default=float("nan"))
+    since = took_over_at or float("inf")
+
+    made_after = {numbers[n] for n, at in filed if n in numbers and at >= since}  # not the gap's backlog
+
+    def after_takeover(subs: list[Subscriber], wanted: Any = lambda i: logged[i] >= since) -> dict[str, float]:
+        """Delivery latency (ms) of the events the survivor logged after it took the feeds over."""
+        delays = [at - logged[i] for s in subs for i, at in s.received if i in logged and wanted(i)]
+        return {"deliveries": len(delays), **{name: round(_percentile(delays, q) * 1000, 1)
+                                              for name, q in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))}}
+
     return {
         "subscribers": args.subscribers, "events_filed": len(filed), "events_logged": len(expected), "lost": lost,
         "killed": victim.name,
@@ -463,6 +478,13 @@ async def _failover(args: argparse.Namespace, sources: DemoSources, work: Path) 
         "survivor_subscribers_every_event_once": sum(exact(s) for s in on_survivor),
         "resumed_subscribers_every_event_once": sum(exact(s) for s in on_victim),
         "resumed_subscribers_reconnected": sum(1 for s in on_victim if s.reconnects),
+        "events_after_takeover": sum(1 for i in expected if logged[i] >= since),
+        "latency_after_takeover_ms": {"resumed": after_takeover(on_victim), "survivor": after_takeover(on_survivor)},
+        "changes_made_after_takeover": len(made_after),
+        "latency_of_changes_made_after_takeover_ms": {
+            "resumed": after_takeover(on_victim, made_after.__contains__),
+            "survivor": after_takeover(on_survivor, made_after.__contains__)},
+        "survivor_live_groups_at_end": groups_at_end,
         "load_average": round(os.getloadavg()[0], 2),
     }
 
