@@ -4,6 +4,7 @@ raw frames."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -14,7 +15,9 @@ from starlette.testclient import TestClient
 
 from hub.demo import DemoSources
 from hub.identity import development_issuer
+from hub.notifications.outbox import PENDING, outbox_counts
 from hub.settings import Settings
+from hub.store import create_store_engine
 from tests.hub.events.support import Socket, residents, socket, wait_until
 from tests.support.pg_database import hub_store_url
 
@@ -77,6 +80,21 @@ def frames_until(sock: Socket, marker: str, limit: int = 30) -> list[str]:
 
 def groups_of(client: TestClient) -> Any:
     return client.app.state.subscription_groups
+
+
+def notifications_sent(settings: Settings) -> None:
+    """Until the outbox holds no message waiting: a citizen's complaint notifies them, and a
+    hub stopped while a message is being marked sent can leave an aiosqlite connection
+    closing forever (hub.notifications.sender: its sends are cancelled mid-transaction)."""
+
+    async def pending() -> int:
+        engine = create_store_engine(settings.resolved_store_url)
+        try:
+            return (await outbox_counts(engine))[PENDING]
+        finally:
+            await engine.dispose()
+
+    wait_until(lambda: asyncio.run(pending()) == 0)
 
 
 def subscribed(client: TestClient, count: int = 1) -> None:

@@ -24,7 +24,17 @@ from hub.events.log import log_bounds, prune_events
 from hub.settings import Settings
 from hub.store import create_store_engine, write_transaction
 from tests.hub.events.conftest import FAST_EVENTS
-from tests.hub.events.live import frames_until, groups_of, issue, opened, people, settings, store, subscribed
+from tests.hub.events.live import (
+    frames_until,
+    groups_of,
+    issue,
+    notifications_sent,
+    opened,
+    people,
+    settings,
+    store,
+    subscribed,
+)
 from tests.hub.events.support import socket, wait_until
 from tests.support.ledger_entries import ledger_entries, refuse_ledger_writes
 
@@ -262,6 +272,7 @@ def test_a_resuming_subscriber_replays_alone_then_joins_its_group_without_a_gap_
             entries = [e for e in ledger_entries(settings, record_key=nik, record_type="Complaint")
                        if e.subject == subject]
             assert sorted(int(e.request_id.rsplit(":", 1)[1]) for e in entries) == ids
+    notifications_sent(settings)
 
 
 def test_a_resume_point_no_longer_retained_or_not_an_id_is_refused_and_joins_no_group(
@@ -292,10 +303,11 @@ def test_a_resume_point_no_longer_retained_or_not_an_id_is_refused_and_joins_no_
         if after == "0":
             assert message["payload"][0]["extensions"]["oldestRetained"] == str(oldest)
     wait_until(lambda: groups_of(client).members == 0 and len(groups_of(client)) == 0)
+    notifications_sent(settings)
 
 
 def test_a_new_groups_run_reads_every_event_after_the_newest_one_delivered_when_the_group_was_made(
-        client, sources, people, issue, monkeypatch):
+        client, settings, sources, people, issue, monkeypatch):
     (nik, kel), _ = people
     hub, groups = client.app.state.events.hub, groups_of(client)
     start = hub.last_id
@@ -306,3 +318,4 @@ def test_a_new_groups_run_reads_every_event_after_the_newest_one_delivered_when_
         s.subscribe("s", RESUMABLE["analyst"])  # no `after`: the run's start is the group's, not its subscribe's
         got = [s.next_data("s")["data"]["caseUpdates"]["number"] for _ in range(2)]
     assert got == filed
+    notifications_sent(settings)
