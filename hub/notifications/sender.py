@@ -19,6 +19,7 @@ sent while the ledger cannot be written), so the citizen sees it in `myAccessLog
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -70,6 +71,7 @@ class NotificationSender:
         self._webhook = Webhook(settings.secret.get_secret_value())
         self._client = httpx.AsyncClient(timeout=settings.timeout_seconds, transport=transport)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.sent = 0
         self.failed_attempts = 0
 
@@ -78,13 +80,21 @@ class NotificationSender:
             self._task = asyncio.create_task(self._run(), name="notification-sender")
 
     async def stop(self) -> None:
+        """Let the round in progress finish (its posts and the outbox writes that record
+        them), then stop. A round cut off by cancellation could leave a store write half
+        done (and an aiosqlite connection that never closes, holding up shutdown); it is
+        cancelled only past the post timeout and a margin."""
         task, self._task = self._task, None
+        self._stopping.set()
+        if task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), self._settings.timeout_seconds + 2)
         await cancel_task(task)
         await self._client.aclose()
 
     async def _run(self) -> None:
         rounds = 0
-        while True:
+        while not self._stopping.is_set():
             try:
                 if self._active():
                     await self.send_due()
@@ -96,7 +106,8 @@ class NotificationSender:
                 raise
             except Exception:  # the store: try again next round
                 log.exception("notifications: the outbox could not be read")
-            await asyncio.sleep(self._settings.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._settings.poll_seconds)
 
     async def send_due(self) -> int:
         """Send every message due now; returns how many were delivered."""
